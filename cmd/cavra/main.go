@@ -1,0 +1,232 @@
+// Command cavra verifies and rebuilds cavra-go-runtime release packages. It is
+// built from the standard library alone, so an air-gapped team can build it
+// from the package's own source archive with nothing but a Go toolchain:
+//
+//	tar -xzf go-runtime-<version>/source/cavra-runtime-<version>-src.tar.gz
+//	cd cavra-runtime-<version> && GOFLAGS=-mod=readonly GOPROXY=off go build ./cmd/cavra
+//
+// Usage:
+//
+//	cavra release verify-airgap-bundle [flags] <cavra-go-runtime-<version>.zip>
+//	cavra release verify-go-package    [flags] <go-runtime-<version>/>
+//	cavra release rebuild              [flags] <package folder or zip>
+//
+// verify-airgap-bundle checks a zip in place, before transfer, without
+// extracting it; verify-go-package checks the extracted folder inside the
+// restricted network. Both run the same checks (see package
+// github.com/cavra/cavra/packaging/verify for the list) and print one line per
+// check, PASS, FAIL or SKIP, with the file and the reason.
+//
+// rebuild verifies the package, checks that the local go is the recorded
+// version, rebuilds every target (or those given with -target) from the
+// source archive with the network controls applied (GOPROXY=off, GOSUMDB=off,
+// GOFLAGS=-trimpath -mod=readonly -buildvcs=false, GOTOOLCHAIN=local,
+// GOWORK=off, GOENV=off), and compares each SHA-256 with the manifest. It
+// writes rebuild-evidence.json and rebuild-evidence.md into -out (default
+// the current folder; never inside the package).
+//
+// Flags:
+//
+//	-json              print the report as JSON instead of text
+//	-target os/arch    (rebuild) rebuild only this target; repeatable
+//	-out DIR           (rebuild) folder for the evidence files
+//	-fresh-cache       (rebuild) build with an empty GOCACHE
+//	-go PATH           (rebuild) the go command to use
+//
+// Exit status: 0 when every check passed, 1 when any check failed, 2 when the
+// command line is wrong or the input cannot be read. A skipped check is never
+// shown as passed.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+
+	"github.com/cavra/cavra/packaging/build"
+	"github.com/cavra/cavra/packaging/rebuild"
+	"github.com/cavra/cavra/packaging/verify"
+)
+
+var version = "devel"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+const usageText = `usage:
+  cavra release verify-airgap-bundle [-json] <zip>
+  cavra release verify-go-package [-json] <folder>
+  cavra release rebuild [-json] [-target os/arch]... [-out DIR] [-fresh-cache] [-go PATH] <folder or zip>
+  cavra version
+`
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usageText)
+		return 2
+	}
+	switch args[0] {
+	case "version":
+		fmt.Fprintf(stdout, "cavra %s\n", version)
+		return 0
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usageText)
+		return 0
+	case "release":
+	default:
+		fmt.Fprintf(stderr, "cavra: unknown command %q\n%s", args[0], usageText)
+		return 2
+	}
+	if len(args) < 2 {
+		fmt.Fprint(stderr, usageText)
+		return 2
+	}
+	cmd, args := args[1], args[2:]
+	switch cmd {
+	case "verify-airgap-bundle", "verify-go-package":
+		return runVerify(cmd, args, stdout, stderr)
+	case "rebuild":
+		return runRebuild(ctx, args, stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "cavra release: unknown command %q\n%s", cmd, usageText)
+	return 2
+}
+
+// parse parses flags anywhere among the arguments and returns the
+// positional ones.
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+func runVerify(cmd string, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("cavra release "+cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return 2
+	}
+	if len(pos) != 1 {
+		fmt.Fprintf(stderr, "cavra release %s: want one package, got %d arguments\n", cmd, len(pos))
+		return 2
+	}
+	st, err := os.Stat(pos[0])
+	if err != nil {
+		fmt.Fprintf(stderr, "cavra release %s: %v\n", cmd, err)
+		return 2
+	}
+	var rep *verify.Report
+	switch {
+	case cmd == "verify-airgap-bundle" && st.IsDir():
+		fmt.Fprintf(stderr, "cavra release %s: %s is a folder; use verify-go-package\n", cmd, pos[0])
+		return 2
+	case cmd == "verify-go-package" && !st.IsDir():
+		fmt.Fprintf(stderr, "cavra release %s: %s is not a folder; use verify-airgap-bundle for a zip\n", cmd, pos[0])
+		return 2
+	case st.IsDir():
+		rep, _, err = verify.Dir(pos[0], verify.Options{})
+	default:
+		rep, _, err = verify.Zip(pos[0], verify.Options{})
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "cavra release %s: %v\n", cmd, err)
+		return 2
+	}
+	if *asJSON {
+		err = rep.WriteJSON(stdout)
+	} else {
+		err = rep.WriteText(stdout)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "cavra release %s: %v\n", cmd, err)
+		return 2
+	}
+	if !rep.OK() {
+		for _, e := range rep.Errors() {
+			fmt.Fprintf(stderr, "verify: %s\n", e)
+		}
+		return 1
+	}
+	return 0
+}
+
+type targetList []build.Target
+
+func (l *targetList) String() string { return fmt.Sprint(*l) }
+func (l *targetList) Set(s string) error {
+	for _, part := range strings.Split(s, ",") {
+		t, err := build.ParseTarget(strings.TrimSpace(part))
+		if err != nil {
+			return err
+		}
+		if !t.Known() {
+			return fmt.Errorf("target %s is not in the release matrix", t)
+		}
+		*l = append(*l, t)
+	}
+	return nil
+}
+
+func runRebuild(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("cavra release rebuild", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	var targets targetList
+	fs.Var(&targets, "target", "rebuild only this os/arch (repeatable)")
+	out := fs.String("out", ".", "folder for rebuild-evidence.json and rebuild-evidence.md")
+	fresh := fs.Bool("fresh-cache", false, "build with an empty GOCACHE")
+	gocmd := fs.String("go", "", "the go command (default: go from PATH)")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return 2
+	}
+	if len(pos) != 1 {
+		fmt.Fprintf(stderr, "cavra release rebuild: want one package, got %d arguments\n", len(pos))
+		return 2
+	}
+	o := rebuild.Options{Out: *out, FreshCache: *fresh, Go: *gocmd}
+	if len(targets) > 0 {
+		o.Targets = targets
+	}
+	if !*asJSON {
+		o.Log = stdout
+	}
+	rep, err := rebuild.Run(ctx, pos[0], o)
+	if err != nil {
+		fmt.Fprintf(stderr, "cavra release rebuild: %v\n", err)
+		if rep == nil {
+			return 2
+		}
+		return 1
+	}
+	if *asJSON {
+		err = rep.WriteJSON(stdout)
+	} else {
+		err = rep.WriteText(stdout)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "cavra release rebuild: %v\n", err)
+		return 2
+	}
+	if !rep.OK() {
+		return 1
+	}
+	return 0
+}

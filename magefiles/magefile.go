@@ -1,0 +1,78 @@
+//go:build mage
+
+// The mage targets of the CAVRA runtime release system. Run them without
+// installing mage: `go run mage.go -l` lists them.
+//
+// Targets are thin: the logic lives in packages under packaging/ that the
+// tests call directly, and the release steps that need syft, cosign or nfpm
+// run in the release command (go run ./cmd/cavra-release), so this binary
+// builds with the standard library and mage alone.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"github.com/magefile/mage/mg"
+	"github.com/magefile/mage/sh"
+
+	"github.com/cavra/cavra/packaging/build"
+)
+
+// Build groups the build targets.
+type Build mg.Namespace
+
+// Test runs the whole test suite (go test ./...), installing first the tools
+// the tests need (see TestTools).
+func Test() error {
+	mg.Deps(TestTools)
+	env, err := toolEnv()
+	if err != nil {
+		return err
+	}
+	return sh.RunWithV(env, "go", "test", "-count=1", "./...")
+}
+
+// Lint checks that gofmt leaves every file alone and that go vet passes,
+// magefiles included.
+func Lint() error {
+	out, err := sh.Output("gofmt", "-l", ".")
+	if err != nil {
+		return err
+	}
+	if out != "" {
+		return fmt.Errorf("gofmt would change:\n%s", out)
+	}
+	if err := sh.RunV("go", "vet", "./..."); err != nil {
+		return err
+	}
+	return sh.RunV("go", "vet", "-tags", "mage", "./magefiles")
+}
+
+// Runtime builds cavra-runtime for this machine into bin/, with the pinned
+// release flags.
+func (Build) Runtime() error {
+	t := build.Target{GOOS: runtime.GOOS, GOARCH: runtime.GOARCH}
+	out, err := filepath.Abs(filepath.Join("bin", t.Exe()))
+	if err != nil {
+		return err
+	}
+	r := &build.Runner{}
+	if err := r.Run(context.Background(), ".", build.Spec(t, "devel", out)); err != nil {
+		return err
+	}
+	fmt.Println("built", filepath.Join("bin", t.Exe()))
+	return nil
+}
+
+// env returns the value of the environment variable name, or def.
+func env(name, def string) string {
+	if v := strings.TrimSpace(os.Getenv(name)); v != "" {
+		return v
+	}
+	return def
+}

@@ -1,0 +1,145 @@
+//go:build mage
+
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/magefile/mage/mg"
+
+	"github.com/cavra/cavra/packaging/build"
+	"github.com/cavra/cavra/packaging/rebuild"
+	"github.com/cavra/cavra/packaging/release"
+	"github.com/cavra/cavra/packaging/reprotest"
+	"github.com/cavra/cavra/packaging/verify"
+)
+
+// Verify groups the verification targets. Set CAVRA_JSON=1 for JSON reports.
+type Verify mg.Namespace
+
+// Aliases make `go run mage.go verify rebuild` verify the package, then
+// rebuild it.
+var Aliases = map[string]interface{}{
+	"verify": Check,
+}
+
+// Bundle verifies a package zip in place, before transfer, without
+// extracting it.
+func (Verify) Bundle(zip string) error { return verifyPath(zip, false) }
+
+// Package verifies an extracted package folder inside the restricted
+// network.
+func (Verify) Package(dir string) error { return verifyPath(dir, true) }
+
+// Rebuild verifies a package (folder or zip), rebuilds its binaries from
+// the shipped source offline and compares the digests. CAVRA_TARGET=os/arch
+// limits the targets; evidence goes to CAVRA_OUT (default: the current folder).
+func (Verify) Rebuild(pkg string) error { return rebuildPath(pkg) }
+
+// Reproducible releases the current commit twice, in two clones with
+// different HOME, TZ, umask and time, and compares every file; it names the
+// first file that differs.
+func (Verify) Reproducible() error {
+	rep, err := reprotest.Run(context.Background(), reprotest.Options{Root: ".", Log: os.Stdout})
+	if err != nil {
+		return err
+	}
+	if err := rep.WriteText(os.Stdout); err != nil {
+		return err
+	}
+	if !rep.OK() {
+		return errors.New("verify:reproducible: the two releases differ")
+	}
+	return nil
+}
+
+// Check verifies the package named by CAVRA_PACKAGE, or the only one in
+// dist/ (alias: verify).
+func Check() error {
+	p, err := found()
+	if err != nil {
+		return err
+	}
+	st, err := os.Stat(p)
+	if err != nil {
+		return err
+	}
+	return verifyPath(p, st.IsDir())
+}
+
+// Rebuild rebuilds the package named by CAVRA_PACKAGE, or the only one in
+// dist/, after verifying it (`go run mage.go verify rebuild`).
+func Rebuild() error {
+	p, err := found()
+	if err != nil {
+		return err
+	}
+	return rebuildPath(p)
+}
+
+func found() (string, error) {
+	if p := env("CAVRA_PACKAGE", ""); p != "" {
+		return p, nil
+	}
+	return release.Find("dist")
+}
+
+func verifyPath(p string, dir bool) error {
+	var rep *verify.Report
+	var err error
+	if dir {
+		rep, _, err = verify.Dir(p, verify.Options{})
+	} else {
+		rep, _, err = verify.Zip(p, verify.Options{})
+	}
+	if err != nil {
+		return err
+	}
+	if env("CAVRA_JSON", "") == "1" {
+		err = rep.WriteJSON(os.Stdout)
+	} else {
+		err = rep.WriteText(os.Stdout)
+	}
+	if err != nil {
+		return err
+	}
+	if !rep.OK() {
+		return fmt.Errorf("verify: %s: %d check(s) failed:\n%s", p, rep.Failed, strings.Join(rep.Errors(), "\n"))
+	}
+	return nil
+}
+
+func rebuildPath(p string) error {
+	o := rebuild.Options{Out: env("CAVRA_OUT", "."), Log: os.Stdout}
+	if t := env("CAVRA_TARGET", ""); t != "" {
+		for _, s := range strings.Split(t, ",") {
+			tt, err := build.ParseTarget(s)
+			if err != nil {
+				return err
+			}
+			o.Targets = append(o.Targets, tt)
+		}
+	}
+	rep, err := rebuild.Run(context.Background(), p, o)
+	if err != nil {
+		return err
+	}
+	if env("CAVRA_JSON", "") == "1" {
+		err = rep.WriteJSON(os.Stdout)
+	} else {
+		err = rep.WriteText(os.Stdout)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Println("evidence:", filepath.Join(o.Out, rebuild.EvidenceJSON), filepath.Join(o.Out, rebuild.EvidenceMD))
+	if !rep.OK() {
+		return fmt.Errorf("verify:rebuild: %s: %s", p, rep.Status)
+	}
+	return nil
+}

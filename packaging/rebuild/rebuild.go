@@ -1,0 +1,410 @@
+// Package rebuild rebuilds the binaries of a cavra-go-runtime package from the
+// source archive it ships and compares their SHA-256 digests with the
+// manifest, with the standard library and a Go toolchain alone.
+//
+// A rebuild first verifies the package (see package verify), then checks that
+// the local go command is the version the manifest records, extracts the
+// source archive into a work folder inside the output folder, and runs each
+// target's recorded build command, as data (environment map and argv, never
+// a shell string), under the operator controls: GOPROXY=off, GOSUMDB=off,
+// GOFLAGS=-trimpath -mod=readonly -buildvcs=false, GOTOOLCHAIN=local,
+// GOWORK=off, GOENV=off. Nothing needs the network.
+//
+// When a digest differs, the rebuild explains why: it compares the build
+// settings embedded in the shipped and the rebuilt binary (toolchain,
+// settings, dependencies) and names what differs, or else reports the first
+// differing byte.
+//
+// The evidence, rebuild-evidence.json and rebuild-evidence.md, is written to
+// the output folder, never into the package, which stays verifiable.
+package rebuild
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"debug/buildinfo"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cavra/cavra/packaging/archive"
+	"github.com/cavra/cavra/packaging/build"
+	"github.com/cavra/cavra/packaging/manifest"
+	"github.com/cavra/cavra/packaging/verify"
+)
+
+// Options control a rebuild.
+type Options struct {
+	Verify  verify.Options // what the package must be
+	Targets []build.Target // the targets to rebuild; nil means all
+	Out     string         // folder for the evidence; "" means the current folder
+	// Go is the go command; "" means go from PATH.
+	Go string
+	// FreshCache builds with an empty build cache in the work folder, so
+	// that nothing is reused from earlier builds on this machine (slower:
+	// the standard library is compiled for every target).
+	FreshCache bool
+	// Log receives one line per finished target; nil means none.
+	Log io.Writer
+}
+
+// Names of the evidence files.
+const (
+	EvidenceJSON = "rebuild-evidence.json"
+	EvidenceMD   = "rebuild-evidence.md"
+)
+
+// Run verifies and rebuilds the package at input (a zip or an extracted
+// folder), writes the evidence into o.Out, and returns the report. The error
+// is non-nil only when the rebuild could not be attempted or the evidence not
+// written; a failed verification or a digest mismatch is a FAIL in the report.
+func Run(ctx context.Context, input string, o Options) (*Report, error) {
+	out := o.Out
+	if out == "" {
+		out = "."
+	}
+	if err := checkOut(input, out); err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	vr, pkg, err := verify.Path(input, o.Verify)
+	if err != nil {
+		return nil, err
+	}
+	rep := &Report{
+		Input:          input,
+		Package:        vr.Package,
+		Version:        vr.Version,
+		Commit:         vr.Commit,
+		Snapshot:       vr.Snapshot,
+		ManifestSHA256: vr.ManifestSHA256,
+		Verify:         VerifySummary{Status: vr.Status, Passed: vr.Passed, Failed: vr.Failed, Skipped: vr.Skipped, Failures: vr.Errors()},
+		Controls:       build.Network,
+		Cache:          "user",
+		Started:        start.UTC().Format(time.RFC3339),
+	}
+	if o.FreshCache {
+		rep.Cache = "fresh"
+	}
+	rep.Host = Host{OS: runtime.GOOS, Arch: runtime.GOARCH}
+	rep.Host.Name, _ = os.Hostname()
+
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return nil, err
+	}
+	work, err := os.MkdirTemp(out, ".cavra-rebuild-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(work)
+
+	r := &build.Runner{Go: o.Go, Overrides: build.Network}
+	if o.FreshCache {
+		r.Overrides = withCache(build.Network, filepath.Join(work, "gocache"))
+	}
+	rebuildAll(ctx, rep, vr, pkg, r, work, o)
+	rep.finish(start)
+	if err := rep.write(out); err != nil {
+		return rep, err
+	}
+	return rep, nil
+}
+
+func withCache(env map[string]string, dir string) map[string]string {
+	m := map[string]string{"GOCACHE": dir}
+	for k, v := range env {
+		m[k] = v
+	}
+	return m
+}
+
+// checkOut refuses an output folder inside a package folder.
+func checkOut(input, out string) error {
+	st, err := os.Stat(input)
+	if err != nil || !st.IsDir() {
+		return err
+	}
+	in, err := filepath.Abs(input)
+	if err != nil {
+		return err
+	}
+	o, err := filepath.Abs(out)
+	if err != nil {
+		return err
+	}
+	if ev, err := filepath.EvalSymlinks(in); err == nil {
+		in = ev
+	}
+	if ev, err := evalExisting(o); err == nil {
+		o = ev
+	}
+	if rel, err := filepath.Rel(in, o); err == nil && (rel == "." || !strings.HasPrefix(rel, "..")) {
+		return fmt.Errorf("rebuild: output folder %s is inside the package %s, which must stay verifiable", out, input)
+	}
+	return nil
+}
+
+// evalExisting resolves symbolic links in the longest existing prefix of p.
+func evalExisting(p string) (string, error) {
+	if ev, err := filepath.EvalSymlinks(p); err == nil {
+		return ev, nil
+	}
+	parent := filepath.Dir(p)
+	if parent == p {
+		return p, nil
+	}
+	ev, err := evalExisting(parent)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(ev, filepath.Base(p)), nil
+}
+
+func rebuildAll(ctx context.Context, rep *Report, vr *verify.Report, pkg *verify.Package, r *build.Runner, work string, o Options) {
+	var m *manifest.Manifest
+	if pkg != nil {
+		m = pkg.Manifest
+	}
+	targets := o.Targets
+	if targets == nil {
+		targets = o.Verify.Targets
+		if targets == nil {
+			targets = build.Matrix
+		}
+	}
+	skipAll := func(why string) {
+		for _, t := range targets {
+			rep.Targets = append(rep.Targets, Target{Target: t.String(), Binary: t.Binary(), Status: verify.Skip, Detail: why})
+		}
+	}
+	if !vr.OK() || m == nil {
+		rep.Error = fmt.Sprintf("package failed verification (%d checks failed)", vr.Failed)
+		skipAll("not rebuilt: the package failed verification")
+		return
+	}
+	for _, t := range o.Targets {
+		if m.BinaryFor(t.String()) == nil {
+			rep.Error = fmt.Sprintf("target %s is not in the package", t)
+			skipAll("not rebuilt: " + rep.Error)
+			return
+		}
+	}
+
+	// The toolchain must be the recorded one: GOTOOLCHAIN=local never
+	// fetches another.
+	env, err := r.GoEnv(ctx, work, build.Command{}, goEnvNames...)
+	if err != nil {
+		rep.Error = err.Error()
+		skipAll("not rebuilt: " + rep.Error)
+		return
+	}
+	rep.Host.GoVersion = env["GOVERSION"]
+	rep.Host.GoEnv = env
+	if env["GOVERSION"] != m.Go.Version {
+		rep.Error = fmt.Sprintf("local go is %s, the package was built with %s: install %s (GOTOOLCHAIN=local does not download toolchains)", env["GOVERSION"], m.Go.Version, m.Go.Version)
+		skipAll("not rebuilt: toolchain mismatch")
+		return
+	}
+
+	data, ok := pkg.File(m.Source.Archive)
+	if !ok {
+		rep.Error = "source archive not readable"
+		skipAll("not rebuilt: " + rep.Error)
+		return
+	}
+	top, _, err := archive.ExtractTarGz(bytes.NewReader(data), filepath.Join(work, "src"), archive.DefaultLimits)
+	if err == nil && top != m.Source.Root {
+		err = fmt.Errorf("top folder %q, manifest records %q", top, m.Source.Root)
+	}
+	if err != nil {
+		rep.Error = fmt.Sprintf("%s: %v", m.Source.Archive, err)
+		skipAll("not rebuilt: source archive unusable")
+		return
+	}
+	root := filepath.Join(work, "src", top, filepath.FromSlash(m.Go.ModuleDir))
+
+	rep.Targets = make([]Target, len(targets))
+	var wg sync.WaitGroup
+	for i, t := range targets {
+		wg.Go(func() {
+			b := m.BinaryFor(t.String())
+			res := Target{Target: t.String(), Binary: t.Binary()}
+			if b == nil {
+				res.Status, res.Detail = verify.Skip, "not in the package"
+				rep.Targets[i] = res
+				return
+			}
+			res = rebuildOne(ctx, r, root, work, pkg, b, t)
+			rep.Targets[i] = res
+			if o.Log != nil {
+				logf(o.Log, "  %s %-14s %6.2fs  %s", res.Status, res.Target, res.Seconds, res.Actual)
+			}
+		})
+	}
+	wg.Wait()
+	if o.Targets != nil {
+		for _, t := range targets0(o.Verify) {
+			if !slices.Contains(targets, t) {
+				rep.Targets = append(rep.Targets, Target{Target: t.String(), Binary: t.Binary(), Status: verify.Skip, Detail: "not selected (--target)"})
+			}
+		}
+	}
+}
+
+var logMu sync.Mutex
+
+func logf(w io.Writer, format string, args ...any) {
+	logMu.Lock()
+	defer logMu.Unlock()
+	fmt.Fprintf(w, format+"\n", args...)
+}
+
+func targets0(o verify.Options) []build.Target {
+	if o.Targets == nil {
+		return build.Matrix
+	}
+	return o.Targets
+}
+
+var goEnvNames = []string{
+	"GOVERSION", "GOROOT", "GOCACHE", "GOMODCACHE", "GOPROXY", "GOSUMDB", "GOFLAGS",
+	"GOTOOLCHAIN", "GOWORK", "GOENV", "CGO_ENABLED", "GOHOSTOS", "GOHOSTARCH",
+}
+
+func rebuildOne(ctx context.Context, r *build.Runner, root, work string, pkg *verify.Package, b *manifest.Binary, t build.Target) Target {
+	start := time.Now()
+	res := Target{Target: b.Target, Binary: b.Binary, Expected: b.SHA256, ExpectedSize: b.SizeBytes}
+	defer func() { res.Seconds = time.Since(start).Seconds() }()
+	out := filepath.Join(work, "bin", t.Dir(), t.Exe())
+	cmd := b.Rebuild.WithOutput(out)
+	res.Command = b.Rebuild.String()
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		res.Status, res.Detail = verify.Fail, err.Error()
+		return res
+	}
+	if err := r.Run(ctx, root, cmd); err != nil {
+		res.Status, res.Detail = verify.Fail, err.Error()
+		return res
+	}
+	rebuilt, err := os.ReadFile(out)
+	if err != nil {
+		res.Status, res.Detail = verify.Fail, err.Error()
+		return res
+	}
+	sum := sha256.Sum256(rebuilt)
+	res.Actual, res.ActualSize = hex.EncodeToString(sum[:]), int64(len(rebuilt))
+	if res.Actual == res.Expected {
+		res.Status, res.Detail = verify.Pass, "rebuilt binary is bit-for-bit identical"
+		return res
+	}
+	res.Status = verify.Fail
+	shipped, _ := pkg.File(b.Binary)
+	res.Differences = Explain(shipped, rebuilt)
+	res.Detail = "sha256 mismatch: " + strings.Join(res.Differences, "; ")
+	return res
+}
+
+// Explain says why two builds of one target differ: first the build
+// settings the toolchain embedded (toolchain, flags, settings, dependencies),
+// and when those agree, the sizes and the first differing byte.
+func Explain(shipped, rebuilt []byte) []string {
+	a, errA := buildinfo.Read(bytes.NewReader(shipped))
+	b, errB := buildinfo.Read(bytes.NewReader(rebuilt))
+	var diffs []string
+	switch {
+	case errA != nil && errB != nil:
+		diffs = append(diffs, "neither binary has Go build information")
+	case errA != nil:
+		diffs = append(diffs, "the shipped binary has no Go build information: "+errA.Error())
+	case errB != nil:
+		diffs = append(diffs, "the rebuilt binary has no Go build information: "+errB.Error())
+	default:
+		if a.GoVersion != b.GoVersion {
+			diffs = append(diffs, fmt.Sprintf("toolchain: shipped %s, rebuilt %s", a.GoVersion, b.GoVersion))
+		}
+		if a.Path != b.Path {
+			diffs = append(diffs, fmt.Sprintf("main package: shipped %s, rebuilt %s", a.Path, b.Path))
+		}
+		if a.Main != b.Main {
+			diffs = append(diffs, fmt.Sprintf("main module: shipped %s@%s, rebuilt %s@%s", a.Main.Path, a.Main.Version, b.Main.Path, b.Main.Version))
+		}
+		sa, sb := settings(a.Settings), settings(b.Settings)
+		for _, k := range union(sa, sb) {
+			va, oka := sa[k]
+			vb, okb := sb[k]
+			switch {
+			case !oka:
+				diffs = append(diffs, fmt.Sprintf("setting %s: only the rebuild has %s=%s", k, k, vb))
+			case !okb:
+				diffs = append(diffs, fmt.Sprintf("setting %s: only the shipped binary has %s=%s", k, k, va))
+			case va != vb:
+				diffs = append(diffs, fmt.Sprintf("setting %s: shipped %s, rebuilt %s", k, va, vb))
+			}
+		}
+		da, db := deps(a), deps(b)
+		for _, k := range union(da, db) {
+			if da[k] != db[k] {
+				diffs = append(diffs, fmt.Sprintf("dependency %s: shipped %q, rebuilt %q", k, da[k], db[k]))
+			}
+		}
+	}
+	if len(diffs) > 0 {
+		return diffs
+	}
+	n := min(len(shipped), len(rebuilt))
+	off := n
+	for i := range n {
+		if shipped[i] != rebuilt[i] {
+			off = i
+			break
+		}
+	}
+	msg := fmt.Sprintf("build settings agree; first differing byte at offset %d (0x%x)", off, off)
+	if len(shipped) != len(rebuilt) {
+		msg += fmt.Sprintf("; shipped %d bytes, rebuilt %d bytes", len(shipped), len(rebuilt))
+	}
+	return []string{msg}
+}
+
+func settings(s []debug.BuildSetting) map[string]string {
+	m := map[string]string{}
+	for _, x := range s {
+		m[x.Key] = x.Value
+	}
+	return m
+}
+
+func union(a, b map[string]string) []string {
+	var keys []string
+	for k := range a {
+		keys = append(keys, k)
+	}
+	for k := range b {
+		if _, ok := a[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+func deps(info *debug.BuildInfo) map[string]string {
+	m := map[string]string{}
+	for _, d := range info.Deps {
+		v := d.Version + " " + d.Sum
+		if d.Replace != nil {
+			v += " => " + d.Replace.Path + "@" + d.Replace.Version + " " + d.Replace.Sum
+		}
+		m[d.Path] = v
+	}
+	return m
+}

@@ -1,0 +1,217 @@
+package release
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/url"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cavra/cavra/packaging/build"
+)
+
+// Config describes one release. It is computed once, before any step runs,
+// and steps only read it.
+type Config struct {
+	Root        string         // repository root (holds .git)
+	ModuleDir   string         // module root relative to Root, slash-separated; "."
+	Out         string         // output folder, e.g. dist
+	Version     string         // e.g. v1.2.3 or v0.0.0-snapshot.0123456789ab
+	Snapshot    bool           // not a tagged release: labelled as such everywhere
+	Dirty       bool           // tracked files differ from Commit; implies Snapshot
+	Commit      string         // full commit hash
+	Ref         string         // e.g. refs/tags/v1.2.3 or refs/heads/main
+	Repository  string         // e.g. https://github.com/cavra/cavra, no credentials
+	WorkflowRef string         // GITHUB_WORKFLOW_REF, or ""
+	Builder     string         // builder id for provenance
+	Epoch       time.Time      // SOURCE_DATE_EPOCH, UTC
+	GoVersion   string         // e.g. go1.26.8
+	Targets     []build.Target // the targets to build, a subset of build.Matrix
+}
+
+// Name returns the package folder name, go-runtime-<version>.
+func (c *Config) Name() string { return "go-runtime-" + c.Version }
+
+// ZipName returns the zip file name, cavra-go-runtime-<version>.zip.
+func (c *Config) ZipName() string { return "cavra-go-runtime-" + c.Version + ".zip" }
+
+// Options are what a caller may set when detecting a [Config]; empty fields
+// are detected.
+type Options struct {
+	Root    string         // repository root; "" means the current folder's repository
+	Out     string         // "" means <Root>/dist
+	Version string         // "" means $VERSION, then git describe
+	Targets []build.Target // nil means build.Matrix
+	Getenv  func(string) string
+	Runner  *build.Runner // to ask the go command its version
+}
+
+var versionRE = regexp.MustCompile(`^v?[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$`)
+
+// Detect computes the release configuration from the repository, the
+// environment (VERSION, SOURCE_DATE_EPOCH, CAVRA_RELEASE, GITHUB_*), and the
+// go command.
+//
+// The version is $VERSION when set, else the tag v* at HEAD when the tree is
+// clean, else <latest tag or v0.0.0>-snapshot.<12 hex of the commit>, with
+// ".dirty" added when tracked files have uncommitted changes. A release is a
+// snapshot unless HEAD carries its version tag with a clean tree, or
+// CAVRA_RELEASE=1 asks for a release; a release refuses a dirty tree.
+func Detect(ctx context.Context, o Options) (*Config, error) {
+	getenv := o.Getenv
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	root := o.Root
+	if root == "" {
+		root = "."
+	}
+	top, err := git(ctx, root, "rev-parse", "--show-toplevel")
+	if err != nil {
+		return nil, fmt.Errorf("release: %s is not in a git repository: %w", root, err)
+	}
+	absRoot, err := filepath.Abs(root)
+	if err != nil {
+		return nil, err
+	}
+	c := &Config{Root: top, Targets: o.Targets}
+	if rel, err := filepath.Rel(top, absRoot); err == nil {
+		c.ModuleDir = filepath.ToSlash(rel)
+	}
+	if c.ModuleDir != "." {
+		return nil, fmt.Errorf("release: %s: the module must be at the repository root (found %s)", root, c.ModuleDir)
+	}
+	if c.Targets == nil {
+		c.Targets = build.Matrix
+	}
+	for _, t := range c.Targets {
+		if !t.Known() {
+			return nil, fmt.Errorf("release: target %s is not in the release matrix", t)
+		}
+	}
+	c.Out = o.Out
+	if c.Out == "" {
+		c.Out = filepath.Join(top, "dist")
+	}
+	if c.Commit, err = git(ctx, top, "rev-parse", "--verify", "HEAD^{commit}"); err != nil {
+		return nil, fmt.Errorf("release: no commit: %w", err)
+	}
+	status, err := git(ctx, top, "status", "--porcelain", "--untracked-files=no")
+	if err != nil {
+		return nil, err
+	}
+	c.Dirty = status != ""
+
+	if s := getenv("SOURCE_DATE_EPOCH"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("release: SOURCE_DATE_EPOCH=%q is not a decimal number of seconds", s)
+		}
+		c.Epoch = time.Unix(n, 0).UTC()
+	} else {
+		ct, err := git(ctx, top, "log", "-1", "--format=%ct", "HEAD")
+		if err != nil {
+			return nil, err
+		}
+		n, err := strconv.ParseInt(ct, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("release: commit time %q: %w", ct, err)
+		}
+		c.Epoch = time.Unix(n, 0).UTC()
+	}
+
+	tag, _ := git(ctx, top, "describe", "--tags", "--exact-match", "--match", "v[0-9]*", "HEAD")
+	c.Version = o.Version
+	if c.Version == "" {
+		c.Version = getenv("VERSION")
+	}
+	switch {
+	case c.Version != "":
+	case tag != "" && !c.Dirty:
+		c.Version = tag
+	default:
+		base, _ := git(ctx, top, "describe", "--tags", "--abbrev=0", "--match", "v[0-9]*", "HEAD")
+		if base == "" {
+			base = "v0.0.0"
+		}
+		base, _, _ = strings.Cut(base, "-") // drop a pre-release of the base tag
+		c.Version = base + "-snapshot." + c.Commit[:12]
+		if c.Dirty {
+			c.Version += ".dirty"
+		}
+	}
+	if !versionRE.MatchString(c.Version) {
+		return nil, fmt.Errorf("release: version %q is not a semantic version (vMAJOR.MINOR.PATCH[-pre][+build])", c.Version)
+	}
+	release := getenv("CAVRA_RELEASE") == "1" || (tag != "" && tag == c.Version)
+	c.Snapshot = !release || c.Dirty
+	if release && c.Dirty {
+		return nil, fmt.Errorf("release: %s has uncommitted changes to tracked files; a release is built from a clean commit (unset CAVRA_RELEASE for a snapshot)", top)
+	}
+
+	c.Ref = getenv("GITHUB_REF")
+	if c.Ref == "" {
+		switch {
+		case tag != "":
+			c.Ref = "refs/tags/" + tag
+		default:
+			c.Ref, _ = git(ctx, top, "symbolic-ref", "-q", "HEAD")
+		}
+	}
+	if server, repo := getenv("GITHUB_SERVER_URL"), getenv("GITHUB_REPOSITORY"); server != "" && repo != "" {
+		c.Repository = strings.TrimSuffix(server, "/") + "/" + repo
+	} else if origin, err := git(ctx, top, "remote", "get-url", "origin"); err == nil {
+		c.Repository = redact(origin)
+	}
+	c.WorkflowRef = getenv("GITHUB_WORKFLOW_REF")
+	c.Builder = builderID(getenv)
+
+	r := o.Runner
+	if r == nil {
+		r = &build.Runner{}
+	}
+	if c.GoVersion, err = r.GoVersion(ctx); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// builderID names who ran the build: the GitHub Actions workflow when run
+// there, else a local builder.
+func builderID(getenv func(string) string) string {
+	if server, repo, ref := getenv("GITHUB_SERVER_URL"), getenv("GITHUB_REPOSITORY"), getenv("GITHUB_WORKFLOW_REF"); server != "" && repo != "" && ref != "" {
+		return strings.TrimSuffix(server, "/") + "/" + ref
+	}
+	return "https://cavra.dev/builders/local-mage@v1"
+}
+
+// redact removes credentials from a remote URL.
+func redact(remote string) string {
+	u, err := url.Parse(remote)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		// scp-like "git@host:path" carries no secret but the user name.
+		return remote
+	}
+	u.User = nil
+	return u.String()
+}
+
+func git(ctx context.Context, dir string, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, "git", append([]string{"-C", dir}, args...)...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		msg := strings.TrimSpace(stderr.String())
+		if msg == "" {
+			return "", fmt.Errorf("git %s: %w", strings.Join(args, " "), err)
+		}
+		return "", fmt.Errorf("git %s: %s", strings.Join(args, " "), msg)
+	}
+	return strings.TrimSpace(string(out)), nil
+}

@@ -1,0 +1,208 @@
+// Package release assembles a cavra-go-runtime package: an ordered list of
+// named steps, one file each, that hand off through a typed artifact list.
+//
+// A release runs in a temporary folder beside its output and is moved into
+// place only when every step has finished, so an interrupted release never
+// leaves a package that looks complete.
+package release
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cavra/cavra/packaging/artifact"
+)
+
+// Step is one named part of a release.
+type Step interface {
+	// Name is the step's name, as in `cavra-release run --through <name>`.
+	Name() string
+	// Run does the step's work in s.Dir and returns the artifacts it wrote.
+	Run(ctx context.Context, s *State) (artifact.List, error)
+}
+
+// State is what a step sees. A step must not modify it; what it produces it
+// returns.
+type State struct {
+	Config    *Config
+	Dir       string        // the package folder being assembled
+	OutDir    string        // the folder that receives the package folder and the zip
+	Artifacts artifact.List // everything written by earlier stages
+	Signer    Signer        // nil when the release is unsigned
+	Log       *Log
+}
+
+// Stage is a set of steps that may run at the same time; they see the same
+// artifacts and their results are added in the stage's order.
+type Stage []Step
+
+// Pipeline is the ordered list of stages of a release.
+type Pipeline []Stage
+
+// Steps returns the names of the steps in order.
+func (p Pipeline) Steps() []string {
+	var names []string
+	for _, st := range p {
+		for _, s := range st {
+			names = append(names, s.Name())
+		}
+	}
+	return names
+}
+
+// Through returns the stages up to and including the one holding the step
+// named name.
+func (p Pipeline) Through(name string) (Pipeline, error) {
+	for i, st := range p {
+		for _, s := range st {
+			if s.Name() == name {
+				return p[:i+1], nil
+			}
+		}
+	}
+	return nil, fmt.Errorf("release: no step %q (steps: %s)", name, strings.Join(p.Steps(), ", "))
+}
+
+// Result is a finished release.
+type Result struct {
+	Dir       string        // the package folder
+	Zip       string        // the zip, or "" when the pipeline stopped before it
+	Artifacts artifact.List // every artifact, in the order produced
+}
+
+// Run runs the pipeline for c. The package is assembled in a temporary folder
+// inside c.Out and moved to c.Out/<name> (and the zip beside it) at the end,
+// replacing an earlier package of the same version.
+func Run(ctx context.Context, c *Config, p Pipeline, signer Signer, log *Log) (*Result, error) {
+	if err := os.MkdirAll(c.Out, 0o755); err != nil {
+		return nil, err
+	}
+	stage, err := os.MkdirTemp(c.Out, ".stage-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(stage)
+	s := &State{Config: c, Dir: filepath.Join(stage, c.Name()), OutDir: stage, Signer: signer, Log: log}
+	if err := os.Mkdir(s.Dir, 0o755); err != nil {
+		return nil, err
+	}
+	for _, st := range p {
+		got, err := runStage(ctx, s, st)
+		if err != nil {
+			return nil, err
+		}
+		s.Artifacts = append(s.Artifacts, got...)
+	}
+	res := &Result{Dir: filepath.Join(c.Out, c.Name()), Artifacts: s.Artifacts}
+	// Move the outputs into place: the package folder first, then the
+	// files the zip step wrote beside it.
+	var moves []string
+	for _, a := range s.Artifacts.Of(artifact.Archive) {
+		moves = append(moves, a.Path)
+		if strings.HasSuffix(a.Path, ".zip") {
+			res.Zip = filepath.Join(c.Out, a.Path)
+		}
+	}
+	if err := replace(s.Dir, res.Dir); err != nil {
+		return nil, err
+	}
+	for _, m := range moves {
+		if err := replace(filepath.Join(stage, m), filepath.Join(c.Out, m)); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func runStage(ctx context.Context, s *State, st Stage) (artifact.List, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	results := make([]artifact.List, len(st))
+	errs := make([]error, len(st))
+	var wg sync.WaitGroup
+	for i, step := range st {
+		wg.Go(func() {
+			view := *s
+			view.Artifacts = slices.Clone(s.Artifacts)
+			start := time.Now()
+			results[i], errs[i] = step.Run(ctx, &view)
+			if errs[i] != nil {
+				cancel()
+				return
+			}
+			s.Log.Step(step.Name(), time.Since(start), results[i])
+		})
+	}
+	wg.Wait()
+	var out artifact.List
+	for i, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", st[i].Name(), err)
+		}
+		out = append(out, results[i]...)
+	}
+	return out, nil
+}
+
+// replace moves src to dst, removing whatever dst held before only once src
+// is in place under a temporary name next to it.
+func replace(src, dst string) error {
+	old := dst + ".old"
+	os.RemoveAll(old)
+	if _, err := os.Lstat(dst); err == nil {
+		if err := os.Rename(dst, old); err != nil {
+			return err
+		}
+	}
+	if err := os.Rename(src, dst); err != nil {
+		os.Rename(old, dst)
+		return err
+	}
+	return os.RemoveAll(old)
+}
+
+// Log prints progress: each step and each unit of work as it finishes, with
+// its time. It is safe for concurrent use. A nil *Log prints nothing.
+type Log struct {
+	mu    sync.Mutex
+	w     io.Writer
+	start time.Time
+}
+
+// NewLog returns a Log writing to w.
+func NewLog(w io.Writer) *Log { return &Log{w: w, start: time.Now()} }
+
+// Printf prints one line.
+func (l *Log) Printf(format string, args ...any) {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	fmt.Fprintf(l.w, format+"\n", args...)
+}
+
+// Done prints that one unit of work (e.g. "build linux/amd64") finished.
+func (l *Log) Done(what string, d time.Duration) {
+	l.Printf("  %-40s %6.2fs", what, d.Seconds())
+}
+
+// Step prints that a step finished, with the number of files it wrote.
+func (l *Log) Step(name string, d time.Duration, got artifact.List) {
+	l.Printf("%-42s %6.2fs  %d file(s)", "step "+name, d.Seconds(), len(got))
+}
+
+// Total prints the total time since the log was created.
+func (l *Log) Total(what string) {
+	if l == nil {
+		return
+	}
+	l.Printf("%-42s %6.2fs", what, time.Since(l.start).Seconds())
+}

@@ -1,0 +1,69 @@
+package release
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"path/filepath"
+
+	"github.com/cavra/cavra/packaging/archive"
+	"github.com/cavra/cavra/packaging/artifact"
+)
+
+// Zip writes cavra-go-runtime-<version>.zip beside the package folder, with
+// every file of the package under one top folder, sorted, with fixed modes
+// (0755 for binaries, 0644 for the rest) and times from SOURCE_DATE_EPOCH,
+// and cavra-go-runtime-<version>.zip.sha256 in sha256sum format beside it.
+// Every file is checked against the artifact list while it is compressed.
+type Zip struct{}
+
+// Name implements [Step].
+func (Zip) Name() string { return "zip" }
+
+// Run implements [Step].
+func (Zip) Run(ctx context.Context, s *State) (artifact.List, error) {
+	c := s.Config
+	top := c.Name()
+	var entries []archive.Entry
+	want := map[string]artifact.Artifact{}
+	for _, a := range s.Artifacts {
+		if a.Kind == artifact.Archive {
+			continue
+		}
+		mode := fileMode(a.Kind)
+		name := top + "/" + a.Path
+		entries = append(entries, archive.FileEntry(name, filepath.Join(s.Dir, filepath.FromSlash(a.Path)), mode))
+		want[name] = a
+	}
+	z, err := artifact.Create(s.OutDir, c.ZipName(), artifact.Archive, 0o644, func(w io.Writer) error {
+		got, err := archive.WriteZip(w, entries, c.Epoch)
+		if err != nil {
+			return err
+		}
+		for _, d := range got {
+			if a := want[d.Name]; a.SHA256 != d.SHA256 || a.Size != d.Size {
+				return fmt.Errorf("%s changed on disk after its step recorded it", a.Path)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	z.Format = "zip"
+	line := z.SHA256 + "  " + c.ZipName() + "\n"
+	sum, err := artifact.WriteFile(s.OutDir, c.ZipName()+".sha256", artifact.Archive, 0o644, []byte(line))
+	if err != nil {
+		return nil, err
+	}
+	sum.Format = "sha256"
+	return artifact.List{z, sum}, nil
+}
+
+func fileMode(k artifact.Kind) fs.FileMode {
+	if k == artifact.Binary {
+		return 0o755
+	}
+	return 0o644
+}

@@ -1,0 +1,44 @@
+// Package verify checks a cavra-go-runtime package, as a zip before transfer
+// or as an extracted folder inside a restricted network, with the standard
+// library alone.
+//
+// The verifier trusts what its caller supplies (the expected target matrix,
+// and later the release key) and its own rules, never what the package says
+// about itself: the list of required files, the pinned build settings, the
+// operator controls and the rebuild commands are the verifier's, and the
+// package's manifest must agree with them.
+//
+// # Checks
+//
+// Each check yields PASS, FAIL or SKIP for one file, in this order:
+//
+//	archive            (zip only) one top folder; no absolute, escaping or duplicate names
+//	                   (case-insensitively); no links or special files; sizes and
+//	                   compression ratios within limits
+//	layout             (folder only) regular files only, safe names
+//	read               each file reads once, to the size its header declares
+//	manifest           cavra-runtime.reproducibility.json parses strictly (no unknown fields,
+//	                   no duplicate keys) with the known schema
+//	required           every file of the verifier's own list is present
+//	checksum           every file checksums.txt lists has that SHA-256; every file but
+//	                   checksums.txt and signatures of listed files is listed
+//	manifest.identity  name, full commit hash, SOURCE_DATE_EPOCH, snapshot label
+//	manifest.matrix    the declared targets are exactly the expected matrix
+//	manifest.go        Go release version, module path, main package, module dir
+//	manifest.build     CGO_ENABLED=0, GOFLAGS, GOTOOLCHAIN=local, GOEXPERIMENT=, GOWORK=off,
+//	                   GOAMD64=v1, GOARM64=v8.0, ldflags -s -w -buildid= and the version stamp
+//	manifest.controls  the operator controls: GOPROXY=off, GOSUMDB=off, GOENV=off, ... no network
+//	manifest.source    the source archive's path, digest and size
+//	manifest.modules   the offline module proxy holds mage
+//	rebuild-command    per target: the recorded env and argv equal the verifier's own
+//	binary             per target: size and SHA-256 equal the manifest's
+//	buildinfo          per target, read with debug/buildinfo without running the binary:
+//	                   go version, main package and module, GOOS, GOARCH, GOAMD64/GOARM64,
+//	                   CGO_ENABLED=0, -trimpath=true, -buildmode=exe, -compiler=gc, no vcs.*,
+//	                   no other setting but DefaultGODEBUG, every dependency with a go.sum hash
+//
+// Go does not record -ldflags in binaries built with -trimpath, so the linker
+// flags are checked in the manifest alone.
+//
+// A report passes when no check failed and at least one passed.
+package verify

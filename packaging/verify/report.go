@@ -1,0 +1,128 @@
+package verify
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Status is the outcome of one check.
+type Status string
+
+// The outcomes. A SKIP is never counted as a PASS: a report with a skipped
+// check and no failure says so in its summary.
+const (
+	Pass Status = "PASS"
+	Fail Status = "FAIL"
+	Skip Status = "SKIP"
+)
+
+// Check is the result of one check of one file.
+type Check struct {
+	Name   string `json:"check"`          // what was checked, e.g. "checksum", "buildinfo"
+	File   string `json:"file,omitempty"` // the file checked, relative to the package root
+	Status Status `json:"status"`
+	Detail string `json:"detail,omitempty"` // why it failed or was skipped; what passed
+}
+
+// Report is the result of verifying one package.
+type Report struct {
+	Input          string  `json:"input"`             // the zip or folder given
+	Package        string  `json:"package"`           // the package's top folder name
+	Version        string  `json:"version,omitempty"` // from the manifest, once it parsed
+	Commit         string  `json:"commit,omitempty"`
+	Snapshot       bool    `json:"snapshot"`
+	ManifestSHA256 string  `json:"manifest_sha256,omitempty"`
+	Status         Status  `json:"status"` // FAIL if any check failed, else PASS
+	Passed         int     `json:"passed"`
+	Failed         int     `json:"failed"`
+	Skipped        int     `json:"skipped"`
+	Checks         []Check `json:"checks"`
+}
+
+// OK reports whether every check passed or was skipped.
+func (r *Report) OK() bool { return r.Status == Pass }
+
+func (r *Report) add(c Check) { r.Checks = append(r.Checks, c) }
+
+func (r *Report) pass(name, file, format string, args ...any) {
+	r.add(Check{Name: name, File: file, Status: Pass, Detail: fmt.Sprintf(format, args...)})
+}
+
+func (r *Report) fail(name, file, format string, args ...any) {
+	r.add(Check{Name: name, File: file, Status: Fail, Detail: fmt.Sprintf(format, args...)})
+}
+
+func (r *Report) skip(name, file, format string, args ...any) {
+	r.add(Check{Name: name, File: file, Status: Skip, Detail: fmt.Sprintf(format, args...)})
+}
+
+// finish computes the totals and the status.
+func (r *Report) finish() {
+	r.Passed, r.Failed, r.Skipped = 0, 0, 0
+	for _, c := range r.Checks {
+		switch c.Status {
+		case Pass:
+			r.Passed++
+		case Fail:
+			r.Failed++
+		case Skip:
+			r.Skipped++
+		}
+	}
+	r.Status = Pass
+	if r.Failed > 0 || r.Passed == 0 {
+		r.Status = Fail
+	}
+}
+
+// Errors returns the failed checks as "file: check: detail" lines.
+func (r *Report) Errors() []string {
+	var out []string
+	for _, c := range r.Checks {
+		if c.Status == Fail {
+			out = append(out, c.String())
+		}
+	}
+	return out
+}
+
+// String renders one check as "file: check: detail".
+func (c Check) String() string {
+	var b strings.Builder
+	if c.File != "" {
+		b.WriteString(c.File + ": ")
+	}
+	b.WriteString(c.Name)
+	if c.Detail != "" {
+		b.WriteString(": " + c.Detail)
+	}
+	return b.String()
+}
+
+// WriteJSON writes r as indented JSON.
+func (r *Report) WriteJSON(w io.Writer) error {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+// WriteText writes r for people: one line per check, then a summary line.
+func (r *Report) WriteText(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "verify %s\n", r.Input)
+	for _, c := range r.Checks {
+		fmt.Fprintf(&b, "%s  %s\n", c.Status, c)
+	}
+	label := ""
+	if r.Snapshot {
+		label = " SNAPSHOT"
+	}
+	fmt.Fprintf(&b, "%s  %s %s%s: %d passed, %d failed, %d skipped\n", r.Status, r.Package, r.Version, label, r.Passed, r.Failed, r.Skipped)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
