@@ -280,9 +280,9 @@ var goEnvNames = []string{
 	"GOTOOLCHAIN", "GOWORK", "GOENV", "CGO_ENABLED", "GOHOSTOS", "GOHOSTARCH",
 }
 
-func rebuildOne(ctx context.Context, r *build.Runner, root, work string, pkg *verify.Package, b *manifest.Binary, t build.Target) Target {
+func rebuildOne(ctx context.Context, r *build.Runner, root, work string, pkg *verify.Package, b *manifest.Binary, t build.Target) (res Target) {
 	start := time.Now()
-	res := Target{Target: b.Target, Binary: b.Binary, Expected: b.SHA256, ExpectedSize: b.SizeBytes}
+	res = Target{Target: b.Target, Binary: b.Binary, Expected: b.SHA256, ExpectedSize: b.SizeBytes}
 	defer func() { res.Seconds = time.Since(start).Seconds() }()
 	out := filepath.Join(work, "bin", t.Dir(), t.Exe())
 	cmd := b.Rebuild.WithOutput(out)

@@ -209,6 +209,9 @@ func (r *Report) write(dir string) error {
 			return err
 		}
 		err = f.write(tmp)
+		if err == nil {
+			err = tmp.Chmod(0o644)
+		}
 		if cerr := tmp.Close(); err == nil {
 			err = cerr
 		}
