@@ -84,8 +84,10 @@ func NewManifest(c *Config, list artifact.List) (*manifest.Manifest, error) {
 		},
 		Controls: Controls(c.GoVersion),
 	}
-	for _, t := range build.Matrix {
+	for _, t := range c.Targets {
 		m.Targets = append(m.Targets, t.String())
+	}
+	for _, t := range build.Matrix {
 		for k, v := range build.Env(t) {
 			switch k {
 			case "GOOS", "GOARCH":

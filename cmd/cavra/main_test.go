@@ -1,0 +1,116 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/cavra/cavra/internal/testrelease"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	testrelease.Cleanup()
+	if shared.dir != "" {
+		os.RemoveAll(shared.dir)
+	}
+	os.Exit(code)
+}
+
+var shared struct {
+	once sync.Once
+	dir  string
+	pkg  *testrelease.Package
+}
+
+// pkg returns a package of all six targets, released once for the tests of
+// this package.
+func pkg(t *testing.T) *testrelease.Package {
+	t.Helper()
+	shared.once.Do(func() {
+		dir, err := os.MkdirTemp("", "cavra-cli-test-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		shared.dir = dir
+		shared.pkg = testrelease.Build(t, dir, testrelease.Options{})
+	})
+	if shared.pkg == nil {
+		t.Fatal("release failed in an earlier test")
+	}
+	return shared.pkg
+}
+
+func cli(args ...string) (code int, stdout, stderr string) {
+	var o, e bytes.Buffer
+	code = run(context.Background(), args, &o, &e)
+	return code, o.String(), e.String()
+}
+
+func TestUsage(t *testing.T) {
+	tests := []struct {
+		args   []string
+		code   int
+		stderr string
+	}{
+		{nil, 2, "usage:"},
+		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
+		{[]string{"release"}, 2, "usage:"},
+		{[]string{"release", "verify-everything", "x"}, 2, `unknown command "verify-everything"`},
+		{[]string{"release", "verify-airgap-bundle"}, 2, "want one package, got 0"},
+		{[]string{"release", "verify-airgap-bundle", "a", "b"}, 2, "want one package, got 2"},
+		{[]string{"release", "verify-airgap-bundle", "/nonexistent/x.zip"}, 2, "no such file"},
+		{[]string{"release", "verify-go-package", "-bogus", "x"}, 2, "flag provided but not defined"},
+		{[]string{"release", "rebuild", "-target", "plan9/386", "x"}, 2, "not in the release matrix"},
+	}
+	for _, tc := range tests {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			code, _, stderr := cli(tc.args...)
+			if code != tc.code || !strings.Contains(stderr, tc.stderr) {
+				t.Errorf("got exit %d, stderr %q; want %d and %q", code, stderr, tc.code, tc.stderr)
+			}
+		})
+	}
+}
+
+func TestVerifyCommands(t *testing.T) {
+	p := pkg(t)
+	tampered := testrelease.Copy(t, p.Dir, t.TempDir())
+	os.WriteFile(filepath.Join(tampered, "bin", "linux-amd64", "cavra-runtime"), []byte("MZ"), 0o755)
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stdout string
+		stderr string
+	}{
+		{"zip passes", []string{"release", "verify-airgap-bundle", p.Zip}, 0, "PASS  go-runtime-" + p.Version, ""},
+		{"folder passes", []string{"release", "verify-go-package", p.Dir}, 0, "0 failed, 0 skipped", ""},
+		{"flags after the argument", []string{"release", "verify-go-package", p.Dir, "-json"}, 0, `"status": "PASS"`, ""},
+		{"folder given to the zip command", []string{"release", "verify-airgap-bundle", p.Dir}, 2, "", "use verify-go-package"},
+		{"zip given to the folder command", []string{"release", "verify-go-package", p.Zip}, 2, "", "use verify-airgap-bundle"},
+		{"tampered folder fails", []string{"release", "verify-go-package", tampered}, 1, "FAIL  bin/linux-amd64/cavra-runtime: checksum: sha256 mismatch", "verify: bin/linux-amd64/cavra-runtime: checksum: sha256 mismatch"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := cli(tc.args...)
+			if code != tc.code || !strings.Contains(stdout, tc.stdout) || !strings.Contains(stderr, tc.stderr) {
+				t.Errorf("got exit %d\nstdout %s\nstderr %s\nwant %d, %q, %q", code, stdout, stderr, tc.code, tc.stdout, tc.stderr)
+			}
+		})
+	}
+	// -json is machine-readable, and says FAIL for the tampered package.
+	code, stdout, _ := cli("release", "verify-go-package", "-json", tampered)
+	var rep struct {
+		Status string
+		Failed int
+	}
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil || code != 1 || rep.Status != "FAIL" || rep.Failed == 0 {
+		t.Errorf("got exit %d, %+v, %v; want 1 and a FAIL report", code, rep, err)
+	}
+}

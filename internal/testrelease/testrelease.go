@@ -1,0 +1,169 @@
+// Package testrelease builds real release packages for tests: it compiles
+// the release command once per test binary and runs it on a fresh test
+// repository (see package testrepo), exactly as `go run mage.go release`
+// does.
+package testrelease
+
+import (
+	"bytes"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/cavra/cavra/internal/testrepo"
+)
+
+// Options choose what to release.
+type Options struct {
+	Targets string   // -targets, e.g. "linux/amd64,windows/arm64"; "" means all six
+	Tag     string   // tag the commit, e.g. "v1.2.3"
+	Env     []string // extra environment for the release command
+}
+
+// Package is a released package.
+type Package struct {
+	Repo    string // the test repository
+	Out     string // the output folder (dist)
+	Dir     string // the package folder
+	Zip     string // the package zip
+	Version string
+	Log     string // what the release command printed
+}
+
+var (
+	once    sync.Once
+	tool    string
+	toolErr error
+	toolDir string
+)
+
+// Tool returns the path of the release command built from this module. Call
+// Cleanup from TestMain to remove it.
+func Tool(t testing.TB) string {
+	once.Do(func() {
+		toolDir, toolErr = os.MkdirTemp("", "cavra-testrelease-")
+		if toolErr != nil {
+			return
+		}
+		tool = filepath.Join(toolDir, "cavra-release")
+		cmd := exec.Command("go", "build", "-o", tool, "./cmd/cavra-release")
+		cmd.Dir = testrepo.ModuleRoot(t)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			toolErr = &buildError{err, out}
+		}
+	})
+	if toolErr != nil {
+		t.Fatalf("testrelease: build cavra-release: %v", toolErr)
+	}
+	return tool
+}
+
+type buildError struct {
+	err error
+	out []byte
+}
+
+func (e *buildError) Error() string { return e.err.Error() + "\n" + string(e.out) }
+
+// Cleanup removes the release command built by [Tool].
+func Cleanup() {
+	if toolDir != "" {
+		os.RemoveAll(toolDir)
+	}
+}
+
+// Build releases a new test repository under dir.
+func Build(t testing.TB, dir string, o Options) *Package {
+	t.Helper()
+	repo := testrepo.New(t, dir, o.Tag)
+	out := filepath.Join(dir, "dist")
+	args := []string{"release", "-out", out}
+	if o.Targets != "" {
+		args = append(args, "-targets", o.Targets)
+	}
+	cmd := exec.Command(Tool(t), args...)
+	cmd.Dir = repo
+	cmd.Env = append(Env(dir), o.Env...)
+	var log bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("testrelease: cavra-release %s: %v\n%s", strings.Join(args, " "), err, log.String())
+	}
+	p := &Package{Repo: repo, Out: out, Log: log.String()}
+	matches, _ := filepath.Glob(filepath.Join(out, "go-runtime-*"))
+	if len(matches) != 1 {
+		t.Fatalf("testrelease: want one package in %s, found %v", out, matches)
+	}
+	p.Dir = matches[0]
+	p.Version = strings.TrimPrefix(filepath.Base(p.Dir), "go-runtime-")
+	p.Zip = filepath.Join(out, "cavra-go-runtime-"+p.Version+".zip")
+	if _, err := os.Stat(p.Zip); err != nil {
+		t.Fatalf("testrelease: %v", err)
+	}
+	return p
+}
+
+// Env returns the environment for a release in dir: the caller's, minus
+// what would make it depend on the caller (VERSION, SOURCE_DATE_EPOCH,
+// CAVRA_RELEASE, GITHUB_*), with HOME moved into dir so machine-local state
+// (the snapshot signing key) stays in the test.
+func Env(dir string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		switch {
+		case k == "VERSION", k == "SOURCE_DATE_EPOCH", k == "CAVRA_RELEASE", k == "XDG_CONFIG_HOME",
+			strings.HasPrefix(k, "GITHUB_"), strings.HasPrefix(k, "COSIGN_"), k == "HOME":
+			continue
+		}
+		env = append(env, kv)
+	}
+	home := filepath.Join(dir, "home")
+	os.MkdirAll(home, 0o755)
+	return append(env, "HOME="+home)
+}
+
+// Copy copies the package folder src to a new folder named like it under
+// dir, for a test to tamper with, and returns its path.
+func Copy(t testing.TB, src, dir string) string {
+	t.Helper()
+	dst := filepath.Join(dir, filepath.Base(src))
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		in, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer in.Close()
+		st, err := in.Stat()
+		if err != nil {
+			return err
+		}
+		out, err := os.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_EXCL, st.Mode().Perm())
+		if err != nil {
+			return err
+		}
+		if _, err := io.Copy(out, in); err != nil {
+			out.Close()
+			return err
+		}
+		return out.Close()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}

@@ -1,0 +1,367 @@
+package rebuild_test
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/cavra/cavra/internal/testrelease"
+	"github.com/cavra/cavra/packaging/archive"
+	"github.com/cavra/cavra/packaging/build"
+	"github.com/cavra/cavra/packaging/checksums"
+	"github.com/cavra/cavra/packaging/manifest"
+	"github.com/cavra/cavra/packaging/rebuild"
+	"github.com/cavra/cavra/packaging/verify"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	testrelease.Cleanup()
+	if shared.dir != "" {
+		os.RemoveAll(shared.dir)
+	}
+	os.Exit(code)
+}
+
+var shared struct {
+	once sync.Once
+	dir  string
+	pkg  *testrelease.Package
+}
+
+// two is the matrix of the shared package: one test elsewhere covers all
+// six; these cover the rebuild logic.
+var two = []build.Target{{GOOS: "linux", GOARCH: "amd64"}, {GOOS: "windows", GOARCH: "arm64"}}
+
+func opts(out string) rebuild.Options {
+	return rebuild.Options{Verify: verify.Options{Targets: two}, Out: out}
+}
+
+func pkg(t *testing.T) *testrelease.Package {
+	t.Helper()
+	shared.once.Do(func() {
+		dir, err := os.MkdirTemp("", "cavra-rebuild-test-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		shared.dir = dir
+		shared.pkg = testrelease.Build(t, dir, testrelease.Options{Targets: "linux/amd64,windows/arm64"})
+	})
+	if shared.pkg == nil {
+		t.Fatal("release failed in an earlier test")
+	}
+	return shared.pkg
+}
+
+// tree returns a digest of every file under dir, to show a run changed
+// nothing there.
+func tree(t *testing.T, dir string) string {
+	t.Helper()
+	h := sha256.New()
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		io.WriteString(h, p+"\n")
+		if d.Type().IsRegular() {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			h.Write(b)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func TestRebuildMatches(t *testing.T) {
+	p := pkg(t)
+	for _, in := range []string{p.Dir, p.Zip} {
+		t.Run(filepath.Base(in), func(t *testing.T) {
+			out := t.TempDir()
+			before := tree(t, p.Out)
+			var log bytes.Buffer
+			o := opts(out)
+			o.Log = &log
+			rep, err := rebuild.Run(t.Context(), in, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !rep.OK() {
+				var b bytes.Buffer
+				rep.WriteText(&b)
+				t.Fatalf("got %s, want PASS:\n%s", rep.Status, b.String())
+			}
+			if pass, fail, skip := rep.Counts(); pass != 2 || fail != 0 || skip != 0 {
+				t.Errorf("got %d/%d/%d pass/fail/skip, want 2/0/0", pass, fail, skip)
+			}
+			for _, tr := range rep.Targets {
+				if tr.Actual != tr.Expected || tr.Seconds <= 0 || !strings.Contains(log.String(), tr.Target) {
+					t.Errorf("target %+v: want matching digests, a duration and a progress line", tr)
+				}
+			}
+			if after := tree(t, p.Out); after != before {
+				t.Error("the rebuild changed the package or its folder")
+			}
+			// The evidence is in the output folder and says the same.
+			var ev rebuild.Report
+			b, err := os.ReadFile(filepath.Join(out, rebuild.EvidenceJSON))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal(b, &ev); err != nil {
+				t.Fatal(err)
+			}
+			if ev.Status != verify.Pass || ev.ManifestSHA256 == "" || ev.Host.GoVersion != runtime.Version() || ev.Controls["GOPROXY"] != "off" || len(ev.Targets) != 2 {
+				t.Errorf("evidence: got %+v", ev)
+			}
+			md, err := os.ReadFile(filepath.Join(out, rebuild.EvidenceMD))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, want := range []string{"**Result: PASS**", ev.ManifestSHA256, "`GOPROXY=off`", ev.Targets[0].Expected} {
+				if !strings.Contains(string(md), want) {
+					t.Errorf("evidence markdown lacks %q", want)
+				}
+			}
+			entries, _ := os.ReadDir(out)
+			if len(entries) != 2 {
+				t.Errorf("output folder holds %d entries, want the two evidence files", len(entries))
+			}
+		})
+	}
+}
+
+func TestRebuildOneTarget(t *testing.T) {
+	p := pkg(t)
+	o := opts(t.TempDir())
+	o.Targets = []build.Target{two[1]}
+	rep, err := rebuild.Run(t.Context(), p.Dir, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pass, fail, skip := rep.Counts(); !rep.OK() || pass != 1 || fail != 0 || skip != 1 {
+		t.Fatalf("got %s %d/%d/%d, want PASS 1/0/1", rep.Status, pass, fail, skip)
+	}
+	var b bytes.Buffer
+	rep.WriteText(&b)
+	if !strings.Contains(b.String(), "SKIP  bin/linux-amd64/cavra-runtime: not selected") {
+		t.Errorf("the skipped target is not shown as SKIP:\n%s", b.String())
+	}
+}
+
+func TestRebuildRefusesOutputInsidePackage(t *testing.T) {
+	p := pkg(t)
+	before := tree(t, p.Dir)
+	_, err := rebuild.Run(t.Context(), p.Dir, opts(filepath.Join(p.Dir, "evidence")))
+	if err == nil || !strings.Contains(err.Error(), "inside the package") {
+		t.Fatalf("got %v, want an error about the output folder", err)
+	}
+	if tree(t, p.Dir) != before {
+		t.Fatal("the package changed")
+	}
+}
+
+func TestRebuildAfterFailedVerification(t *testing.T) {
+	p := pkg(t)
+	dir := testrelease.Copy(t, p.Dir, t.TempDir())
+	os.WriteFile(filepath.Join(dir, "unlisted"), []byte("x"), 0o644)
+	out := t.TempDir()
+	rep, err := rebuild.Run(t.Context(), dir, opts(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.OK() || rep.Verify.Status != verify.Fail {
+		t.Fatalf("got %s, verify %s; want FAIL", rep.Status, rep.Verify.Status)
+	}
+	for _, tr := range rep.Targets {
+		if tr.Status != verify.Skip {
+			t.Errorf("target %s: got %s, want SKIP", tr.Target, tr.Status)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(out, rebuild.EvidenceJSON)); err != nil {
+		t.Errorf("no evidence of the failed attempt: %v", err)
+	}
+}
+
+// TestRebuildDetectsForeignBinary ships a binary built from different
+// source, with a manifest and checksums that agree with it: verification
+// cannot tell, the rebuild must.
+func TestRebuildDetectsForeignBinary(t *testing.T) {
+	p := pkg(t)
+	dir := testrelease.Copy(t, p.Dir, t.TempDir())
+	// Build the "shipped" binary from patched source with the pinned
+	// command, so its build settings are right.
+	var m manifest.Manifest
+	mb, _ := os.ReadFile(filepath.Join(dir, manifest.Name))
+	json.Unmarshal(mb, &m)
+	src := t.TempDir()
+	top, _, err := archive.ExtractTarGz(bytes.NewReader(mustRead(t, filepath.Join(dir, m.Source.Archive))), filepath.Join(src, "x"), archive.DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := filepath.Join(src, "x", top)
+	mainGo := filepath.Join(root, "cmd", "cavra-runtime", "main.go")
+	os.WriteFile(mainGo, append(mustRead(t, mainGo), []byte("\nvar backdoor = \"open sesame\"\n\nfunc init() { _ = backdoor }\n")...), 0o644)
+	b := m.BinaryFor("linux/amd64")
+	out := filepath.Join(dir, filepath.FromSlash(b.Binary))
+	if err := (&build.Runner{}).Run(t.Context(), root, b.Rebuild.WithOutput(out)); err != nil {
+		t.Fatal(err)
+	}
+	data := mustRead(t, out)
+	s := sha256.Sum256(data)
+	b.SHA256, b.SizeBytes = hex.EncodeToString(s[:]), int64(len(data))
+	nb, _ := manifest.Marshal(&m)
+	os.WriteFile(filepath.Join(dir, manifest.Name), nb, 0o644)
+	resum(t, dir)
+
+	if vr, _, _ := verify.Dir(dir, verify.Options{Targets: two}); !vr.OK() {
+		t.Fatalf("setup: the forged package should verify: %v", vr.Errors())
+	}
+	rep, err := rebuild.Run(t.Context(), dir, opts(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.OK() {
+		t.Fatal("got PASS for a binary that its source does not make")
+	}
+	for _, tr := range rep.Targets {
+		switch tr.Target {
+		case "linux/amd64":
+			if tr.Status != verify.Fail || !strings.Contains(tr.Detail, "build settings agree; first differing byte at offset") {
+				t.Errorf("linux/amd64: got %s %q, want FAIL naming the first differing byte", tr.Status, tr.Detail)
+			}
+		default:
+			if tr.Status != verify.Pass {
+				t.Errorf("%s: got %s, want PASS", tr.Target, tr.Status)
+			}
+		}
+	}
+}
+
+func mustRead(t *testing.T, p string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// resum rewrites checksums.txt with the true digests.
+func resum(t *testing.T, dir string) {
+	t.Helper()
+	lines, err := checksums.Parse(mustRead(t, filepath.Join(dir, checksums.Name)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, l := range lines {
+		s := sha256.Sum256(mustRead(t, filepath.Join(dir, l.Path)))
+		lines[i].SHA256 = hex.EncodeToString(s[:])
+	}
+	b, _ := checksums.Format(lines)
+	os.WriteFile(filepath.Join(dir, checksums.Name), b, 0o644)
+}
+
+func TestRebuildToolchainMismatch(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("uses a shell script as the go command")
+	}
+	p := pkg(t)
+	fake := filepath.Join(t.TempDir(), "go")
+	script := "#!/bin/sh\nprintf '{\"GOVERSION\": \"go1.99.0\"}\\n'\n"
+	if err := os.WriteFile(fake, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	o := opts(t.TempDir())
+	o.Go = fake
+	rep, err := rebuild.Run(t.Context(), p.Dir, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.OK() || !strings.Contains(rep.Error, "local go is go1.99.0, the package was built with "+runtime.Version()) {
+		t.Fatalf("got %s %q, want FAIL naming both versions", rep.Status, rep.Error)
+	}
+	for _, tr := range rep.Targets {
+		if tr.Status != verify.Skip {
+			t.Errorf("%s: got %s, want SKIP", tr.Target, tr.Status)
+		}
+	}
+}
+
+func TestRebuildRefusesUnsafeSource(t *testing.T) {
+	p := pkg(t)
+	dir := testrelease.Copy(t, p.Dir, t.TempDir())
+	var m manifest.Manifest
+	json.Unmarshal(mustRead(t, filepath.Join(dir, manifest.Name)), &m)
+	// A source archive with a symbolic link that points out of the work
+	// folder, recorded consistently everywhere.
+	var buf bytes.Buffer
+	gz := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(gz)
+	tw.WriteHeader(&tar.Header{Name: m.Source.Root + "/go.mod", Mode: 0o644, Size: 9, Typeflag: tar.TypeReg})
+	tw.Write([]byte("module x\n"))
+	tw.WriteHeader(&tar.Header{Name: m.Source.Root + "/evil", Linkname: "/etc", Typeflag: tar.TypeSymlink})
+	tw.Close()
+	gz.Close()
+	os.WriteFile(filepath.Join(dir, m.Source.Archive), buf.Bytes(), 0o644)
+	s := sha256.Sum256(buf.Bytes())
+	m.Source.SHA256, m.Source.SizeBytes = hex.EncodeToString(s[:]), int64(buf.Len())
+	nb, _ := manifest.Marshal(&m)
+	os.WriteFile(filepath.Join(dir, manifest.Name), nb, 0o644)
+	resum(t, dir)
+
+	out := t.TempDir()
+	rep, err := rebuild.Run(t.Context(), dir, opts(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.OK() || !strings.Contains(rep.Error, m.Source.Archive) || !strings.Contains(rep.Error, "evil") {
+		t.Fatalf("got %s %q, want FAIL naming the archive and the entry", rep.Status, rep.Error)
+	}
+}
+
+func TestExplain(t *testing.T) {
+	p := pkg(t)
+	buildWith := func(env ...string) []byte {
+		out := filepath.Join(t.TempDir(), "bin")
+		cmd := exec.Command("go", "build", "-ldflags=-s -w -buildid=", "-o", out, "./cmd/cavra-runtime")
+		cmd.Dir = p.Repo
+		cmd.Env = append(os.Environ(), append([]string{"CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64", "GOFLAGS=-trimpath -buildvcs=false"}, env...)...)
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go build: %v\n%s", err, b)
+		}
+		return mustRead(t, out)
+	}
+	v1, v3 := buildWith("GOAMD64=v1"), buildWith("GOAMD64=v3")
+	got := strings.Join(rebuild.Explain(v3, v1), "; ")
+	if want := "setting GOAMD64: shipped v3, rebuilt v1"; !strings.Contains(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	flipped := bytes.Clone(v1)
+	flipped[1000] ^= 0xff
+	got = strings.Join(rebuild.Explain(flipped, v1), "; ")
+	if want := "first differing byte at offset 1000 (0x3e8)"; !strings.Contains(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	got = strings.Join(rebuild.Explain([]byte("not a binary"), v1), "; ")
+	if want := "the shipped binary has no Go build information"; !strings.Contains(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
