@@ -201,7 +201,8 @@ func cleanEnv(env []string) []string {
 }
 
 // collect returns the SHA-256 of every file under dir, and of every entry of
-// every zip, keyed by slash path (zip entries as "<zip>!<entry>").
+// the zips at its top (the package zips), keyed by slash path (zip entries as
+// "<zip>!<entry>").
 func collect(dir string) (map[string]string, error) {
 	sums := map[string]string{}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
@@ -215,7 +216,7 @@ func collect(dir string) (map[string]string, error) {
 			return err
 		}
 		sums[rel] = digest(data)
-		if strings.HasSuffix(rel, ".zip") {
+		if strings.HasSuffix(rel, ".zip") && !strings.Contains(rel, "/") {
 			zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 			if err != nil {
 				return fmt.Errorf("%s: %w", rel, err)
@@ -260,20 +261,23 @@ func (r *Report) compare(a, b map[string]string) {
 			keysDiffer = true
 		}
 	}
-	// A zip (and its .sha256) may differ only when every entry that differs
-	// may.
-	zipOK := map[string]bool{}
+	// A zip (and its .sha256) may differ only when entries differ and
+	// every entry that differs may.
+	allowedIn, forbiddenIn := map[string]bool{}, map[string]bool{}
 	for _, n := range names {
 		z, entry, ok := strings.Cut(n, "!")
-		if !ok {
+		if !ok || a[n] == b[n] {
 			continue
 		}
-		if _, seen := zipOK[z]; !seen {
-			zipOK[z] = true
+		if MayDiffer(entry, keysDiffer) {
+			allowedIn[z] = true
+		} else {
+			forbiddenIn[z] = true
 		}
-		if a[n] != b[n] && !MayDiffer(entry, keysDiffer) {
-			zipOK[z] = false
-		}
+	}
+	zipOK := map[string]bool{}
+	for z := range allowedIn {
+		zipOK[z] = !forbiddenIn[z]
 	}
 	for _, n := range names {
 		f := File{Path: n, A: a[n], B: b[n]}

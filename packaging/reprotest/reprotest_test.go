@@ -1,0 +1,108 @@
+package reprotest
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/cavra/cavra/internal/testrepo"
+)
+
+func TestCompare(t *testing.T) {
+	const z = "cavra-go-runtime-v1.zip"
+	base := map[string]string{
+		"go-runtime-v1/cavra-runtime.reproducibility.json": "m",
+		"go-runtime-v1/checksums.txt":                      "c",
+		"go-runtime-v1/checksums.txt.sig":                  "s1",
+		"go-runtime-v1/cosign.pub":                         "k1",
+		"go-runtime-v1/offline-trust-root-bootstrap.json":  "b1",
+		z:                                      "z1",
+		z + ".sha256":                          "zs1",
+		z + "!go-runtime-v1/checksums.txt.sig": "s1",
+		z + "!go-runtime-v1/cavra-runtime.reproducibility.json": "m",
+	}
+	with := func(changes map[string]string) map[string]string {
+		m := map[string]string{}
+		for k, v := range base {
+			m[k] = v
+		}
+		for k, v := range changes {
+			if v == "" {
+				delete(m, k)
+			} else {
+				m[k] = v
+			}
+		}
+		return m
+	}
+	tests := []struct {
+		name   string
+		b      map[string]string
+		ok     bool
+		first  string
+		status map[string]string
+	}{
+		{"identical", with(nil), true, "", nil},
+		{"only a signature differs, and the zips holding it", with(map[string]string{
+			"go-runtime-v1/checksums.txt.sig": "s2", z: "z2", z + ".sha256": "zs2", z + "!go-runtime-v1/checksums.txt.sig": "s2",
+		}), true, "", map[string]string{z: "ALLOWED", "go-runtime-v1/checksums.txt.sig": "ALLOWED"}},
+		{"the key differs without another key", with(map[string]string{"go-runtime-v1/cosign.pub": "k2", "go-runtime-v1/offline-trust-root-bootstrap.json": "b2"}),
+			true, "", map[string]string{"go-runtime-v1/offline-trust-root-bootstrap.json": "ALLOWED"}},
+		{"the bootstrap differs with the same key", with(map[string]string{"go-runtime-v1/offline-trust-root-bootstrap.json": "b2"}),
+			false, "go-runtime-v1/offline-trust-root-bootstrap.json", nil},
+		{"the manifest differs", with(map[string]string{
+			"go-runtime-v1/cavra-runtime.reproducibility.json": "m2", z: "z2", z + ".sha256": "zs2", z + "!go-runtime-v1/cavra-runtime.reproducibility.json": "m2",
+		}), false, "go-runtime-v1/cavra-runtime.reproducibility.json", map[string]string{z: "DIFFERENT"}},
+		{"only the zip bytes differ", with(map[string]string{z: "z2"}), false, z, nil},
+		{"a file is missing", with(map[string]string{"go-runtime-v1/checksums.txt": ""}), false, "go-runtime-v1/checksums.txt",
+			map[string]string{"go-runtime-v1/checksums.txt": "MISSING"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &Report{}
+			r.compare(base, tc.b)
+			if r.OK() != tc.ok || r.First != tc.first {
+				t.Fatalf("got ok=%v first=%q, want ok=%v first=%q (%+v)", r.OK(), r.First, tc.ok, tc.first, r.Files)
+			}
+			for path, want := range tc.status {
+				for _, f := range r.Files {
+					if f.Path == path && f.Status != want {
+						t.Errorf("%s: got %s, want %s", path, f.Status, want)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestReproducible releases one commit twice with everything but the
+// commit varied, and requires identical packages.
+func TestReproducible(t *testing.T) {
+	if testing.Short() {
+		t.Skip("releases twice")
+	}
+	dir := t.TempDir()
+	repo := testrepo.New(t, dir, "")
+	var log bytes.Buffer
+	rep, err := Run(t.Context(), Options{Root: repo, Work: dir + "/work", Log: &log})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	var out bytes.Buffer
+	rep.WriteText(&out)
+	if !rep.OK() {
+		t.Fatalf("the two releases differ:\n%s", out.String())
+	}
+	// Both zips and every package file were compared, the six binaries
+	// among them.
+	bins := 0
+	for _, f := range rep.Files {
+		if strings.Contains(f.Path, "/bin/") && !strings.Contains(f.Path, "!") {
+			bins++
+		}
+	}
+	if bins != 6 || rep.Same < 20 {
+		t.Errorf("compared %d binaries and %d identical files, want 6 and more than 20:\n%s", bins, rep.Same, out.String())
+	}
+	t.Log(out.String())
+}
