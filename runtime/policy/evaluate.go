@@ -1,0 +1,79 @@
+package policy
+
+import "strings"
+
+// Evaluate decides req under the policy. reg is the MCP trust registry;
+// it may be nil, in which case every MCP server is unknown unless the
+// pack trusts it. Evaluate does not look at req.PolicyPack; see Engine.
+func (p *Policy) Evaluate(req *Request, reg *Registry) Result {
+	f := &p.fixed
+	switch req.ActionType {
+	case ReadFile:
+		return p.evalPath(req.Target, &p.readBlock, &p.readApprove, f.readDefault)
+	case WriteFile:
+		return p.evalPath(req.Target, &p.writeBlock, &p.writeApprove, f.writeDefault)
+	case ExecuteCommand:
+		line := req.Target
+		if req.Operation != "" {
+			line = joinNonEmpty(req.Target, req.Operation)
+		}
+		return p.evalCommand(line, "")
+	case GitOperation:
+		return p.evalGit(req)
+	case MCPToolCall:
+		return p.evalMCP(req, reg)
+	case "":
+		return f.noAction
+	}
+	return f.unknownAction
+}
+
+// evalPath decides a read or write of target: blocked rules first, then
+// approval rules, else the default.
+func (p *Policy) evalPath(target string, block, approve *pathSet, def Result) Result {
+	if strings.TrimSpace(target) == "" {
+		return p.fixed.noTarget
+	}
+	var f pathForms
+	f.init(target)
+	if i := block.matchAny(&f); i >= 0 {
+		return block.rules[i].res
+	}
+	if i := approve.matchAny(&f); i >= 0 {
+		return approve.rules[i].res
+	}
+	return def
+}
+
+// evalGit decides a git_operation. Operation holds the git command
+// ("push origin main", "git push --force", "status"); Target, if
+// Operation is set, names the branch being updated, and otherwise holds
+// the whole git command.
+func (p *Policy) evalGit(req *Request) Result {
+	op, hint := req.Operation, req.Target
+	if strings.TrimSpace(op) == "" {
+		op, hint = req.Target, ""
+	}
+	if strings.TrimSpace(op) == "" {
+		return p.fixed.noTarget
+	}
+	if !startsWithWord(op, "git") {
+		op = "git " + op
+	}
+	return p.evalCommand(op, hint)
+}
+
+func startsWithWord(s, w string) bool {
+	s = strings.TrimLeft(s, " \t")
+	return strings.HasPrefix(s, w) && (len(s) == len(w) || s[len(w)] == ' ' || s[len(w)] == '\t')
+}
+
+func joinNonEmpty(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return a + " " + b
+}

@@ -1,0 +1,349 @@
+package policy
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+)
+
+// Schema is the required value of a policy file's "schema" member.
+const Schema = "cavra.policy/v1"
+
+// maxFileSize bounds policy and registry files (16 MiB).
+const maxFileSize = 16 << 20
+
+// Pack is the JSON form of a policy pack. Its shape is documented in
+// the package documentation; Compile turns it into a Policy.
+type Pack struct {
+	Schema        string       `json:"schema"`
+	Name          string       `json:"name"`
+	Description   string       `json:"description,omitempty"`
+	ApproverGroup string       `json:"approver_group"`
+	Reads         FileRules    `json:"reads"`
+	Writes        FileRules    `json:"writes"`
+	Commands      CommandRules `json:"commands"`
+	Git           GitRules     `json:"git"`
+	MCP           MCPRules     `json:"mcp"`
+}
+
+// Rule is a named rule: the patterns it matches and what to say when one
+// does. Whether it blocks, asks for approval or allows depends on the
+// list it is in.
+type Rule struct {
+	ID            string   `json:"id"`
+	Patterns      []string `json:"patterns"`
+	Severity      Severity `json:"severity"`
+	Reason        string   `json:"reason"`
+	ApproverGroup string   `json:"approver_group,omitempty"`
+}
+
+// FileRules are the path rules for reads or for writes. Paths matching
+// no rule are allowed.
+type FileRules struct {
+	Blocked  []Rule `json:"blocked"`
+	Approval []Rule `json:"approval"`
+}
+
+// CommandRules are the command rules. A command line is allowed only if
+// every simple command in it matches an Allowed rule.
+type CommandRules struct {
+	Blocked  []Rule `json:"blocked"`
+	Approval []Rule `json:"approval"`
+	Allowed  []Rule `json:"allowed"`
+}
+
+// GitRules govern git pushes, whether asked for as git_operation or
+// found in an execute_command line.
+type GitRules struct {
+	ProtectedBranches []Rule  `json:"protected_branches"`
+	ForcePush         Verdict `json:"force_push"`
+	UnknownRef        Verdict `json:"unknown_ref"`
+	ApproverGroup     string  `json:"approver_group,omitempty"`
+}
+
+// MCPRules govern MCP tool calls, together with the trust registry.
+type MCPRules struct {
+	BlockedServers       []Rule    `json:"blocked_servers"`
+	TrustedServers       []Rule    `json:"trusted_servers"`
+	MinTrustTier         TrustTier `json:"min_trust_tier"`
+	UnknownServer        Verdict   `json:"unknown_server"`
+	UnapprovedServer     Verdict   `json:"unapproved_server"`
+	LowTrustTier         Verdict   `json:"low_trust_tier"`
+	ToolNotAllowed       Verdict   `json:"tool_not_allowed"`
+	CapabilityNotAllowed Verdict   `json:"capability_not_allowed"`
+	ApproverGroup        string    `json:"approver_group,omitempty"`
+}
+
+// Policy is a compiled pack, ready to evaluate requests. It is
+// immutable and safe for concurrent use.
+type Policy struct {
+	name string
+	raw  []byte // the pack as indented JSON
+
+	readBlock, readApprove   pathSet
+	writeBlock, writeApprove pathSet
+	argBlock                 pathSet // reads.blocked then writes.blocked
+	cmdBlock, cmdApprove     cmdSet
+	cmdAllow                 cmdSet
+	progs                    map[string]progInfo
+	protected                ruleList
+	mcpBlocked, mcpTrusted   ruleList
+	minTier                  int
+
+	fixed fixedResults
+}
+
+// Name returns the pack name.
+func (p *Policy) Name() string { return p.name }
+
+// Pack returns a fresh copy of the pack the policy was compiled from.
+func (p *Policy) Pack() *Pack {
+	var pk Pack
+	if err := json.Unmarshal(p.raw, &pk); err != nil {
+		panic("policy: round trip of compiled pack: " + err.Error())
+	}
+	return &pk
+}
+
+// JSON returns the pack as indented policy JSON, as accepted by Parse.
+func (p *Policy) JSON() []byte { return bytes.Clone(p.raw) }
+
+// Load reads and compiles a policy file.
+func Load(name string) (*Policy, error) {
+	data, err := readFile(name)
+	if err != nil {
+		return nil, fmt.Errorf("policy: %w", err)
+	}
+	return Parse(data, name)
+}
+
+// Parse compiles policy JSON. Unknown members, a missing or different
+// schema, and trailing data are errors. source names the input in
+// error messages.
+func Parse(data []byte, source string) (*Policy, error) {
+	var pk Pack
+	if err := decodeStrict(data, &pk); err != nil {
+		return nil, fmt.Errorf("policy: %s: %w", source, err)
+	}
+	p, err := Compile(&pk)
+	if err != nil {
+		return nil, fmt.Errorf("policy: %s: %w", source, errors.Unwrap(err))
+	}
+	return p, nil
+}
+
+func readFile(name string) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxFileSize {
+		return nil, fmt.Errorf("%s: larger than %d MiB", name, maxFileSize>>20)
+	}
+	return data, nil
+}
+
+// decodeStrict decodes exactly one JSON value into v, rejecting unknown
+// members and trailing data.
+func decodeStrict(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		if err == io.EOF {
+			return errors.New("empty file")
+		}
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("unexpected data after the JSON value")
+	}
+	return nil
+}
+
+// compileErr wraps a compile problem so that Compile and Parse can add
+// their own prefixes.
+type compileErr struct{ err error }
+
+// Error implements error.
+func (e *compileErr) Error() string { return "policy: " + e.err.Error() }
+
+// Unwrap returns the problem without the "policy: " prefix.
+func (e *compileErr) Unwrap() error { return e.err }
+
+// Compile validates a pack and compiles its patterns. Every rule needs
+// an id (lower-case letters, digits, '.', '_' or '-'), unique in the
+// pack and not one of the fixed rule ids, a severity, a reason and at
+// least one pattern; approval outcomes need an approver group.
+func Compile(pk *Pack) (*Policy, error) {
+	p, err := compile(pk)
+	if err != nil {
+		return nil, &compileErr{err}
+	}
+	return p, nil
+}
+
+func compile(pk *Pack) (*Policy, error) {
+	if pk.Schema != Schema {
+		return nil, fmt.Errorf("schema is %q, want %q", pk.Schema, Schema)
+	}
+	if !validName(pk.Name) {
+		return nil, fmt.Errorf("name %q: want lower-case letters, digits, '.', '_' or '-'", pk.Name)
+	}
+	if strings.TrimSpace(pk.ApproverGroup) == "" {
+		return nil, errors.New("approver_group is empty")
+	}
+	raw, err := json.MarshalIndent(pk, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	p := &Policy{name: pk.Name, raw: raw}
+	c := compiler{pk: pk, p: p, ids: map[string]bool{}}
+	for _, id := range fixedIDs {
+		c.ids[id] = true
+	}
+
+	c.paths("reads.blocked", pk.Reads.Blocked, Block, "", &p.readBlock, &p.argBlock)
+	c.paths("reads.approval", pk.Reads.Approval, RequireApproval, "", &p.readApprove)
+	c.paths("writes.blocked", pk.Writes.Blocked, Block, "", &p.writeBlock, &p.argBlock)
+	c.paths("writes.approval", pk.Writes.Approval, RequireApproval, "", &p.writeApprove)
+	c.commands("commands.blocked", pk.Commands.Blocked, Block, &p.cmdBlock)
+	c.commands("commands.approval", pk.Commands.Approval, RequireApproval, &p.cmdApprove)
+	c.commands("commands.allowed", pk.Commands.Allowed, Allow, &p.cmdAllow)
+	p.protected = c.list("git.protected_branches", pk.Git.ProtectedBranches, Block, true)
+	p.mcpBlocked = c.list("mcp.blocked_servers", pk.MCP.BlockedServers, Block, true)
+	p.mcpTrusted = c.list("mcp.trusted_servers", pk.MCP.TrustedServers, Allow, false)
+	c.effect("git.force_push", pk.Git.ForcePush)
+	c.effect("git.unknown_ref", pk.Git.UnknownRef)
+	c.effect("mcp.unknown_server", pk.MCP.UnknownServer)
+	c.effect("mcp.unapproved_server", pk.MCP.UnapprovedServer)
+	c.effect("mcp.low_trust_tier", pk.MCP.LowTrustTier)
+	c.effect("mcp.tool_not_allowed", pk.MCP.ToolNotAllowed)
+	c.effect("mcp.capability_not_allowed", pk.MCP.CapabilityNotAllowed)
+	p.minTier = pk.MCP.MinTrustTier.rank()
+	if p.minTier < 0 && c.err == nil {
+		c.err = fmt.Errorf("mcp.min_trust_tier %q: want one of %s", pk.MCP.MinTrustTier, strings.Join(tierNames, ", "))
+	}
+	if c.err != nil {
+		return nil, c.err
+	}
+	p.fixed = newFixed(pk)
+	p.indexProgs()
+	return p, nil
+}
+
+type compiler struct {
+	pk  *Pack
+	p   *Policy
+	ids map[string]bool
+	err error // the first problem
+}
+
+// rule validates r and compiles its patterns.
+func (c *compiler) rule(where string, i int, r *Rule, v Verdict, approver string, cmd, fold bool) (crule, bool) {
+	if c.err != nil {
+		return crule{}, false
+	}
+	fail := func(format string, args ...any) (crule, bool) {
+		c.err = fmt.Errorf("%s[%d] %q: %s", where, i, r.ID, fmt.Sprintf(format, args...))
+		return crule{}, false
+	}
+	switch {
+	case !validName(r.ID):
+		return fail("bad id: want lower-case letters, digits, '.', '_' or '-'")
+	case c.ids[r.ID]:
+		return fail("duplicate id (or one of the fixed rule ids)")
+	case !r.Severity.valid():
+		return fail("severity %q: want info, low, medium, high or critical", r.Severity)
+	case strings.TrimSpace(r.Reason) == "":
+		return fail("empty reason")
+	case len(r.Patterns) == 0:
+		return fail("no patterns")
+	}
+	c.ids[r.ID] = true
+	res := Result{Verdict: v, RuleID: r.ID, Reason: r.Reason, Severity: r.Severity, Pack: c.pk.Name}
+	if v == RequireApproval {
+		res.ApproverGroup = firstNonEmpty(r.ApproverGroup, approver, c.pk.ApproverGroup)
+	}
+	cr := crule{res: res}
+	for _, pat := range r.Patterns {
+		g, err := compileGlob(pat, cmd, fold)
+		if err == nil && cmd && g.segs[0].kind == segAny {
+			err = errors.New("a command pattern must start with the program name")
+		}
+		if err != nil {
+			return fail("bad glob %q: %v", pat, err)
+		}
+		if cmd && v != Allow && g.segs[len(g.segs)-1].kind != segAny {
+			g.segs = append(g.segs, gseg{kind: segAny}) // block and approval rules match prefixes
+		}
+		cr.globs = append(cr.globs, g)
+	}
+	return cr, true
+}
+
+func (c *compiler) paths(where string, rules []Rule, v Verdict, approver string, sets ...*pathSet) {
+	for i := range rules {
+		if r, ok := c.rule(where, i, &rules[i], v, approver, false, true); ok {
+			for _, s := range sets {
+				s.add(r)
+			}
+		}
+	}
+}
+
+func (c *compiler) commands(where string, rules []Rule, v Verdict, s *cmdSet) {
+	for i := range rules {
+		if r, ok := c.rule(where, i, &rules[i], v, "", true, v != Allow); ok {
+			s.add(r)
+		}
+	}
+}
+
+func (c *compiler) list(where string, rules []Rule, v Verdict, fold bool) ruleList {
+	var l ruleList
+	for i := range rules {
+		if r, ok := c.rule(where, i, &rules[i], v, "", false, fold); ok {
+			l = append(l, r)
+		}
+	}
+	return l
+}
+
+// effect checks the verdict for a failed check: it may block or require
+// approval, never allow.
+func (c *compiler) effect(where string, v Verdict) {
+	if c.err == nil && v != Block && v != RequireApproval {
+		c.err = fmt.Errorf("%s %q: want block or require_approval", where, v)
+	}
+}
+
+func validName(s string) bool {
+	if s == "" || len(s) > 128 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || i > 0 && (c == '.' || c == '_' || c == '-')) {
+			return false
+		}
+	}
+	return true
+}
+
+func firstNonEmpty(s ...string) string {
+	i := slices.IndexFunc(s, func(s string) bool { return s != "" })
+	if i < 0 {
+		return ""
+	}
+	return s[i]
+}
