@@ -1,13 +1,12 @@
 //go:build mage
 
-// The mage targets of the CAVRA runtime release system. Run them without
-// installing mage: `go run mage.go -l` lists them.
-//
+// The mage targets of the CAVRA runtime release system (go run mage.go <target>).
+package main
+
 // Targets are thin: the logic lives in packages under packaging/ that the
 // tests call directly, and the release steps that need syft, cosign or nfpm
 // run in the release command (go run ./cmd/cavra-release), so this binary
 // builds with the standard library and mage alone.
-package main
 
 import (
 	"context"

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"github.com/magefile/mage/mg"
 	"github.com/magefile/mage/sh"
 )
 
@@ -23,3 +24,13 @@ func (Build) All() error { return releaseCmd("run", "-through", "build") }
 
 // Steps lists the steps of a release in order.
 func Steps() error { return releaseCmd("steps") }
+
+// Keys groups the signing-key targets.
+type Keys mg.Namespace
+
+// Generate writes a new cosign key pair into CAVRA_KEY_DIR (default .cavra/):
+// cosign.key, encrypted with COSIGN_PASSWORD, and cosign.pub. It never
+// replaces existing keys; keep the private key out of git (it is ignored).
+func (Keys) Generate() error {
+	return releaseCmd("keygen", "-dir", env("CAVRA_KEY_DIR", ".cavra"))
+}

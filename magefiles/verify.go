@@ -17,9 +17,13 @@ import (
 	"github.com/cavra/cavra/packaging/release"
 	"github.com/cavra/cavra/packaging/reprotest"
 	"github.com/cavra/cavra/packaging/verify"
+	"github.com/cavra/cavra/signing/trust"
 )
 
-// Verify groups the verification targets. Set CAVRA_JSON=1 for JSON reports.
+// Verify groups the verification targets. Trusted material comes from the
+// environment: CAVRA_KEY (the release public key file you trust) or
+// CAVRA_KEY_FINGERPRINT (sha256:...); CAVRA_ALLOW_UNSIGNED=1 is for snapshot
+// dry runs only. CAVRA_JSON=1 prints JSON reports.
 type Verify mg.Namespace
 
 // Aliases make `go run mage.go verify rebuild` verify the package, then
@@ -89,13 +93,35 @@ func found() (string, error) {
 	return release.Find("dist")
 }
 
+// trusted returns the verifier options from CAVRA_KEY,
+// CAVRA_KEY_FINGERPRINT and CAVRA_ALLOW_UNSIGNED.
+func trusted() (verify.Options, error) {
+	o := verify.Options{
+		KeyFingerprint:      env("CAVRA_KEY_FINGERPRINT", ""),
+		UnsafeAllowUnsigned: env("CAVRA_ALLOW_UNSIGNED", "") == "1",
+	}
+	if p := env("CAVRA_KEY", ""); p != "" {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return o, err
+		}
+		if o.Key, err = trust.ParsePublicKey(data); err != nil {
+			return o, fmt.Errorf("CAVRA_KEY=%s: %w", p, err)
+		}
+	}
+	return o, nil
+}
+
 func verifyPath(p string, dir bool) error {
+	o, err := trusted()
+	if err != nil {
+		return err
+	}
 	var rep *verify.Report
-	var err error
 	if dir {
-		rep, _, err = verify.Dir(p, verify.Options{})
+		rep, _, err = verify.Dir(p, o)
 	} else {
-		rep, _, err = verify.Zip(p, verify.Options{})
+		rep, _, err = verify.Zip(p, o)
 	}
 	if err != nil {
 		return err
@@ -115,7 +141,11 @@ func verifyPath(p string, dir bool) error {
 }
 
 func rebuildPath(p string) error {
-	o := rebuild.Options{Out: env("CAVRA_OUT", "."), Log: os.Stdout}
+	vo, err := trusted()
+	if err != nil {
+		return err
+	}
+	o := rebuild.Options{Verify: vo, Out: env("CAVRA_OUT", "."), Log: os.Stdout}
 	if t := env("CAVRA_TARGET", ""); t != "" {
 		for _, s := range strings.Split(t, ",") {
 			tt, err := build.ParseTarget(s)

@@ -8,6 +8,7 @@
 //	cavra-release release [flags]            run every step; dist/go-runtime-<version>/ and its zip
 //	cavra-release run -through STEP [flags]  run the steps up to STEP into -out (default dist/steps/STEP)
 //	cavra-release steps                      list the steps in order
+//	cavra-release keygen [-dir DIR]          write a cosign key pair (password from COSIGN_PASSWORD)
 //
 // Flags:
 //
@@ -16,8 +17,10 @@
 //	-targets LIST  comma-separated os/arch subset of the matrix (default all six)
 //
 // The environment supplies SOURCE_DATE_EPOCH (default: the commit time),
-// CAVRA_RELEASE=1 for a non-snapshot release, and the GITHUB_* variables of a
-// CI run.
+// CAVRA_RELEASE=1 for a non-snapshot release, the GITHUB_* variables of a CI
+// run, and the signing key: COSIGN_KEY (a cosign.key path or a KMS URI) or
+// COSIGN_PRIVATE_KEY (its contents), with COSIGN_PASSWORD. Without a key a
+// snapshot is signed with a machine-local key; a release refuses to run.
 //
 // Exit status: 0 on success, 1 when a step fails, 2 on bad usage.
 package main
@@ -35,6 +38,8 @@ import (
 
 	"github.com/cavra/cavra/packaging/build"
 	"github.com/cavra/cavra/packaging/release"
+	"github.com/cavra/cavra/signing"
+	"github.com/cavra/cavra/signing/provenance"
 )
 
 func main() {
@@ -44,13 +49,18 @@ func main() {
 }
 
 // pipeline is the full release, in order. Steps in one stage run at the same
-// time.
-func pipeline() release.Pipeline {
+// time. key is nil only when listing the steps.
+func pipeline(key *signing.Key) release.Pipeline {
 	return release.Pipeline{
 		{release.Source{}, release.Modules{}},
 		{release.Build{}},
 		{release.WriteManifest{}},
+		{release.PublicKey{Signer: key}},
+		{release.Bootstrap{Signer: key}},
+		{release.Evidence{Signer: key}},
+		{provenance.Step{Key: key}},
 		{release.Checksums{}},
+		{release.Sign{Signer: key}},
 		{release.Zip{}},
 	}
 }
@@ -62,16 +72,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		usage(stderr)
 		return 2
 	}
-	p := pipeline()
 	var err error
 	switch args[0] {
 	case "steps":
-		fmt.Fprintln(stdout, strings.Join(p.Steps(), "\n"))
+		fmt.Fprintln(stdout, strings.Join(pipeline(nil).Steps(), "\n"))
 		return 0
 	case "release":
-		err = runRelease(ctx, args[1:], p, "", stdout)
+		err = runRelease(ctx, args[1:], "", stdout)
 	case "run":
-		err = runRelease(ctx, args[1:], p, "through", stdout)
+		err = runRelease(ctx, args[1:], "through", stdout)
+	case "keygen":
+		err = runKeygen(args[1:], stdout)
 	case "help", "-h", "--help":
 		usage(stdout)
 		return 0
@@ -98,7 +109,38 @@ func usage(w io.Writer) {
 `)
 }
 
-func runRelease(ctx context.Context, args []string, p release.Pipeline, mode string, stdout io.Writer) error {
+// runKeygen writes a cosign key pair, encrypted with $COSIGN_PASSWORD.
+func runKeygen(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("cavra-release keygen", flag.ContinueOnError)
+	dir := fs.String("dir", ".", "folder for cosign.key and cosign.pub")
+	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
+		return errUsage
+	}
+	priv, pub, err := signing.Generate(*dir, []byte(os.Getenv("COSIGN_PASSWORD")))
+	if err != nil {
+		return err
+	}
+	key, err := signing.Load(context.Background(), signing.Options{Getenv: func(k string) string {
+		switch k {
+		case "COSIGN_KEY":
+			return priv
+		case "COSIGN_PASSWORD":
+			return os.Getenv("COSIGN_PASSWORD")
+		}
+		return ""
+	}})
+	if err != nil {
+		return err
+	}
+	fp, err := release.Fingerprint(key.PublicKeyPEM())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "private key %s (keep it secret; never commit it)\npublic key  %s\nfingerprint %s\n", priv, pub, fp)
+	return nil
+}
+
+func runRelease(ctx context.Context, args []string, mode string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("cavra-release", flag.ContinueOnError)
 	version := fs.String("version", "", "release version (default $VERSION, then git describe)")
 	out := fs.String("out", "", "output folder (default dist)")
@@ -119,8 +161,7 @@ func runRelease(ctx context.Context, args []string, p release.Pipeline, mode str
 			fmt.Fprintln(fs.Output(), "-through STEP is required")
 			return errUsage
 		}
-		var err error
-		if p, err = p.Through(through); err != nil {
+		if _, err := pipeline(nil).Through(through); err != nil {
 			return err
 		}
 		if *out == "" {
@@ -147,7 +188,22 @@ func runRelease(ctx context.Context, args []string, p release.Pipeline, mode str
 		label = "SNAPSHOT"
 	}
 	log.Printf("cavra-go-runtime %s (%s) commit %s, %s, %d target(s)", cfg.Version, label, cfg.Commit[:12], cfg.GoVersion, len(cfg.Targets))
-	res, err := release.Run(ctx, cfg, p, nil, log)
+	key, err := signing.Load(ctx, signing.Options{Snapshot: cfg.Snapshot})
+	if err != nil {
+		return err
+	}
+	fp, err := release.Fingerprint(key.PublicKeyPEM())
+	if err != nil {
+		return err
+	}
+	log.Printf("signing key %s (%s)", fp, key.Identity())
+	p := pipeline(key)
+	if through != "" {
+		if p, err = p.Through(through); err != nil {
+			return err
+		}
+	}
+	res, err := release.Run(ctx, cfg, p, log)
 	if err != nil {
 		return err
 	}

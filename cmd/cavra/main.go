@@ -25,8 +25,16 @@
 // writes rebuild-evidence.json and rebuild-evidence.md into -out (default
 // the current folder; never inside the package).
 //
+// Trust comes from outside the package. Without -key or -key-fingerprint no
+// verification passes: a package whose signatures only match the key it
+// carries proves nothing, and the report says so.
+//
 // Flags:
 //
+//	-key FILE          the release public key (PEM), obtained outside the package
+//	-key-fingerprint sha256:HEX
+//	                   trust the package's cosign.pub only if it has this fingerprint
+//	-allow-unsigned    UNSAFE, snapshots only: skip signature checks; the report says UNSIGNED
 //	-json              print the report as JSON instead of text
 //	-target os/arch    (rebuild) rebuild only this target; repeatable
 //	-out DIR           (rebuild) folder for the evidence files
@@ -50,6 +58,7 @@ import (
 	"github.com/cavra/cavra/packaging/build"
 	"github.com/cavra/cavra/packaging/rebuild"
 	"github.com/cavra/cavra/packaging/verify"
+	"github.com/cavra/cavra/signing/trust"
 )
 
 var version = "devel"
@@ -61,9 +70,10 @@ func main() {
 }
 
 const usageText = `usage:
-  cavra release verify-airgap-bundle [-json] <zip>
-  cavra release verify-go-package [-json] <folder>
-  cavra release rebuild [-json] [-target os/arch]... [-out DIR] [-fresh-cache] [-go PATH] <folder or zip>
+  cavra release verify-airgap-bundle [-key FILE | -key-fingerprint sha256:HEX | -allow-unsigned] [-json] <zip>
+  cavra release verify-go-package [-key FILE | -key-fingerprint sha256:HEX | -allow-unsigned] [-json] <folder>
+  cavra release rebuild [-key FILE | -key-fingerprint sha256:HEX | -allow-unsigned] [-json]
+                        [-target os/arch]... [-out DIR] [-fresh-cache] [-go PATH] <folder or zip>
   cavra version
 `
 
@@ -115,12 +125,50 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// trustFlags are the flags that supply trusted material.
+type trustFlags struct {
+	key         string
+	fingerprint string
+	unsigned    bool
+}
+
+func (t *trustFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&t.key, "key", "", "the release public key (PEM) you trust, obtained outside the package")
+	fs.StringVar(&t.fingerprint, "key-fingerprint", "", "trust the package's cosign.pub only if its fingerprint is this sha256:<hex>")
+	fs.BoolVar(&t.unsigned, "allow-unsigned", false, "UNSAFE: for snapshot dry runs, do not check signatures (the report says UNSIGNED)")
+}
+
+// options turns the flags into verifier options.
+func (t *trustFlags) options() (verify.Options, error) {
+	o := verify.Options{KeyFingerprint: t.fingerprint, UnsafeAllowUnsigned: t.unsigned}
+	if t.key != "" {
+		data, err := os.ReadFile(t.key)
+		if err != nil {
+			return o, err
+		}
+		if o.Key, err = trust.ParsePublicKey(data); err != nil {
+			return o, fmt.Errorf("%s: %w", t.key, err)
+		}
+	}
+	if t.fingerprint != "" && !strings.HasPrefix(t.fingerprint, "sha256:") {
+		return o, fmt.Errorf("-key-fingerprint %q: want sha256:<hex>", t.fingerprint)
+	}
+	return o, nil
+}
+
 func runVerify(cmd string, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("cavra release "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print the report as JSON")
+	var tf trustFlags
+	tf.register(fs)
 	pos, err := parse(fs, args)
 	if err != nil {
+		return 2
+	}
+	opts, err := tf.options()
+	if err != nil {
+		fmt.Fprintf(stderr, "cavra release %s: %v\n", cmd, err)
 		return 2
 	}
 	if len(pos) != 1 {
@@ -141,9 +189,9 @@ func runVerify(cmd string, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "cavra release %s: %s is not a folder; use verify-airgap-bundle for a zip\n", cmd, pos[0])
 		return 2
 	case st.IsDir():
-		rep, _, err = verify.Dir(pos[0], verify.Options{})
+		rep, _, err = verify.Dir(pos[0], opts)
 	default:
-		rep, _, err = verify.Zip(pos[0], verify.Options{})
+		rep, _, err = verify.Zip(pos[0], opts)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "cavra release %s: %v\n", cmd, err)
@@ -193,15 +241,22 @@ func runRebuild(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	out := fs.String("out", ".", "folder for rebuild-evidence.json and rebuild-evidence.md")
 	fresh := fs.Bool("fresh-cache", false, "build with an empty GOCACHE")
 	gocmd := fs.String("go", "", "the go command (default: go from PATH)")
+	var tf trustFlags
+	tf.register(fs)
 	pos, err := parse(fs, args)
 	if err != nil {
+		return 2
+	}
+	vo, err := tf.options()
+	if err != nil {
+		fmt.Fprintf(stderr, "cavra release rebuild: %v\n", err)
 		return 2
 	}
 	if len(pos) != 1 {
 		fmt.Fprintf(stderr, "cavra release rebuild: want one package, got %d arguments\n", len(pos))
 		return 2
 	}
-	o := rebuild.Options{Out: *out, FreshCache: *fresh, Go: *gocmd}
+	o := rebuild.Options{Verify: vo, Out: *out, FreshCache: *fresh, Go: *gocmd}
 	if len(targets) > 0 {
 		o.Targets = targets
 	}

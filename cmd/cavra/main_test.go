@@ -89,12 +89,13 @@ func TestVerifyCommands(t *testing.T) {
 		stdout string
 		stderr string
 	}{
-		{"zip passes", []string{"release", "verify-airgap-bundle", p.Zip}, 0, "PASS  go-runtime-" + p.Version, ""},
-		{"folder passes", []string{"release", "verify-go-package", p.Dir}, 0, "0 failed, 0 skipped", ""},
-		{"flags after the argument", []string{"release", "verify-go-package", p.Dir, "-json"}, 0, `"status": "PASS"`, ""},
+		{"zip passes", []string{"release", "verify-airgap-bundle", "-key", p.PublicKey, p.Zip}, 0, "PASS  go-runtime-" + p.Version, ""},
+		{"folder passes", []string{"release", "verify-go-package", "-key", p.PublicKey, p.Dir}, 0, "0 failed, 0 skipped", ""},
+		{"flags after the argument", []string{"release", "verify-go-package", p.Dir, "-json", "-key", p.PublicKey}, 0, `"status": "PASS"`, ""},
+		{"no trusted key", []string{"release", "verify-go-package", p.Dir}, 1, "FAIL  cosign.pub: trust: no trusted key", "a package's own key proves nothing"},
 		{"folder given to the zip command", []string{"release", "verify-airgap-bundle", p.Dir}, 2, "", "use verify-go-package"},
 		{"zip given to the folder command", []string{"release", "verify-go-package", p.Zip}, 2, "", "use verify-airgap-bundle"},
-		{"tampered folder fails", []string{"release", "verify-go-package", tampered}, 1, "FAIL  bin/linux-amd64/cavra-runtime: checksum: sha256 mismatch", "verify: bin/linux-amd64/cavra-runtime: checksum: sha256 mismatch"},
+		{"tampered folder fails", []string{"release", "verify-go-package", "-key", p.PublicKey, tampered}, 1, "FAIL  bin/linux-amd64/cavra-runtime: checksum: sha256 mismatch", "verify: bin/linux-amd64/cavra-runtime: checksum: sha256 mismatch"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -105,7 +106,7 @@ func TestVerifyCommands(t *testing.T) {
 		})
 	}
 	// -json is machine-readable, and says FAIL for the tampered package.
-	code, stdout, _ := cli("release", "verify-go-package", "-json", tampered)
+	code, stdout, _ := cli("release", "verify-go-package", "-json", "-key", p.PublicKey, tampered)
 	var rep struct {
 		Status string
 		Failed int

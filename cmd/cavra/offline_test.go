@@ -66,7 +66,7 @@ func TestOfflineFlow(t *testing.T) {
 		t.Skip("builds six targets and runs mage")
 	}
 	p := pkg(t)
-	if code, out, errOut := cli("release", "verify-airgap-bundle", p.Zip); code != 0 {
+	if code, out, errOut := cli("release", "verify-airgap-bundle", "-key", p.PublicKey, p.Zip); code != 0 {
 		t.Fatalf("verify-airgap-bundle: exit %d\n%s%s", code, out, errOut)
 	}
 
@@ -116,9 +116,9 @@ func TestOfflineFlow(t *testing.T) {
 	// The verifier, built from the shipped source.
 	cavra := filepath.Join(site, "cavra")
 	runIn(src, env, "go", "build", "-o", cavra, "./cmd/cavra")
-	runIn(site, env, cavra, "release", "verify-go-package", dir)
+	runIn(site, env, cavra, "release", "verify-go-package", "-key", p.PublicKey, dir)
 	evidence := filepath.Join(site, "evidence")
-	out := runIn(site, env, cavra, "release", "rebuild", dir, "-out", evidence)
+	out := runIn(site, env, cavra, "release", "rebuild", dir, "-key", p.PublicKey, "-out", evidence)
 	if !strings.Contains(out, "6 rebuilt and matched, 0 failed, 0 skipped") {
 		t.Errorf("rebuild did not match all six targets:\n%s", out)
 	}
@@ -130,7 +130,7 @@ func TestOfflineFlow(t *testing.T) {
 	// own module proxy.
 	mageEnv := append(env[:len(env):len(env)],
 		"GOPROXY=file://"+filepath.ToSlash(filepath.Join(dir, "goproxy")),
-		"CAVRA_PACKAGE="+dir, "CAVRA_OUT="+filepath.Join(site, "mage-evidence"), "CAVRA_TARGET=linux/arm64")
+		"CAVRA_PACKAGE="+dir, "CAVRA_KEY="+p.PublicKey, "CAVRA_OUT="+filepath.Join(site, "mage-evidence"), "CAVRA_TARGET=linux/arm64")
 	out = runIn(src, mageEnv, "go", "run", "mage.go", "verify", "rebuild")
 	if !strings.Contains(out, "PASS  go-runtime-"+p.Version) || !strings.Contains(out, "1 rebuilt and matched, 0 failed, 5 skipped") {
 		t.Errorf("go run mage.go verify rebuild: want the verify report and one rebuilt target:\n%s", out)

@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/cavra/cavra/internal/testrepo"
+	"github.com/cavra/cavra/signing/trust"
 )
 
 // Options choose what to release.
@@ -23,7 +24,13 @@ type Options struct {
 	Targets string   // -targets, e.g. "linux/amd64,windows/arm64"; "" means all six
 	Tag     string   // tag the commit, e.g. "v1.2.3"
 	Env     []string // extra environment for the release command
+	// SnapshotKey signs with the machine-local snapshot key (kept under
+	// dir) instead of a key pair generated for the test.
+	SnapshotKey bool
 }
+
+// Password protects the keys tests generate.
+const Password = "correct horse battery staple"
 
 // Package is a released package.
 type Package struct {
@@ -33,6 +40,10 @@ type Package struct {
 	Zip     string // the package zip
 	Version string
 	Log     string // what the release command printed
+
+	PublicKey  string     // the trusted public key file, outside the package
+	PrivateKey string     // the encrypted private key ("" for the snapshot key)
+	Key        *trust.Key // PublicKey, parsed
 }
 
 var (
@@ -83,19 +94,34 @@ func Build(t testing.TB, dir string, o Options) *Package {
 	t.Helper()
 	repo := testrepo.New(t, dir, o.Tag)
 	out := filepath.Join(dir, "dist")
+	env := append(Env(dir), o.Env...)
+	p := &Package{Repo: repo, Out: out}
+	if o.SnapshotKey {
+		p.PublicKey = filepath.Join(dir, "home", ".config", "cavra", "snapshot-signing", "cosign.pub")
+	} else {
+		p.PrivateKey, p.PublicKey = GenerateKey(t, filepath.Join(dir, "keys"))
+		env = append(env, "COSIGN_KEY="+p.PrivateKey, "COSIGN_PASSWORD="+Password)
+	}
 	args := []string{"release", "-out", out}
 	if o.Targets != "" {
 		args = append(args, "-targets", o.Targets)
 	}
 	cmd := exec.Command(Tool(t), args...)
 	cmd.Dir = repo
-	cmd.Env = append(Env(dir), o.Env...)
+	cmd.Env = env
 	var log bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("testrelease: cavra-release %s: %v\n%s", strings.Join(args, " "), err, log.String())
 	}
-	p := &Package{Repo: repo, Out: out, Log: log.String()}
+	p.Log = log.String()
+	pub, err := os.ReadFile(p.PublicKey)
+	if err != nil {
+		t.Fatalf("testrelease: %v", err)
+	}
+	if p.Key, err = trust.ParsePublicKey(pub); err != nil {
+		t.Fatalf("testrelease: %v", err)
+	}
 	matches, _ := filepath.Glob(filepath.Join(out, "go-runtime-*"))
 	if len(matches) != 1 {
 		t.Fatalf("testrelease: want one package in %s, found %v", out, matches)
@@ -107,6 +133,18 @@ func Build(t testing.TB, dir string, o Options) *Package {
 		t.Fatalf("testrelease: %v", err)
 	}
 	return p
+}
+
+// GenerateKey writes a new cosign key pair, encrypted with [Password], into
+// dir with the release command, and returns the paths of both halves.
+func GenerateKey(t testing.TB, dir string) (priv, pub string) {
+	t.Helper()
+	cmd := exec.Command(Tool(t), "keygen", "-dir", dir)
+	cmd.Env = append(os.Environ(), "COSIGN_PASSWORD="+Password)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("testrelease: keygen: %v\n%s", err, out)
+	}
+	return filepath.Join(dir, "cosign.key"), filepath.Join(dir, "cosign.pub")
 }
 
 // Env returns the environment for a release in dir: the caller's, minus

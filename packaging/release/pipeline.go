@@ -35,7 +35,6 @@ type State struct {
 	Dir       string        // the package folder being assembled
 	OutDir    string        // the folder that receives the package folder and the zip
 	Artifacts artifact.List // everything written by earlier stages
-	Signer    Signer        // nil when the release is unsigned
 	Log       *Log
 }
 
@@ -80,7 +79,7 @@ type Result struct {
 // Run runs the pipeline for c. The package is assembled in a temporary folder
 // inside c.Out and moved to c.Out/<name> (and the zip beside it) at the end,
 // replacing an earlier package of the same version.
-func Run(ctx context.Context, c *Config, p Pipeline, signer Signer, log *Log) (*Result, error) {
+func Run(ctx context.Context, c *Config, p Pipeline, log *Log) (*Result, error) {
 	if err := os.MkdirAll(c.Out, 0o755); err != nil {
 		return nil, err
 	}
@@ -89,7 +88,7 @@ func Run(ctx context.Context, c *Config, p Pipeline, signer Signer, log *Log) (*
 		return nil, err
 	}
 	defer os.RemoveAll(stage)
-	s := &State{Config: c, Dir: filepath.Join(stage, c.Name()), OutDir: stage, Signer: signer, Log: log}
+	s := &State{Config: c, Dir: filepath.Join(stage, c.Name()), OutDir: stage, Log: log}
 	if err := os.Mkdir(s.Dir, 0o755); err != nil {
 		return nil, err
 	}

@@ -1,13 +1,34 @@
 package release
 
-import "context"
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/pem"
+	"fmt"
+)
 
-// Signer signs release files. Implementations live outside this package (the
-// release command loads a cosign key); this package only calls them.
+// Signer signs release files. The release command loads a cosign key (see
+// package signing); this package only calls it.
 type Signer interface {
-	// Sign returns a signature over data in the encoding cosign's
-	// sign-blob writes (the raw signature bytes; callers base64 them).
+	// Sign returns the raw signature over data, as cosign sign-blob
+	// computes it before base64 encoding.
 	Sign(ctx context.Context, data []byte) ([]byte, error)
 	// PublicKeyPEM returns the PEM-encoded PKIX public key.
 	PublicKeyPEM() []byte
+	// Kind is "cosign-key", "kms" or "snapshot".
+	Kind() string
+	// Identity describes the key without a secret, e.g. "kms:awskms:///alias/release".
+	Identity() string
+}
+
+// Fingerprint returns "sha256:" and the hex SHA-256 of the DER public key
+// in pemBytes, as package trust computes it.
+func Fingerprint(pemBytes []byte) (string, error) {
+	b, _ := pem.Decode(pemBytes)
+	if b == nil {
+		return "", fmt.Errorf("public key is not PEM")
+	}
+	s := sha256.Sum256(b.Bytes)
+	return "sha256:" + hex.EncodeToString(s[:]), nil
 }

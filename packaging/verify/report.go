@@ -34,6 +34,7 @@ type Report struct {
 	Commit         string  `json:"commit,omitempty"`
 	Snapshot       bool    `json:"snapshot"`
 	ManifestSHA256 string  `json:"manifest_sha256,omitempty"`
+	Trust          string  `json:"trust"`  // the key signatures were checked against, UNSIGNED, or NO TRUSTED KEY
 	Status         Status  `json:"status"` // FAIL if any check failed, else PASS
 	Passed         int     `json:"passed"`
 	Failed         int     `json:"failed"`
@@ -122,7 +123,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	if r.Snapshot {
 		label = " SNAPSHOT"
 	}
-	fmt.Fprintf(&b, "%s  %s %s%s: %d passed, %d failed, %d skipped\n", r.Status, r.Package, r.Version, label, r.Passed, r.Failed, r.Skipped)
+	fmt.Fprintf(&b, "%s  %s %s%s, %s: %d passed, %d failed, %d skipped\n", r.Status, r.Package, r.Version, label, r.Trust, r.Passed, r.Failed, r.Skipped)
 	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/cavra/cavra/packaging/checksums"
 	"github.com/cavra/cavra/packaging/manifest"
 	"github.com/cavra/cavra/packaging/release"
+	"github.com/cavra/cavra/signing/trust"
 )
 
 // Options are the trusted inputs of a verification: what the operator, not
@@ -24,6 +25,17 @@ type Options struct {
 	// MaxKeep bounds a file whose bytes are kept for inspection; zero means
 	// 512 MiB.
 	MaxKeep int64
+
+	// Key is the release public key the operator trusts, obtained outside
+	// the package.
+	Key *trust.Key
+	// KeyFingerprint ("sha256:<hex>"), when Key is nil, trusts the
+	// package's own cosign.pub only if its fingerprint is this one.
+	KeyFingerprint string
+	// UnsafeAllowUnsigned lets a snapshot pass without a trusted key, for
+	// dry runs: signature checks are skipped and the report says UNSIGNED.
+	// It never lets a release that is not a snapshot pass.
+	UnsafeAllowUnsigned bool
 }
 
 func (o *Options) targets() []build.Target {
@@ -135,6 +147,12 @@ func check(r *Report, files []file, o Options) *Package {
 	checkChecksums(r, pkg, files)
 	checkManifest(r, pkg, m, o)
 	checkBinaries(r, pkg, m, o)
+	key := checkTrust(r, pkg, m, o)
+	checkSignatures(r, pkg, key)
+	checkProvenance(r, pkg, m, key)
+	checkSBOMs(r, pkg, m)
+	checkBootstrap(r, pkg, m, key, o)
+	checkEvidence(r, pkg, m, key)
 	return pkg
 }
 
@@ -163,16 +181,31 @@ func parseManifest(r *Report, pkg *Package) *manifest.Manifest {
 }
 
 // Required returns the verifier's own list of the files a package of
-// version must hold, whatever the package says about itself.
+// version must hold, whatever the package says about itself: the manifest,
+// the checksums, the source archive, mage's offline module, the binaries, the
+// SBOMs, the public key, the bootstrap, the evidence, the provenance, and a
+// signature of each signed one.
 func Required(version string, targets []build.Target) []string {
-	req := []string{
+	signed := []string{
 		manifest.Name,
 		checksums.Name,
 		release.SourcePath(version),
-		release.ProxyDir + "/" + release.EscapePath("github.com/magefile/mage") + "/@v/list",
+		release.SPDXName,
+		release.CycloneDXName,
+		release.PublicKeyName,
+		release.BootstrapName,
+		release.EvidenceJSON,
+		release.EvidenceMD,
 	}
 	for _, t := range targets {
-		req = append(req, t.Binary())
+		signed = append(signed, t.Binary())
+	}
+	req := []string{
+		release.ProvenanceName,
+		release.ProxyDir + "/" + release.EscapePath("github.com/magefile/mage") + "/@v/list",
+	}
+	for _, f := range signed {
+		req = append(req, f, f+release.SigSuffix)
 	}
 	slices.Sort(req)
 	return req
@@ -237,9 +270,13 @@ func checkChecksums(r *Report, pkg *Package, files []file) {
 }
 
 // isSignature reports whether name is a signature file that checksums.txt
-// does not list: a detached signature of a listed file or of checksums.txt.
+// does not list: a detached signature of a listed file or of checksums.txt,
+// or the provenance envelope.
 func isSignature(name string, listed map[string]bool) bool {
-	signed, ok := strings.CutSuffix(name, ".sig")
+	if name == release.ProvenanceName {
+		return true
+	}
+	signed, ok := strings.CutSuffix(name, release.SigSuffix)
 	return ok && (listed[signed] || signed == checksums.Name)
 }
 

@@ -67,7 +67,7 @@ func TestReleasePasses(t *testing.T) {
 		{"zip", verify.Zip, p.Zip},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			rep, pk, err := tc.run(tc.in, verify.Options{})
+			rep, pk, err := tc.run(tc.in, verify.Options{Key: p.Key})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -364,7 +364,7 @@ func TestTamperedPackage(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := testrelease.Copy(t, p.Dir, t.TempDir())
 			tc.tamper(t, dir)
-			rep, _, err := verify.Dir(dir, verify.Options{})
+			rep, _, err := verify.Dir(dir, verify.Options{Key: p.Key})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -378,7 +378,7 @@ func TestTamperedPackage(t *testing.T) {
 			if tc.check == "layout" && tc.file != "" {
 				return
 			}
-			zrep, _, err := verify.Zip(zipDir(t, dir), verify.Options{})
+			zrep, _, err := verify.Zip(zipDir(t, dir), verify.Options{Key: p.Key})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -492,7 +492,7 @@ func TestOperatorMatrixWins(t *testing.T) {
 	// and each extra binary is named.
 	p := pkg(t)
 	two := []build.Target{{GOOS: "linux", GOARCH: "amd64"}, {GOOS: "darwin", GOARCH: "arm64"}}
-	rep, _, err := verify.Dir(p.Dir, verify.Options{Targets: two})
+	rep, _, err := verify.Dir(p.Dir, verify.Options{Targets: two, Key: p.Key})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,27 @@
+package release
+
+import (
+	"context"
+
+	"github.com/cavra/cavra/packaging/artifact"
+)
+
+// PublicKey writes cosign.pub, the release public key, for convenience: a
+// verifier trusts the key it is given, or this one only when its fingerprint
+// matches one it is given.
+type PublicKey struct{ Signer Signer }
+
+// Name implements [Step].
+func (PublicKey) Name() string { return "public-key" }
+
+// Run implements [Step].
+func (p PublicKey) Run(ctx context.Context, s *State) (artifact.List, error) {
+	if _, err := Fingerprint(p.Signer.PublicKeyPEM()); err != nil {
+		return nil, err
+	}
+	a, err := artifact.WriteFile(s.Dir, PublicKeyName, artifact.PublicKey, 0o644, p.Signer.PublicKeyPEM())
+	if err != nil {
+		return nil, err
+	}
+	return artifact.List{a}, nil
+}

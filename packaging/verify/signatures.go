@@ -1,0 +1,121 @@
+package verify
+
+import (
+	"slices"
+
+	"github.com/cavra/cavra/packaging/checksums"
+	"github.com/cavra/cavra/packaging/manifest"
+	"github.com/cavra/cavra/packaging/release"
+	"github.com/cavra/cavra/signing/trust"
+)
+
+// Trust labels of a report.
+const (
+	TrustUnsigned = "UNSIGNED"
+	TrustNoKey    = "NO TRUSTED KEY"
+)
+
+// checkTrust decides which key the signatures are checked against: the
+// operator's key, or the package's own key when its fingerprint is the one
+// the operator gave. It returns nil when there is none.
+func checkTrust(r *Report, pkg *Package, m *manifest.Manifest, o Options) *trust.Key {
+	var own *trust.Key
+	if data, ok := pkg.File(release.PublicKeyName); ok {
+		k, err := trust.ParsePublicKey(data)
+		if err != nil {
+			r.fail("trust", release.PublicKeyName, "%v", err)
+		} else {
+			own = k
+		}
+	}
+	switch {
+	case o.Key != nil:
+		r.Trust = "key " + o.Key.Fingerprint()
+		if own != nil && !own.Equal(o.Key) {
+			r.fail("trust", release.PublicKeyName, "the package carries key %s, the trusted key is %s: signed or re-signed by someone else", own.Fingerprint(), o.Key.Fingerprint())
+			return o.Key
+		}
+		r.pass("trust", release.PublicKeyName, "signatures are checked against the trusted key %s", o.Key.Fingerprint())
+		return o.Key
+	case o.KeyFingerprint != "":
+		r.Trust = "key " + o.KeyFingerprint
+		switch {
+		case own == nil:
+			r.fail("trust", release.PublicKeyName, "no usable public key in the package to match fingerprint %s", o.KeyFingerprint)
+			return nil
+		case own.Fingerprint() != o.KeyFingerprint:
+			r.fail("trust", release.PublicKeyName, "the package's key has fingerprint %s, the trusted fingerprint is %s", own.Fingerprint(), o.KeyFingerprint)
+			return nil
+		}
+		r.pass("trust", release.PublicKeyName, "the package's key matches the trusted fingerprint %s", o.KeyFingerprint)
+		return own
+	case o.UnsafeAllowUnsigned:
+		r.Trust = TrustUnsigned
+		if !m.Snapshot {
+			r.fail("trust", release.PublicKeyName, "--allow-unsigned is for snapshot dry runs; %s is a release and needs --key or --key-fingerprint", m.Package.Version)
+			return nil
+		}
+		r.skip("trust", release.PublicKeyName, "UNSIGNED: signatures are not checked (--allow-unsigned, snapshot dry run)")
+		return nil
+	}
+	r.Trust = TrustNoKey
+	detail := "no trusted key: give --key FILE or --key-fingerprint sha256:...; a package's own key proves nothing"
+	if own != nil {
+		detail += " (the package carries " + own.Fingerprint() + ", which is not trusted for that reason)"
+	}
+	r.fail("trust", release.PublicKeyName, "%s", detail)
+	return nil
+}
+
+// signedFiles returns the files that must carry a detached signature: every
+// file checksums.txt lists, and checksums.txt.
+func signedFiles(pkg *Package) []string {
+	data, ok := pkg.File(checksums.Name)
+	if !ok {
+		return nil
+	}
+	lines, err := checksums.Parse(data)
+	if err != nil {
+		return nil
+	}
+	files := []string{checksums.Name}
+	for _, l := range lines {
+		files = append(files, l.Path)
+	}
+	slices.Sort(files)
+	return files
+}
+
+// checkSignatures checks each signed file's .sig against key. Without a key
+// each is skipped (the trust check has already failed or said UNSIGNED).
+func checkSignatures(r *Report, pkg *Package, key *trust.Key) {
+	files := signedFiles(pkg)
+	if key == nil {
+		r.skip("signature", "", "%d signatures not checked: no trusted key", len(files))
+		return
+	}
+	bad := 0
+	for _, f := range files {
+		sigName := f + release.SigSuffix
+		sig, ok := pkg.File(sigName)
+		if !ok {
+			if _, present := pkg.files[sigName]; !present {
+				r.fail("signature", sigName, "missing: %s is not signed", f)
+			}
+			bad++
+			continue
+		}
+		data, ok := pkg.File(f)
+		if !ok {
+			bad++
+			continue // reported as missing or unreadable
+		}
+		if err := key.VerifyBlob(data, sig); err != nil {
+			r.fail("signature", sigName, "%s: %v", f, err)
+			bad++
+		}
+	}
+	if bad == 0 {
+		r.pass("signature", "", "%d signatures verify with %s", len(files), key.Fingerprint())
+	}
+}

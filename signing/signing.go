@@ -1,0 +1,250 @@
+// Package signing loads the release key with the cosign libraries and signs
+// release files with it: detached blob signatures in the format of `cosign
+// sign-blob`, and DSSE envelopes for in-toto attestations. It is the heavy
+// side of signing; checking signatures needs only the standard library (see
+// package github.com/cavra/cavra/signing/trust).
+//
+// # Where the key comes from
+//
+// [Load] looks, in order, at:
+//
+//	COSIGN_KEY           a key reference cosign understands: a path to an encrypted
+//	                     cosign.key, or a KMS URI (awskms://, gcpkms://, azurekms://,
+//	                     hashivault://), or another scheme cosign supports
+//	COSIGN_PRIVATE_KEY   the contents of an encrypted cosign.key (for CI secrets)
+//	COSIGN_PASSWORD      the password of either; may be empty
+//
+// When neither is set, a snapshot uses a local key generated on first use in
+// the user's configuration folder (cavra/snapshot-signing/ under
+// os.UserConfigDir) and kept there for later snapshots on that machine; a
+// release (not a snapshot) refuses to run. The key is decrypted once per
+// release. Nothing is uploaded to a transparency log.
+package signing
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/sigstore/cosign/v2/pkg/cosign"
+	sigs "github.com/sigstore/cosign/v2/pkg/signature"
+	"github.com/sigstore/sigstore/pkg/cryptoutils"
+	"github.com/sigstore/sigstore/pkg/signature"
+	"github.com/sigstore/sigstore/pkg/signature/dsse"
+	"github.com/sigstore/sigstore/pkg/signature/options"
+
+	// The KMS providers cosign's own command registers, so that COSIGN_KEY
+	// may name a key in any of them.
+	_ "github.com/sigstore/sigstore/pkg/signature/kms/aws"
+	_ "github.com/sigstore/sigstore/pkg/signature/kms/azure"
+	_ "github.com/sigstore/sigstore/pkg/signature/kms/gcp"
+	_ "github.com/sigstore/sigstore/pkg/signature/kms/hashivault"
+)
+
+// Kinds of key.
+const (
+	KindKey      = "cosign-key" // an encrypted cosign key file or secret
+	KindKMS      = "kms"        // a key held by a KMS or token
+	KindSnapshot = "snapshot"   // the machine-local snapshot key
+)
+
+// Key is a loaded release signing key.
+type Key struct {
+	sv   signature.SignerVerifier
+	pub  []byte
+	kind string
+	ref  string
+}
+
+// Options control [Load].
+type Options struct {
+	Getenv func(string) string // nil means os.Getenv
+	// Snapshot allows the machine-local snapshot key when no key is
+	// configured.
+	Snapshot bool
+	// SnapshotDir holds the snapshot key; "" means
+	// <os.UserConfigDir()>/cavra/snapshot-signing.
+	SnapshotDir string
+}
+
+// ErrNoKey is returned when a release has no configured key.
+var ErrNoKey = errors.New("signing: a release needs a signing key: set COSIGN_KEY (a cosign.key path or a KMS URI) or COSIGN_PRIVATE_KEY, and COSIGN_PASSWORD")
+
+// loadOptions makes Ed25519 keys sign pure Ed25519, which `cosign
+// verify-blob --key` checks, rather than cosign's default Ed25519ph.
+var loadOptions = &[]signature.LoadOption{}
+
+// Load loads the release key; see the package documentation for where from.
+func Load(ctx context.Context, o Options) (*Key, error) {
+	getenv := o.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	pass := func(bool) ([]byte, error) { return []byte(getenv("COSIGN_PASSWORD")), nil }
+	var (
+		sv   signature.SignerVerifier
+		err  error
+		kind string
+		ref  string
+	)
+	switch {
+	case getenv("COSIGN_KEY") != "":
+		ref = getenv("COSIGN_KEY")
+		kind = KindKey
+		if strings.Contains(ref, "://") {
+			kind = KindKMS
+		}
+		sv, err = sigs.SignerVerifierFromKeyRef(ctx, ref, pass, loadOptions)
+	case getenv("COSIGN_PRIVATE_KEY") != "":
+		ref, kind = "env:COSIGN_PRIVATE_KEY", KindKey
+		sv, err = cosign.LoadPrivateKey([]byte(getenv("COSIGN_PRIVATE_KEY")), []byte(getenv("COSIGN_PASSWORD")), loadOptions)
+	case o.Snapshot:
+		dir := o.SnapshotDir
+		if dir == "" {
+			cfg, err := os.UserConfigDir()
+			if err != nil {
+				return nil, fmt.Errorf("signing: no folder for the snapshot key: %w", err)
+			}
+			dir = filepath.Join(cfg, "cavra", "snapshot-signing")
+		}
+		kind, ref = KindSnapshot, filepath.Join(dir, "cosign.key")
+		sv, err = snapshotKey(dir)
+	default:
+		return nil, ErrNoKey
+	}
+	if err != nil {
+		return nil, fmt.Errorf("signing: load %s: %w", ref, err)
+	}
+	pub, err := sv.PublicKey(options.WithContext(ctx))
+	if err != nil {
+		return nil, fmt.Errorf("signing: %s: public key: %w", ref, err)
+	}
+	pem, err := cryptoutils.MarshalPublicKeyToPEM(pub)
+	if err != nil {
+		return nil, fmt.Errorf("signing: %s: public key: %w", ref, err)
+	}
+	return &Key{sv: sv, pub: pem, kind: kind, ref: ref}, nil
+}
+
+// snapshotKey loads the snapshot key from dir, generating it (with an empty
+// password) on first use.
+func snapshotKey(dir string) (signature.SignerVerifier, error) {
+	path := filepath.Join(dir, "cosign.key")
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		if _, _, err := Generate(dir, nil); err != nil && !errors.Is(err, fs.ErrExist) {
+			return nil, err
+		}
+		data, err = os.ReadFile(path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return cosign.LoadPrivateKey(data, nil, loadOptions)
+}
+
+// Generate writes a new cosign key pair into dir: cosign.key (encrypted with
+// password, mode 0600) and cosign.pub. It refuses to replace existing files.
+func Generate(dir string, password []byte) (keyPath, pubPath string, err error) {
+	kb, err := cosign.GenerateKeyPair(func(bool) ([]byte, error) { return password, nil })
+	if err != nil {
+		return "", "", fmt.Errorf("signing: generate key pair: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", "", err
+	}
+	keyPath, pubPath = filepath.Join(dir, "cosign.key"), filepath.Join(dir, "cosign.pub")
+	if err := createExcl(keyPath, kb.PrivateBytes, 0o600); err != nil {
+		return "", "", err
+	}
+	if err := createExcl(pubPath, kb.PublicBytes, 0o644); err != nil {
+		os.Remove(keyPath)
+		return "", "", err
+	}
+	return keyPath, pubPath, nil
+}
+
+// createExcl writes a new file through a temporary name, so a reader never
+// sees a partial key and an existing file is never replaced.
+func createExcl(path string, data []byte, mode fs.FileMode) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(mode); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Link(tmp.Name(), path); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("signing: %s: %w", path, fs.ErrExist)
+		}
+		return err
+	}
+	return nil
+}
+
+// Sign returns the signature of data as cosign sign-blob computes it (before
+// base64): ECDSA ASN.1 over the SHA-256 digest, or pure Ed25519.
+func (k *Key) Sign(ctx context.Context, data []byte) ([]byte, error) {
+	sig, err := k.sv.SignMessage(bytes.NewReader(data), options.WithContext(ctx))
+	if err != nil {
+		return nil, fmt.Errorf("signing: %s: %w", k.ref, err)
+	}
+	return sig, nil
+}
+
+// SignDSSE returns a DSSE envelope (JSON) over payload, as cosign
+// attest-blob writes it.
+func (k *Key) SignDSSE(ctx context.Context, payloadType string, payload []byte) ([]byte, error) {
+	env, err := dsse.WrapSigner(k.sv, payloadType).SignMessage(bytes.NewReader(payload), options.WithContext(ctx))
+	if err != nil {
+		return nil, fmt.Errorf("signing: %s: DSSE: %w", k.ref, err)
+	}
+	return env, nil
+}
+
+// PublicKeyPEM returns the public key as cosign.pub holds it.
+func (k *Key) PublicKeyPEM() []byte { return bytes.Clone(k.pub) }
+
+// Kind returns KindKey, KindKMS or KindSnapshot.
+func (k *Key) Kind() string { return k.kind }
+
+// Identity describes the signer without a secret or a local path: a KMS
+// URI, "cosign-key:<file name>", "cosign-key:env:COSIGN_PRIVATE_KEY", or
+// "snapshot:local".
+func (k *Key) Identity() string {
+	switch {
+	case k.kind == KindSnapshot:
+		return "snapshot:local"
+	case k.kind == KindKMS:
+		return "kms:" + k.ref
+	case strings.HasPrefix(k.ref, "env:"):
+		return KindKey + ":" + k.ref
+	}
+	return KindKey + ":" + filepath.Base(k.ref)
+}
+
+// Public returns the public key.
+func (k *Key) Public() crypto.PublicKey {
+	pub, _ := k.sv.PublicKey()
+	if e, ok := pub.(ed25519.PublicKey); ok {
+		return e
+	}
+	return pub
+}
