@@ -37,9 +37,9 @@ import (
 	"strings"
 
 	"github.com/cavra/cavra/packaging/build"
+	steps "github.com/cavra/cavra/packaging/pipeline"
 	"github.com/cavra/cavra/packaging/release"
 	"github.com/cavra/cavra/signing"
-	"github.com/cavra/cavra/signing/provenance"
 )
 
 func main() {
@@ -48,22 +48,7 @@ func main() {
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// pipeline is the full release, in order. Steps in one stage run at the same
-// time. key is nil only when listing the steps.
-func pipeline(key *signing.Key) release.Pipeline {
-	return release.Pipeline{
-		{release.Source{}, release.Modules{}},
-		{release.Build{}},
-		{release.WriteManifest{}},
-		{release.PublicKey{Signer: key}},
-		{release.Bootstrap{Signer: key}},
-		{release.Evidence{Signer: key}},
-		{provenance.Step{Key: key}},
-		{release.Checksums{}},
-		{release.Sign{Signer: key}},
-		{release.Zip{}},
-	}
-}
+func pipeline(key *signing.Key) release.Pipeline { return steps.Release(key) }
 
 var errUsage = errors.New("usage")
 

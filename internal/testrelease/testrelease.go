@@ -47,40 +47,62 @@ type Package struct {
 }
 
 var (
-	once    sync.Once
-	tool    string
-	toolErr error
+	mu      sync.Mutex
+	tools   = map[string]string{}
 	toolDir string
 )
 
 // Tool returns the path of the release command built from this module. Call
 // Cleanup from TestMain to remove it.
-func Tool(t testing.TB) string {
-	once.Do(func() {
-		toolDir, toolErr = os.MkdirTemp("", "cavra-testrelease-")
-		if toolErr != nil {
-			return
-		}
-		tool = filepath.Join(toolDir, "cavra-release")
-		cmd := exec.Command("go", "build", "-o", tool, "./cmd/cavra-release")
-		cmd.Dir = testrepo.ModuleRoot(t)
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			toolErr = &buildError{err, out}
-		}
-	})
-	if toolErr != nil {
-		t.Fatalf("testrelease: build cavra-release: %v", toolErr)
+func Tool(t testing.TB) string { return build(t, "./cmd/cavra-release") }
+
+// build builds the command pkg of this module once per test binary.
+func build(t testing.TB, pkg string) string {
+	t.Helper()
+	mu.Lock()
+	defer mu.Unlock()
+	if p, ok := tools[pkg]; ok {
+		return p
 	}
-	return tool
+	if toolDir == "" {
+		dir, err := os.MkdirTemp("", "cavra-testrelease-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		toolDir = dir
+	}
+	out := filepath.Join(toolDir, filepath.Base(pkg))
+	cmd := exec.Command("go", "build", "-o", out, pkg)
+	cmd.Dir = testrepo.ModuleRoot(t)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("testrelease: go build %s: %v\n%s", pkg, err, b)
+	}
+	tools[pkg] = out
+	return out
 }
 
-type buildError struct {
-	err error
-	out []byte
+// Sign runs the resign tool with args (-blob FILE, or -dsse IN OUT) and the
+// private key priv.
+func Sign(t testing.TB, priv string, args ...string) {
+	t.Helper()
+	cmd := exec.Command(build(t, "./internal/testrelease/resign"), args...)
+	cmd.Env = append(os.Environ(), "COSIGN_KEY="+priv, "COSIGN_PASSWORD="+Password)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("testrelease: resign %v: %v\n%s", args, err, out)
+	}
 }
 
-func (e *buildError) Error() string { return e.err.Error() + "\n" + string(e.out) }
+// Resign redoes every step after the build in the package folder dir with
+// the private key priv (encrypted with [Password]): what a holder of the
+// release key who tampered with binaries or source would do.
+func Resign(t testing.TB, dir, priv string) {
+	t.Helper()
+	cmd := exec.Command(build(t, "./internal/testrelease/resign"), dir)
+	cmd.Env = append(os.Environ(), "COSIGN_KEY="+priv, "COSIGN_PASSWORD="+Password)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("testrelease: resign: %v\n%s", err, out)
+	}
+}
 
 // Cleanup removes the release command built by [Tool].
 func Cleanup() {

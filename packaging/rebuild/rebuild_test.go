@@ -20,7 +20,6 @@ import (
 	"github.com/cavra/cavra/internal/testrelease"
 	"github.com/cavra/cavra/packaging/archive"
 	"github.com/cavra/cavra/packaging/build"
-	"github.com/cavra/cavra/packaging/checksums"
 	"github.com/cavra/cavra/packaging/manifest"
 	"github.com/cavra/cavra/packaging/rebuild"
 	"github.com/cavra/cavra/packaging/verify"
@@ -201,16 +200,15 @@ func TestRebuildAfterFailedVerification(t *testing.T) {
 }
 
 // TestRebuildDetectsForeignBinary ships a binary built from different
-// source, with a manifest and checksums that agree with it: verification
-// cannot tell, the rebuild must.
+// source, in a package that a holder of the release key made consistent and
+// signed again: verification cannot tell, the rebuild must.
 func TestRebuildDetectsForeignBinary(t *testing.T) {
 	p := pkg(t)
 	dir := testrelease.Copy(t, p.Dir, t.TempDir())
 	// Build the "shipped" binary from patched source with the pinned
 	// command, so its build settings are right.
 	var m manifest.Manifest
-	mb, _ := os.ReadFile(filepath.Join(dir, manifest.Name))
-	json.Unmarshal(mb, &m)
+	json.Unmarshal(mustRead(t, filepath.Join(dir, manifest.Name)), &m)
 	src := t.TempDir()
 	top, _, err := archive.ExtractTarGz(bytes.NewReader(mustRead(t, filepath.Join(dir, m.Source.Archive))), filepath.Join(src, "x"), archive.DefaultLimits)
 	if err != nil {
@@ -220,18 +218,12 @@ func TestRebuildDetectsForeignBinary(t *testing.T) {
 	mainGo := filepath.Join(root, "cmd", "cavra-runtime", "main.go")
 	os.WriteFile(mainGo, append(mustRead(t, mainGo), []byte("\nvar backdoor = \"open sesame\"\n\nfunc init() { _ = backdoor }\n")...), 0o644)
 	b := m.BinaryFor("linux/amd64")
-	out := filepath.Join(dir, filepath.FromSlash(b.Binary))
-	if err := (&build.Runner{}).Run(t.Context(), root, b.Rebuild.WithOutput(out)); err != nil {
+	if err := (&build.Runner{}).Run(t.Context(), root, b.Rebuild.WithOutput(filepath.Join(dir, filepath.FromSlash(b.Binary)))); err != nil {
 		t.Fatal(err)
 	}
-	data := mustRead(t, out)
-	s := sha256.Sum256(data)
-	b.SHA256, b.SizeBytes = hex.EncodeToString(s[:]), int64(len(data))
-	nb, _ := manifest.Marshal(&m)
-	os.WriteFile(filepath.Join(dir, manifest.Name), nb, 0o644)
-	resum(t, dir)
+	testrelease.Resign(t, dir, p.PrivateKey)
 
-	if vr, _, _ := verify.Dir(dir, verify.Options{Targets: two, UnsafeAllowUnsigned: true}); !vr.OK() {
+	if vr, _, _ := verify.Dir(dir, verify.Options{Targets: two, Key: p.Key}); !vr.OK() {
 		t.Fatalf("setup: the forged package should verify: %v", vr.Errors())
 	}
 	rep, err := rebuild.Run(t.Context(), dir, opts(t.TempDir()))
@@ -262,21 +254,6 @@ func mustRead(t *testing.T, p string) []byte {
 		t.Fatal(err)
 	}
 	return b
-}
-
-// resum rewrites checksums.txt with the true digests.
-func resum(t *testing.T, dir string) {
-	t.Helper()
-	lines, err := checksums.Parse(mustRead(t, filepath.Join(dir, checksums.Name)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, l := range lines {
-		s := sha256.Sum256(mustRead(t, filepath.Join(dir, l.Path)))
-		lines[i].SHA256 = hex.EncodeToString(s[:])
-	}
-	b, _ := checksums.Format(lines)
-	os.WriteFile(filepath.Join(dir, checksums.Name), b, 0o644)
 }
 
 func TestRebuildToolchainMismatch(t *testing.T) {
@@ -321,11 +298,7 @@ func TestRebuildRefusesUnsafeSource(t *testing.T) {
 	tw.Close()
 	gz.Close()
 	os.WriteFile(filepath.Join(dir, m.Source.Archive), buf.Bytes(), 0o644)
-	s := sha256.Sum256(buf.Bytes())
-	m.Source.SHA256, m.Source.SizeBytes = hex.EncodeToString(s[:]), int64(buf.Len())
-	nb, _ := manifest.Marshal(&m)
-	os.WriteFile(filepath.Join(dir, manifest.Name), nb, 0o644)
-	resum(t, dir)
+	testrelease.Resign(t, dir, p.PrivateKey)
 
 	out := t.TempDir()
 	rep, err := rebuild.Run(t.Context(), dir, opts(out))

@@ -92,12 +92,8 @@ func Run(ctx context.Context, c *Config, p Pipeline, log *Log) (*Result, error) 
 	if err := os.Mkdir(s.Dir, 0o755); err != nil {
 		return nil, err
 	}
-	for _, st := range p {
-		got, err := runStage(ctx, s, st)
-		if err != nil {
-			return nil, err
-		}
-		s.Artifacts = append(s.Artifacts, got...)
+	if err := s.run(ctx, p); err != nil {
+		return nil, err
 	}
 	res := &Result{Dir: filepath.Join(c.Out, c.Name()), Artifacts: s.Artifacts}
 	// Move the outputs into place: the package folder first, then the
@@ -118,6 +114,28 @@ func Run(ctx context.Context, c *Config, p Pipeline, log *Log) (*Result, error) 
 		}
 	}
 	return res, nil
+}
+
+// RunIn runs the pipeline in an existing package folder dir whose files
+// list already describes, and returns every artifact. Unlike [Run] it
+// changes dir in place; it serves tools that finish or redo a package.
+func RunIn(ctx context.Context, c *Config, p Pipeline, dir string, list artifact.List, log *Log) (artifact.List, error) {
+	s := &State{Config: c, Dir: dir, OutDir: filepath.Dir(dir), Artifacts: list, Log: log}
+	if err := s.run(ctx, p); err != nil {
+		return nil, err
+	}
+	return s.Artifacts, nil
+}
+
+func (s *State) run(ctx context.Context, p Pipeline) error {
+	for _, st := range p {
+		got, err := runStage(ctx, s, st)
+		if err != nil {
+			return err
+		}
+		s.Artifacts = append(s.Artifacts, got...)
+	}
+	return nil
 }
 
 func runStage(ctx context.Context, s *State, st Stage) (artifact.List, error) {

@@ -167,6 +167,3 @@ func checkEvidence(r *Report, pkg *Package, m *manifest.Manifest, key *trust.Key
 	}
 	report(r, "evidence", name, errs, "%d artifacts, %d signatures, %d controls", len(ev.Artifacts), len(ev.Signatures), len(ev.Controls))
 }
-
-// checkSBOMs is filled in by sbom.go.
-var checkSBOMs = func(r *Report, pkg *Package, m *manifest.Manifest) {}

@@ -147,6 +147,7 @@ func check(r *Report, files []file, o Options) *Package {
 	checkChecksums(r, pkg, files)
 	checkManifest(r, pkg, m, o)
 	checkBinaries(r, pkg, m, o)
+	checkPackages(r, pkg, m, o)
 	key := checkTrust(r, pkg, m, o)
 	checkSignatures(r, pkg, key)
 	checkProvenance(r, pkg, m, key)
@@ -200,6 +201,8 @@ func Required(version string, targets []build.Target) []string {
 	for _, t := range targets {
 		signed = append(signed, t.Binary())
 	}
+	pkgs, _ := expectedPackages(version, targets)
+	signed = append(signed, pkgs...)
 	req := []string{
 		release.ProvenanceName,
 		release.ProxyDir + "/" + release.EscapePath("github.com/magefile/mage") + "/@v/list",

@@ -506,3 +506,15 @@ func TestOperatorMatrixWins(t *testing.T) {
 		t.Errorf("no failure for the extra windows/arm64 binary: %s", strings.Join(rep.Errors(), "\n"))
 	}
 }
+
+func targets(list ...string) []build.Target {
+	var out []build.Target
+	for _, s := range list {
+		t, err := build.ParseTarget(s)
+		if err != nil {
+			panic(err)
+		}
+		out = append(out, t)
+	}
+	return out
+}

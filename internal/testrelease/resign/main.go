@@ -1,0 +1,149 @@
+// Command resign plays a release key holder who tampers with a package: it
+// takes a package folder whose binaries, source archive or Linux packages a
+// test has changed, and redoes every later step (SBOMs, manifest, key,
+// bootstrap, evidence, provenance, checksums, signatures) with the key in
+// COSIGN_KEY and COSIGN_PASSWORD, so the package is consistent and validly
+// signed. Tests use it to show what only a trusted key or a rebuild catches.
+//
+// Usage:
+//
+//	resign <package folder>                   redo every step after the build
+//	resign -blob <file>                       write <file>.sig
+//	resign -dsse <statement.json> <out.jsonl>  sign an in-toto statement
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/cavra/cavra/packaging/artifact"
+	"github.com/cavra/cavra/packaging/build"
+	"github.com/cavra/cavra/packaging/manifest"
+	"github.com/cavra/cavra/packaging/pipeline"
+	"github.com/cavra/cavra/packaging/release"
+	"github.com/cavra/cavra/signing"
+	"github.com/cavra/cavra/signing/provenance"
+)
+
+func main() {
+	ctx := context.Background()
+	var err error
+	switch args := os.Args[1:]; {
+	case len(args) == 1:
+		err = resign(ctx, args[0])
+	case len(args) == 2 && args[0] == "-blob":
+		err = blob(ctx, args[1])
+	case len(args) == 3 && args[0] == "-dsse":
+		err = dsse(ctx, args[1], args[2])
+	default:
+		fmt.Fprintln(os.Stderr, "usage: resign <package folder> | -blob <file> | -dsse <statement> <out>")
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "resign:", err)
+		os.Exit(1)
+	}
+}
+
+func blob(ctx context.Context, file string) error {
+	key, err := signing.Load(ctx, signing.Options{})
+	if err != nil {
+		return err
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	sig, err := key.Sign(ctx, data)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(file+release.SigSuffix, []byte(base64.StdEncoding.EncodeToString(sig)), 0o644)
+}
+
+func dsse(ctx context.Context, in, out string) error {
+	key, err := signing.Load(ctx, signing.Options{})
+	if err != nil {
+		return err
+	}
+	data, err := os.ReadFile(in)
+	if err != nil {
+		return err
+	}
+	env, err := key.SignDSSE(ctx, provenance.PayloadType, data)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(out, append(env, '\n'), 0o644)
+}
+
+func resign(ctx context.Context, dir string) error {
+	data, err := os.ReadFile(filepath.Join(dir, manifest.Name))
+	if err != nil {
+		return err
+	}
+	m, err := manifest.Parse(data)
+	if err != nil {
+		return err
+	}
+	c := &release.Config{
+		Version: m.Package.Version, Snapshot: m.Snapshot, Dirty: m.Package.Dirty, Commit: m.Package.Commit,
+		Ref: m.Package.Ref, Repository: m.Package.Repository, WorkflowRef: m.Package.WorkflowRef,
+		Builder: "https://cavra.dev/builders/local-mage@v1", Epoch: time.Unix(m.Package.SourceDateEpoch, 0).UTC(),
+		GoVersion: m.Go.Version, ModuleDir: m.Go.ModuleDir,
+	}
+	// Keep what the build produced, as it is now on disk; drop the rest.
+	keep := map[string]artifact.Kind{m.Source.Archive: artifact.Source}
+	targets := map[string]string{}
+	for _, b := range m.Binaries {
+		keep[b.Binary] = artifact.Binary
+		targets[b.Binary] = b.Target
+		t, err := build.ParseTarget(b.Target)
+		if err != nil {
+			return err
+		}
+		c.Targets = append(c.Targets, t)
+	}
+	var list artifact.List
+	err = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		rel = filepath.ToSlash(rel)
+		kind, ok := keep[rel]
+		if strings.HasPrefix(rel, release.ProxyDir+"/") && !strings.HasSuffix(rel, release.SigSuffix) {
+			kind, ok = artifact.Module, true
+		}
+		if !ok {
+			return os.Remove(p)
+		}
+		mode := os.FileMode(0o644)
+		if kind == artifact.Binary {
+			mode = 0o755
+		}
+		a, err := artifact.Stat(dir, rel, kind, mode)
+		if err != nil {
+			return err
+		}
+		a.Target = targets[rel]
+		list = append(list, a)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	key, err := signing.Load(ctx, signing.Options{})
+	if err != nil {
+		return err
+	}
+	p := pipeline.Finish(key)
+	p = p[:len(p)-1] // no zip
+	_, err = release.RunIn(ctx, c, p, dir, list, nil)
+	return err
+}

@@ -1,0 +1,121 @@
+package inspect
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// cdxComponent holds the fields of a CycloneDX component that a summary needs.
+type cdxComponent struct {
+	Type    string `json:"type"`
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	PURL    string `json:"purl"`
+	Hashes  []struct {
+		Alg     string `json:"alg"`
+		Content string `json:"content"`
+	} `json:"hashes"`
+	Components []cdxComponent `json:"components"`
+}
+
+// cdxBOM holds the fields of a CycloneDX JSON BOM that a summary needs.
+type cdxBOM struct {
+	BOMFormat   string `json:"bomFormat"`
+	SpecVersion string `json:"specVersion"`
+	Metadata    *struct {
+		Timestamp  string        `json:"timestamp"`
+		Component  *cdxComponent `json:"component"`
+		Properties []struct {
+			Name  string `json:"name"`
+			Value string `json:"value"`
+		} `json:"properties"`
+	} `json:"metadata"`
+	Components []cdxComponent `json:"components"`
+}
+
+// cycloneDXVersions are the spec versions accepted.
+var cycloneDXVersions = []string{"1.6", "1.7"}
+
+// CycloneDX summarizes a CycloneDX 1.6 or 1.7 JSON document.
+func CycloneDX(data []byte) (*Summary, error) {
+	if err := checkSize("cyclonedx", data); err != nil {
+		return nil, err
+	}
+	var bom cdxBOM
+	if err := json.Unmarshal(data, &bom); err != nil {
+		return nil, fmt.Errorf("inspect: cyclonedx: %w", err)
+	}
+	s := newSummary("cyclonedx")
+	if bom.BOMFormat != "CycloneDX" {
+		return nil, s.errorf("bomFormat is %q, want CycloneDX", bom.BOMFormat)
+	}
+	ok := false
+	for _, v := range cycloneDXVersions {
+		ok = ok || bom.SpecVersion == v
+	}
+	if !ok {
+		return nil, s.errorf("specVersion is %q, want one of %q", bom.SpecVersion, cycloneDXVersions)
+	}
+	s.Format = "CycloneDX-" + bom.SpecVersion
+	md := bom.Metadata
+	if md == nil {
+		return nil, s.errorf("metadata: missing")
+	}
+	if err := s.created("metadata.timestamp", md.Timestamp); err != nil {
+		return nil, err
+	}
+	if md.Component == nil {
+		return nil, s.errorf("metadata.component: missing")
+	}
+	s.Name, s.Version, s.mainPURL = md.Component.Name, md.Component.Version, md.Component.PURL
+	snap := false
+	for i, p := range md.Properties {
+		if p.Name != "cavra:snapshot" {
+			continue
+		}
+		if snap {
+			return nil, s.errorf("metadata.properties[%d]: cavra:snapshot given twice", i)
+		}
+		snap = true
+		if err := s.snapshot(fmt.Sprintf("metadata.properties[%d]", i), p.Value); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.components("components", bom.Components); err != nil {
+		return nil, err
+	}
+	return s.finish()
+}
+
+// components adds cs and the components nested in them to the summary.
+func (s *summary) components(field string, cs []cdxComponent) error {
+	for i, c := range cs {
+		f := fmt.Sprintf("%s[%d] %q", field, i, c.Name)
+		if c.Type == "file" {
+			sum := ""
+			for _, h := range c.Hashes {
+				if h.Alg == "SHA-256" {
+					if sum != "" {
+						return s.errorf("%s: hashes: two SHA-256", f)
+					}
+					if h.Content == "" {
+						return s.errorf("%s: hashes: empty SHA-256", f)
+					}
+					sum = h.Content
+				}
+			}
+			if sum == "" {
+				return s.errorf("%s: hashes: no SHA-256", f)
+			}
+			if err := s.file(f, c.Name, sum); err != nil {
+				return err
+			}
+		} else if err := s.pkg(f, c.Name, c.Version, c.PURL); err != nil {
+			return err
+		}
+		if err := s.components(f+".components", c.Components); err != nil {
+			return err
+		}
+	}
+	return nil
+}
