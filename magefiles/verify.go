@@ -16,6 +16,7 @@ import (
 	"github.com/cavra/cavra/packaging/rebuild"
 	"github.com/cavra/cavra/packaging/release"
 	"github.com/cavra/cavra/packaging/reprotest"
+	"github.com/cavra/cavra/packaging/upgrade"
 	"github.com/cavra/cavra/packaging/verify"
 	"github.com/cavra/cavra/signing/trust"
 )
@@ -58,6 +59,44 @@ func (Verify) Reproducible() error {
 	}
 	if !rep.OK() {
 		return errors.New("verify:reproducible: the two releases differ")
+	}
+	return nil
+}
+
+// Upgrade checks that the candidate package may replace the current one:
+// both verify, the version is newer, no control, target or package is
+// removed, and the key is the same unless CAVRA_ALLOW_KEY_ROTATION=1
+// (CAVRA_CURRENT_KEY names the current package's key, default CAVRA_KEY).
+func (Verify) Upgrade(current, candidate string) error {
+	can, err := trusted()
+	if err != nil {
+		return err
+	}
+	cur := can
+	if p := env("CAVRA_CURRENT_KEY", ""); p != "" {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if cur.Key, err = trust.ParsePublicKey(data); err != nil {
+			return fmt.Errorf("CAVRA_CURRENT_KEY=%s: %w", p, err)
+		}
+		cur.KeyFingerprint = ""
+	}
+	rep, err := upgrade.Validate(current, candidate, upgrade.Options{Current: cur, Candidate: can, AllowKeyRotation: env("CAVRA_ALLOW_KEY_ROTATION", "") == "1"})
+	if err != nil {
+		return err
+	}
+	if env("CAVRA_JSON", "") == "1" {
+		err = rep.WriteJSON(os.Stdout)
+	} else {
+		err = rep.WriteText(os.Stdout)
+	}
+	if err != nil {
+		return err
+	}
+	if !rep.OK() {
+		return errors.New("verify:upgrade: the candidate must not replace the current package")
 	}
 	return nil
 }

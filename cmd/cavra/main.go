@@ -10,6 +10,7 @@
 //	cavra release verify-airgap-bundle [flags] <cavra-go-runtime-<version>.zip>
 //	cavra release verify-go-package    [flags] <go-runtime-<version>/>
 //	cavra release rebuild              [flags] <package folder or zip>
+//	cavra release validate-upgrade     [flags] <current> <candidate>
 //
 // verify-airgap-bundle checks a zip in place, before transfer, without
 // extracting it; verify-go-package checks the extracted folder inside the
@@ -28,6 +29,12 @@
 // Trust comes from outside the package. Without -key or -key-fingerprint no
 // verification passes: a package whose signatures only match the key it
 // carries proves nothing, and the report says so.
+//
+// validate-upgrade verifies two packages and checks that the candidate may
+// replace the current one (see package
+// github.com/cavra/cavra/packaging/upgrade): a newer version, no removed
+// controls, targets or packages, and the same signing key unless
+// -allow-key-rotation (with -current-key naming the old key).
 //
 // Flags:
 //
@@ -57,6 +64,7 @@ import (
 
 	"github.com/cavra/cavra/packaging/build"
 	"github.com/cavra/cavra/packaging/rebuild"
+	"github.com/cavra/cavra/packaging/upgrade"
 	"github.com/cavra/cavra/packaging/verify"
 	"github.com/cavra/cavra/signing/trust"
 )
@@ -74,6 +82,7 @@ const usageText = `usage:
   cavra release verify-go-package [-key FILE | -key-fingerprint sha256:HEX | -allow-unsigned] [-json] <folder>
   cavra release rebuild [-key FILE | -key-fingerprint sha256:HEX | -allow-unsigned] [-json]
                         [-target os/arch]... [-out DIR] [-fresh-cache] [-go PATH] <folder or zip>
+  cavra release validate-upgrade [-key FILE] [-current-key FILE] [-allow-key-rotation] [-json] <current> <candidate>
   cavra version
 `
 
@@ -104,6 +113,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runVerify(cmd, args, stdout, stderr)
 	case "rebuild":
 		return runRebuild(ctx, args, stdout, stderr)
+	case "validate-upgrade":
+		return runUpgrade(args, stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "cavra release: unknown command %q\n%s", cmd, usageText)
 	return 2
@@ -278,6 +289,56 @@ func runRebuild(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "cavra release rebuild: %v\n", err)
+		return 2
+	}
+	if !rep.OK() {
+		return 1
+	}
+	return 0
+}
+
+func runUpgrade(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("cavra release validate-upgrade", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	var tf trustFlags
+	tf.register(fs)
+	currentKey := fs.String("current-key", "", "the public key trusted for the current package (default: -key)")
+	rotate := fs.Bool("allow-key-rotation", false, "accept a candidate signed by another key than the current package")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return 2
+	}
+	if len(pos) != 2 {
+		fmt.Fprintf(stderr, "cavra release validate-upgrade: want <current> <candidate>, got %d arguments\n", len(pos))
+		return 2
+	}
+	can, err := tf.options()
+	if err != nil {
+		fmt.Fprintf(stderr, "cavra release validate-upgrade: %v\n", err)
+		return 2
+	}
+	cur := can
+	if *currentKey != "" {
+		ct := tf
+		ct.key, ct.fingerprint = *currentKey, ""
+		if cur, err = ct.options(); err != nil {
+			fmt.Fprintf(stderr, "cavra release validate-upgrade: %v\n", err)
+			return 2
+		}
+	}
+	rep, err := upgrade.Validate(pos[0], pos[1], upgrade.Options{Current: cur, Candidate: can, AllowKeyRotation: *rotate})
+	if err != nil {
+		fmt.Fprintf(stderr, "cavra release validate-upgrade: %v\n", err)
+		return 2
+	}
+	if *asJSON {
+		err = rep.WriteJSON(stdout)
+	} else {
+		err = rep.WriteText(stdout)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "cavra release validate-upgrade: %v\n", err)
 		return 2
 	}
 	if !rep.OK() {

@@ -27,6 +27,9 @@ type Options struct {
 	// SnapshotKey signs with the machine-local snapshot key (kept under
 	// dir) instead of a key pair generated for the test.
 	SnapshotKey bool
+	// PrivateKey signs with this key (encrypted with [Password]) instead
+	// of a new one; its public half is beside it as cosign.pub.
+	PrivateKey string
 }
 
 // Password protects the keys tests generate.
@@ -118,9 +121,13 @@ func Build(t testing.TB, dir string, o Options) *Package {
 	out := filepath.Join(dir, "dist")
 	env := append(Env(dir), o.Env...)
 	p := &Package{Repo: repo, Out: out}
-	if o.SnapshotKey {
+	switch {
+	case o.SnapshotKey:
 		p.PublicKey = filepath.Join(dir, "home", ".config", "cavra", "snapshot-signing", "cosign.pub")
-	} else {
+	case o.PrivateKey != "":
+		p.PrivateKey, p.PublicKey = o.PrivateKey, filepath.Join(filepath.Dir(o.PrivateKey), "cosign.pub")
+		env = append(env, "COSIGN_KEY="+p.PrivateKey, "COSIGN_PASSWORD="+Password)
+	default:
 		p.PrivateKey, p.PublicKey = GenerateKey(t, filepath.Join(dir, "keys"))
 		env = append(env, "COSIGN_KEY="+p.PrivateKey, "COSIGN_PASSWORD="+Password)
 	}

@@ -21,6 +21,7 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -33,6 +34,7 @@ type Options struct {
 	Root    string    // repository to release (its HEAD commit)
 	Work    string    // folder for the two clones; "" means a temporary folder, removed after
 	Targets string    // -targets for the release command; "" means all
+	Env     []string  // extra environment for both releases, e.g. COSIGN_KEY and COSIGN_PASSWORD
 	Log     io.Writer // progress; nil means none
 }
 
@@ -77,7 +79,8 @@ func (r *Report) OK() bool { return r.Differ == 0 && r.Same > 0 }
 // MayDiffer reports whether the file at p may differ between two releases
 // of one commit: a signature (some signers randomise them) and, when the two
 // releases were signed with different keys (snapshots signed with
-// machine-local keys), the public key and the files that name it.
+// machine-local keys), the public key and the files that name it. A
+// checksums.txt may then differ too, but only in those files' lines.
 func MayDiffer(p string, keysDiffer bool) bool {
 	base := p[strings.LastIndexAny(p, "/!")+1:]
 	switch {
@@ -151,6 +154,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		env := append(cleanEnv(os.Environ()),
 			"HOME="+home, "USERPROFILE="+home, "TZ="+v.TZ, "LANG="+v.Lang, "LC_ALL="+v.Lang,
 			"GOCACHE="+caches[0], "GOMODCACHE="+caches[1], "GOPATH="+caches[2])
+		env = append(env, o.Env...)
 		args := []string{"go", "run", "./cmd/cavra-release", "release", "-out", filepath.Join(v.Dir, "dist")}
 		if o.Targets != "" {
 			args = append(args, "-targets", o.Targets)
@@ -189,7 +193,8 @@ func cleanEnv(env []string) []string {
 	for _, kv := range env {
 		k, _, _ := strings.Cut(kv, "=")
 		switch k {
-		case "SOURCE_DATE_EPOCH", "VERSION", "HOME", "USERPROFILE", "TZ", "LANG", "XDG_CONFIG_HOME", "XDG_CACHE_HOME":
+		case "SOURCE_DATE_EPOCH", "VERSION", "HOME", "USERPROFILE", "TZ", "LANG", "XDG_CONFIG_HOME", "XDG_CACHE_HOME",
+			"COSIGN_KEY", "COSIGN_PRIVATE_KEY", "COSIGN_PASSWORD", "CAVRA_RELEASE":
 			continue
 		}
 		if strings.HasPrefix(k, "LC_") {
@@ -216,6 +221,9 @@ func collect(dir string) (map[string]string, error) {
 			return err
 		}
 		sums[rel] = digest(data)
+		if path.Base(rel) == "checksums.txt" {
+			sums[rel+stable] = stableChecksums(data)
+		}
 		if strings.HasSuffix(rel, ".zip") && !strings.Contains(rel, "/") {
 			zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 			if err != nil {
@@ -232,11 +240,31 @@ func collect(dir string) (map[string]string, error) {
 					return err
 				}
 				sums[rel+"!"+f.Name] = digest(b) + fmt.Sprintf(" mode=%v time=%d", f.Mode(), f.Modified.Unix())
+				if path.Base(f.Name) == "checksums.txt" {
+					sums[rel+"!"+f.Name+stable] = stableChecksums(b)
+				}
 			}
 		}
 		return nil
 	})
 	return sums, err
+}
+
+// stable is the suffix of the derived entry that holds the digest of a
+// checksums.txt without the lines of the files that name the signing key.
+const stable = "#without-key-files"
+
+// stableChecksums returns the digest of the lines of a checksums.txt that do
+// not depend on the signing key.
+func stableChecksums(data []byte) string {
+	var keep []string
+	for _, line := range strings.SplitAfter(string(data), "\n") {
+		_, name, _ := strings.Cut(line, "  ")
+		if !MayDiffer(strings.TrimSpace(name), true) {
+			keep = append(keep, line)
+		}
+	}
+	return digest([]byte(strings.Join(keep, "")))
 }
 
 func digest(b []byte) string {
@@ -261,15 +289,23 @@ func (r *Report) compare(a, b map[string]string) {
 			keysDiffer = true
 		}
 	}
+	// checksums.txt may differ only in the lines of the files that name
+	// the key, when the keys differ.
+	mayDiffer := func(n string) bool {
+		if path.Base(n) == "checksums.txt" {
+			return keysDiffer && a[n+stable] != "" && a[n+stable] == b[n+stable]
+		}
+		return MayDiffer(n, keysDiffer)
+	}
 	// A zip (and its .sha256) may differ only when entries differ and
 	// every entry that differs may.
 	allowedIn, forbiddenIn := map[string]bool{}, map[string]bool{}
 	for _, n := range names {
-		z, entry, ok := strings.Cut(n, "!")
+		z, _, ok := strings.Cut(n, "!")
 		if !ok || a[n] == b[n] {
 			continue
 		}
-		if MayDiffer(entry, keysDiffer) {
+		if mayDiffer(n) {
 			allowedIn[z] = true
 		} else {
 			forbiddenIn[z] = true
@@ -281,7 +317,7 @@ func (r *Report) compare(a, b map[string]string) {
 	}
 	for _, n := range names {
 		f := File{Path: n, A: a[n], B: b[n]}
-		allowed := MayDiffer(n, keysDiffer)
+		allowed := mayDiffer(n)
 		if z, ok := strings.CutSuffix(n, ".sha256"); ok && zipOK[z] {
 			allowed = true
 		} else if zipOK[n] {

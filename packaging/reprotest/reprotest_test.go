@@ -2,17 +2,26 @@ package reprotest
 
 import (
 	"bytes"
+	"os"
 	"strings"
 	"testing"
 
+	"github.com/cavra/cavra/internal/testrelease"
 	"github.com/cavra/cavra/internal/testrepo"
 )
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	testrelease.Cleanup()
+	os.Exit(code)
+}
 
 func TestCompare(t *testing.T) {
 	const z = "cavra-go-runtime-v1.zip"
 	base := map[string]string{
 		"go-runtime-v1/cavra-runtime.reproducibility.json": "m",
 		"go-runtime-v1/checksums.txt":                      "c",
+		"go-runtime-v1/checksums.txt#without-key-files":    "cs",
 		"go-runtime-v1/checksums.txt.sig":                  "s1",
 		"go-runtime-v1/cosign.pub":                         "k1",
 		"go-runtime-v1/offline-trust-root-bootstrap.json":  "b1",
@@ -54,6 +63,13 @@ func TestCompare(t *testing.T) {
 			"go-runtime-v1/cavra-runtime.reproducibility.json": "m2", z: "z2", z + ".sha256": "zs2", z + "!go-runtime-v1/cavra-runtime.reproducibility.json": "m2",
 		}), false, "go-runtime-v1/cavra-runtime.reproducibility.json", map[string]string{z: "DIFFERENT"}},
 		{"only the zip bytes differ", with(map[string]string{z: "z2"}), false, z, nil},
+		{"checksums.txt differs only in key files' lines, keys differ", with(map[string]string{
+			"go-runtime-v1/cosign.pub": "k2", "go-runtime-v1/checksums.txt": "c2",
+		}), true, "", map[string]string{"go-runtime-v1/checksums.txt": "ALLOWED"}},
+		{"checksums.txt differs elsewhere, keys differ", with(map[string]string{
+			"go-runtime-v1/cosign.pub": "k2", "go-runtime-v1/checksums.txt": "c2", "go-runtime-v1/checksums.txt#without-key-files": "cs2",
+		}), false, "go-runtime-v1/checksums.txt", nil},
+		{"checksums.txt differs, same key", with(map[string]string{"go-runtime-v1/checksums.txt": "c2"}), false, "go-runtime-v1/checksums.txt", nil},
 		{"a file is missing", with(map[string]string{"go-runtime-v1/checksums.txt": ""}), false, "go-runtime-v1/checksums.txt",
 			map[string]string{"go-runtime-v1/checksums.txt": "MISSING"}},
 	}
@@ -76,15 +92,25 @@ func TestCompare(t *testing.T) {
 }
 
 // TestReproducible releases one commit twice with everything but the
-// commit varied, and requires identical packages.
+// commit varied, and requires identical packages: with two machine-local
+// snapshot keys (different HOME), only signatures and the key's files may
+// differ; with one release key, only signatures.
 func TestReproducible(t *testing.T) {
 	if testing.Short() {
 		t.Skip("releases twice")
 	}
+	t.Run("snapshot keys", func(t *testing.T) { reproducible(t, nil, true) })
+	t.Run("one release key", func(t *testing.T) {
+		priv, _ := testrelease.GenerateKey(t, t.TempDir())
+		reproducible(t, []string{"COSIGN_KEY=" + priv, "COSIGN_PASSWORD=" + testrelease.Password}, false)
+	})
+}
+
+func reproducible(t *testing.T, env []string, keysDiffer bool) {
 	dir := t.TempDir()
 	repo := testrepo.New(t, dir, "")
 	var log bytes.Buffer
-	rep, err := Run(t.Context(), Options{Root: repo, Work: dir + "/work", Log: &log})
+	rep, err := Run(t.Context(), Options{Root: repo, Work: dir + "/work", Env: env, Log: &log})
 	if err != nil {
 		t.Fatalf("%v\n%s", err, log.String())
 	}
@@ -97,12 +123,17 @@ func TestReproducible(t *testing.T) {
 	// among them.
 	bins := 0
 	for _, f := range rep.Files {
-		if strings.Contains(f.Path, "/bin/") && !strings.Contains(f.Path, "!") {
+		if strings.Contains(f.Path, "/bin/") && !strings.Contains(f.Path, "!") && !strings.HasSuffix(f.Path, ".sig") {
 			bins++
 		}
 	}
 	if bins != 6 || rep.Same < 20 {
 		t.Errorf("compared %d binaries and %d identical files, want 6 and more than 20:\n%s", bins, rep.Same, out.String())
+	}
+	for _, f := range rep.Files {
+		if f.Status == "ALLOWED" && !keysDiffer && !strings.HasSuffix(f.Path, ".sig") && !strings.HasSuffix(f.Path, ".intoto.jsonl") && !strings.HasSuffix(f.Path, ".zip") && !strings.HasSuffix(f.Path, ".zip.sha256") {
+			t.Errorf("%s differs although both releases used one key", f.Path)
+		}
 	}
 	t.Log(out.String())
 }
