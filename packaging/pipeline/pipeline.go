@@ -22,6 +22,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/cavra/cavra/packaging/artifact"
@@ -66,8 +67,12 @@ func (SBOM) Name() string { return "sbom" }
 // Run implements release.Step.
 func (SBOM) Run(ctx context.Context, s *release.State) (artifact.List, error) {
 	c := s.Config
+	repo := c.Repository
+	if !strings.HasPrefix(repo, "https://") {
+		repo = "" // a local clone's path is no public identifier
+	}
 	info := sbom.Info{
-		Name: "cavra-runtime", Version: c.Version, Commit: c.Commit, Repository: c.Repository,
+		Name: "cavra-runtime", Version: c.Version, Commit: c.Commit, Repository: repo,
 		ModulePath: "github.com/cavra/cavra", GoVersion: c.GoVersion, Created: c.Epoch, Snapshot: c.Snapshot,
 	}
 	var bins []sbom.Binary
