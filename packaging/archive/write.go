@@ -136,11 +136,27 @@ func sizeErr(name string, want int64, longer bool) error {
 	return &Error{Entry: name, Reason: fmt.Sprintf("content %s than the expected %d bytes (file changed?)", what, want)}
 }
 
-// A deflated entry, ready to be written.
+// A deflated (or stored) entry, ready to be written.
 type packed struct {
-	data []byte
-	d    *digester
-	err  error
+	data   []byte
+	d      *digester
+	method uint16
+	err    error
+}
+
+// compressed lists the name suffixes of formats that are compressed
+// already: WriteZip stores them rather than deflating them again, which
+// would cost time and save nothing.
+var compressed = []string{".gz", ".tgz", ".zip", ".deb", ".rpm", ".apk", ".xz", ".zst", ".bz2"}
+
+// stored reports whether WriteZip stores the entry name uncompressed.
+func stored(name string) bool {
+	for _, s := range compressed {
+		if strings.HasSuffix(name, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // A packer deflates entries into memory.
@@ -163,15 +179,22 @@ func (p *packer) pack(e Entry) packed {
 		return packed{err: fmt.Errorf("archive: entry %q: %w", e.Name, err)}
 	}
 	var out bytes.Buffer
-	out.Grow(int(min(max(e.Size, 0), 1<<30)/2) + 64)
-	p.fw.Reset(&out)
 	d := newDigester()
-	_, err = io.CopyBuffer(io.MultiWriter(d, p.fw), rc, p.buf)
+	method := zip.Deflate
+	if stored(e.Name) {
+		method = zip.Store
+		out.Grow(int(min(max(e.Size, 0), 1<<30)) + 64)
+		_, err = io.CopyBuffer(io.MultiWriter(d, &out), rc, p.buf)
+	} else {
+		out.Grow(int(min(max(e.Size, 0), 1<<30)/2) + 64)
+		p.fw.Reset(&out)
+		_, err = io.CopyBuffer(io.MultiWriter(d, p.fw), rc, p.buf)
+		if err == nil {
+			err = p.fw.Close()
+		}
+	}
 	if cerr := rc.Close(); err == nil {
 		err = cerr
-	}
-	if err == nil {
-		err = p.fw.Close()
 	}
 	if err != nil {
 		return packed{err: fmt.Errorf("archive: entry %q: %w", e.Name, err)}
@@ -182,7 +205,7 @@ func (p *packer) pack(e Entry) packed {
 	if d.n >= 1<<32-1 || out.Len() >= 1<<32-1 {
 		return packed{err: &Error{Entry: e.Name, Reason: "4 GiB or larger; zip64 entries are not supported"}}
 	}
-	return packed{data: out.Bytes(), d: d}
+	return packed{data: out.Bytes(), d: d, method: method}
 }
 
 // zipTime returns the modification time WriteZip records for mtime.
@@ -198,14 +221,14 @@ func zipTime(mtime time.Time) (time.Time, error) {
 	return t, nil
 }
 
-// zipHeader returns the header of a deflated entry whose content is
-// described by p.
+// zipHeader returns the header of an entry whose content is described by
+// p.
 func zipHeader(e Entry, t time.Time, p packed) *zip.FileHeader {
 	fh := &zip.FileHeader{
 		Name:               e.Name,
 		CreatorVersion:     3<<8 | 20, // Unix, zip 2.0
 		ReaderVersion:      20,
-		Method:             zip.Deflate,
+		Method:             p.method,
 		Modified:           t,
 		ModifiedTime:       uint16(t.Second()/2 | t.Minute()<<5 | t.Hour()<<11),
 		ModifiedDate:       uint16(t.Day() | int(t.Month())<<5 | (t.Year()-1980)<<9),

@@ -591,3 +591,44 @@ func benchEntries() ([]Entry, int64) {
 	}
 	return es, total
 }
+
+// TestStoresCompressedFormats checks that files that are compressed already
+// are stored, the rest deflated, and both read back intact.
+func TestStoresCompressedFormats(t *testing.T) {
+	payload := bytes.Repeat([]byte("cavra "), 10000)
+	names := map[string]uint16{
+		"top/bin/cavra-runtime":             zip.Deflate,
+		"top/source/x-src.tar.gz":           zip.Store,
+		"top/packages/cavra_1.0_amd64.deb":  zip.Store,
+		"top/packages/cavra-1.0.x86_64.rpm": zip.Store,
+		"top/packages/cavra_1.0_x86_64.apk": zip.Store,
+		"top/goproxy/m/@v/v1.0.0.zip":       zip.Store,
+		"top/manifest.json":                 zip.Deflate,
+	}
+	var entries []Entry
+	for n := range names {
+		entries = append(entries, BytesEntry(n, payload, 0o644))
+	}
+	var buf bytes.Buffer
+	if _, err := WriteZip(&buf, entries, time.Unix(1767323045, 0)); err != nil {
+		t.Fatal(err)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range zr.File {
+		if want := names[f.Name]; f.Method != want {
+			t.Errorf("%s: got method %d, want %d", f.Name, f.Method, want)
+		}
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil || !bytes.Equal(got, payload) {
+			t.Errorf("%s: content changed (%v)", f.Name, err)
+		}
+	}
+}

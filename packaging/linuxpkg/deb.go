@@ -121,8 +121,8 @@ func (a *arReader) Read(b []byte) (int, error) {
 
 // readDeb reads a Debian binary package: an ar archive of debian-binary,
 // control.tar[.gz] and data.tar[.gz|.bz2], in that order, with members
-// whose names start with "_" allowed between them. Members after data.tar
-// are not read, as dpkg does not read them.
+// whose names start with "_" allowed between and after them. The archive is
+// read to its end, so a cut one is refused.
 func (p *pkg) readDeb(r io.Reader) (Info, error) {
 	ar, err := newArReader(r)
 	if err != nil {
@@ -200,7 +200,21 @@ func (p *pkg) readDeb(r io.Reader) (Info, error) {
 	if err != nil {
 		return Info{}, err
 	}
-	return info, nil
+	// Read to the end, so that a cut archive (even by the padding byte of
+	// data.tar) is refused: only reserved "_" members may follow.
+	data := h.Name
+	for {
+		h, err := ar.Next()
+		if err == io.EOF {
+			return info, nil
+		}
+		if err != nil {
+			return Info{}, p.wrap("after "+data, err)
+		}
+		if !strings.HasPrefix(h.Name, "_") {
+			return Info{}, p.errorf(h.Name, "unexpected member after %s", data)
+		}
+	}
 }
 
 // debTar decompresses the member h, which must be base (control.tar or

@@ -39,7 +39,8 @@
 // member times and the rpm's build time are SOURCE_DATE_EPOCH; owners are
 // root:root (uid and gid 0) and modes are fixed; the rpm's build host is
 // the constant [BuildHost] rather than the machine's name; payloads are
-// gzip-compressed at level 9 (deb, rpm) or nfpm's fixed default (apk). Two
+// gzip-compressed at level 5 (deb, rpm; within 1% of level 9 at a third of
+// its time) or nfpm's fixed default (apk). Two
 // constants of nfpm's own remain: the apk's .PKGINFO entry is dated
 // 1970-01-01, and the gzip headers written by klauspost/pgzip (rpm
 // payload, apk segments) hold the truncated Unix time of Go's zero time
@@ -319,10 +320,10 @@ func packageInfo(j job, epoch time.Time, homepage, bin string, src sources) *nfp
 				file(src.readme, ReadmePath, files.TypeConfigNoReplace, 0o644),
 				file(src.license, LicensePath, licenseType, 0o644),
 			},
-			Deb: nfpm.Deb{Arch: j.arch, Compression: "gzip:9"},
+			Deb: nfpm.Deb{Arch: j.arch, Compression: "gzip:5"},
 			RPM: nfpm.RPM{
 				Arch:        j.arch,
-				Compression: "gzip:9",
+				Compression: "gzip:5",
 				BuildHost:   BuildHost,
 				Group:       "System Environment/Daemons",
 				Summary:     Summary,
