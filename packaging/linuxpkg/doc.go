@@ -78,8 +78,8 @@
 // Debian packages: an ar archive ("!<arch>\n", 60-byte member headers, no
 // extended names) of debian-binary ("2.x"), control.tar or control.tar.gz,
 // and data.tar, data.tar.gz or data.tar.bz2, in that order, with members
-// named "_..." allowed between them, as dpkg allows; members after
-// data.tar are not read, as dpkg does not read them. Info comes from the
+// named "_..." allowed between and after them, as dpkg allows; the archive
+// is read to its end, so a cut one is refused. Info comes from the
 // first paragraph of ./control (Package, Version, Architecture), which
 // must not repeat a field. A compressed member must hold exactly one gzip
 // stream with a valid checksum.
