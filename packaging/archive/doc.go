@@ -19,7 +19,7 @@
 //     the earliest time the format can hold.
 //   - Zip entries are deflated at a fixed level, except files of formats that
 //     are compressed already (.gz, .tgz, .zip, .deb, .rpm, .apk, .xz, .zst,
-//     .bz2), which are stored; all carry the "Unix" creator
+//     .bz2) and entries marked Store, which are stored; all carry the "Unix" creator
 //     and a Unix mode (so unzip restores the executable bit), the MS-DOS
 //     time and an extended-timestamp extra field, and store CRC-32 and
 //     sizes in the local header (no data descriptors).

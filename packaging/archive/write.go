@@ -41,6 +41,9 @@ type Entry struct {
 	// Open returns the content. The writers call it once and close the
 	// result.
 	Open func() (io.ReadCloser, error)
+	// Store asks WriteZip to store the entry uncompressed (files of
+	// compressed formats always are). WriteTarGz ignores it.
+	Store bool
 }
 
 // FileEntry returns an Entry for the regular file at path, archived as
@@ -181,7 +184,7 @@ func (p *packer) pack(e Entry) packed {
 	var out bytes.Buffer
 	d := newDigester()
 	method := zip.Deflate
-	if stored(e.Name) {
+	if e.Store || stored(e.Name) {
 		method = zip.Store
 		out.Grow(int(min(max(e.Size, 0), 1<<30)) + 64)
 		_, err = io.CopyBuffer(io.MultiWriter(d, &out), rc, p.buf)

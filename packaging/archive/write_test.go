@@ -609,6 +609,10 @@ func TestStoresCompressedFormats(t *testing.T) {
 	for n := range names {
 		entries = append(entries, BytesEntry(n, payload, 0o644))
 	}
+	marked := BytesEntry("top/bin/stored-on-request", payload, 0o755)
+	marked.Store = true
+	entries = append(entries, marked)
+	names[marked.Name] = zip.Store
 	var buf bytes.Buffer
 	if _, err := WriteZip(&buf, entries, time.Unix(1767323045, 0)); err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 // Zip writes cavra-go-runtime-<version>.zip beside the package folder, with
 // every file of the package under one top folder, sorted, with fixed modes
 // (0755 for binaries, 0644 for the rest) and times from SOURCE_DATE_EPOCH,
+// binaries and compressed files stored and the rest deflated,
 // and cavra-go-runtime-<version>.zip.sha256 in sha256sum format beside it.
 // Every file is checked against the artifact list while it is compressed.
 type Zip struct{}
@@ -33,7 +34,12 @@ func (Zip) Run(ctx context.Context, s *State) (artifact.List, error) {
 		}
 		mode := fileMode(a.Kind)
 		name := top + "/" + a.Path
-		entries = append(entries, archive.FileEntry(name, filepath.Join(s.Dir, filepath.FromSlash(a.Path)), mode))
+		e := archive.FileEntry(name, filepath.Join(s.Dir, filepath.FromSlash(a.Path)), mode)
+		// Binaries are stored, not deflated: the zip grows by about a
+		// third, and verifying it before transfer needs no inflating, so
+		// it runs at the speed of hashing.
+		e.Store = a.Kind == artifact.Binary
+		entries = append(entries, e)
 		want[name] = a
 	}
 	z, err := artifact.Create(s.OutDir, c.ZipName(), artifact.Archive, 0o644, func(w io.Writer) error {

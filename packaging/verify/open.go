@@ -30,6 +30,7 @@ type content struct {
 	sha256 string
 	data   []byte // nil unless the file was kept
 	err    error
+	parsed any // what the after hook of readAll derived from data, if anything
 }
 
 // openZip validates the zip's structure and lists its files. An unsafe zip is
@@ -145,8 +146,10 @@ func kindOf(m fs.FileMode) string {
 }
 
 // readAll reads every file once, in parallel, hashing as it streams and
-// keeping the bytes of files keep selects.
-func readAll(files []file, keep func(string) bool, maxKeep int64) map[string]*content {
+// keeping the bytes of files keep selects. after, when not nil, runs in the
+// same worker on each file read without error, so that expensive parsing
+// overlaps with reading the other files.
+func readAll(files []file, keep func(string) bool, maxKeep int64, after func(string, *content)) map[string]*content {
 	out := make(map[string]*content, len(files))
 	for _, f := range files {
 		out[f.name] = &content{}
@@ -156,7 +159,11 @@ func readAll(files []file, keep func(string) bool, maxKeep int64) map[string]*co
 	for range runtime.GOMAXPROCS(0) {
 		wg.Go(func() {
 			for f := range work {
-				*out[f.name] = readOne(f, keep(f.name), maxKeep)
+				c := out[f.name]
+				*c = readOne(f, keep(f.name), maxKeep)
+				if after != nil && c.err == nil {
+					after(f.name, c)
+				}
 			}
 		})
 	}

@@ -3,12 +3,33 @@ package verify
 import (
 	"bytes"
 	"fmt"
+	"path"
+	"slices"
 	"strings"
 
 	"github.com/cavra/cavra/packaging/build"
 	"github.com/cavra/cavra/packaging/linuxpkg"
 	"github.com/cavra/cavra/packaging/manifest"
 )
+
+// parsedPackage is what linuxpkg.Read found in a package.
+type parsedPackage struct {
+	info  linuxpkg.Info
+	files []linuxpkg.File
+	err   error
+}
+
+// parsePackage reads a Linux package while the other files are still being
+// read (it runs in readAll's workers); checkPackage uses the result.
+func parsePackage(name string, c *content) {
+	format := strings.TrimPrefix(path.Ext(name), ".")
+	if !strings.HasPrefix(name, "packages/") || !slices.Contains(linuxpkg.Formats, format) || c.data == nil {
+		return
+	}
+	var p parsedPackage
+	p.info, p.files, p.err = linuxpkg.Read(format, bytes.NewReader(c.data), linuxpkg.DefaultLimits)
+	c.parsed = p
+}
 
 // expectedPackages returns the paths of the Linux packages the verifier
 // requires for version: every format for every Linux target of targets.
@@ -97,7 +118,12 @@ func checkPackage(r *Report, pkg *Package, m *manifest.Manifest, t build.Target,
 		report(r, "package", rec.Path, append(errs, "not read"), "")
 		return
 	}
-	info, files, err := linuxpkg.Read(format, bytes.NewReader(c.data), linuxpkg.DefaultLimits)
+	parsed, ok := c.parsed.(parsedPackage)
+	if !ok {
+		r.fail("package", rec.Path, "not read as a %s package", format)
+		return
+	}
+	info, files, err := parsed.info, parsed.files, parsed.err
 	if err != nil {
 		r.fail("package", rec.Path, "%v", err)
 		return

@@ -121,11 +121,7 @@ func check(r *Report, files []file, o Options) *Package {
 	if maxKeep == 0 {
 		maxKeep = 512 << 20
 	}
-	byName := map[string]file{}
-	for _, f := range files {
-		byName[f.name] = f
-	}
-	pkg := &Package{files: readAll(files, keep, maxKeep)}
+	pkg := &Package{files: readAll(files, keep, maxKeep, parsePackage)}
 	for _, f := range files {
 		if c := pkg.files[f.name]; c.err != nil {
 			r.fail("read", f.name, "%v", c.err)
