@@ -3,8 +3,16 @@
 package main
 
 import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
 	"github.com/magefile/mage/mg"
 	"github.com/magefile/mage/sh"
+
+	"github.com/cavra/cavra/packaging/release"
 )
 
 // releaseCmd runs the release command, which holds every step of a release.
@@ -12,15 +20,62 @@ func releaseCmd(args ...string) error {
 	return sh.RunV("go", append([]string{"run", "./cmd/cavra-release"}, args...)...)
 }
 
+// through runs the release steps up to and including step, into
+// dist/steps/<step>/.
+func through(step string) error { return releaseCmd("run", "-through", step) }
+
 // Release builds a complete package of the current commit into
 // dist/go-runtime-<version>/ and dist/cavra-go-runtime-<version>.zip.
-// VERSION, SOURCE_DATE_EPOCH and CAVRA_RELEASE=1 are read from the
-// environment; without a release tag or CAVRA_RELEASE=1 it is a snapshot.
-func Release() error { return releaseCmd("release") }
+// VERSION, SOURCE_DATE_EPOCH, CAVRA_RELEASE=1 and the COSIGN_* key settings
+// are read from the environment; without a release tag or CAVRA_RELEASE=1
+// it is a snapshot signed with a machine-local key.
+func Release() error {
+	if err := releaseCmd("release"); err != nil {
+		return err
+	}
+	return githubOutput()
+}
+
+// githubOutput tells a GitHub Actions job where the package is.
+func githubOutput() error {
+	out := os.Getenv("GITHUB_OUTPUT")
+	if out == "" {
+		return nil
+	}
+	pkg, err := release.Find("dist")
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(out, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = fmt.Fprintf(f, "package=%s\nversion=%s\n", filepath.ToSlash(pkg), strings.TrimPrefix(filepath.Base(pkg), "go-runtime-"))
+	return err
+}
 
 // All cross-compiles the runtime for the six release targets into
 // dist/steps/build/ (the build step of a release, from the source archive).
-func (Build) All() error { return releaseCmd("run", "-through", "build") }
+func (Build) All() error { return through("build") }
+
+// Sbom writes the SPDX and CycloneDX SBOMs of a release into dist/steps/sbom/.
+func Sbom() error { return through("sbom") }
+
+// Package writes the .deb, .rpm and .apk packages into dist/steps/packages/.
+func Package() error { return through("packages") }
+
+// Evidence writes the release evidence (and all before it) into
+// dist/steps/evidence/.
+func Evidence() error { return through("evidence") }
+
+// Provenance writes the signed SLSA provenance (and all before it) into
+// dist/steps/provenance/.
+func Provenance() error { return through("provenance") }
+
+// Sign writes checksums.txt and every signature (and all before them) into
+// dist/steps/sign/.
+func Sign() error { return through("sign") }
 
 // Steps lists the steps of a release in order.
 func Steps() error { return releaseCmd("steps") }
@@ -33,4 +88,56 @@ type Keys mg.Namespace
 // replaces existing keys; keep the private key out of git (it is ignored).
 func (Keys) Generate() error {
 	return releaseCmd("keygen", "-dir", env("CAVRA_KEY_DIR", ".cavra"))
+}
+
+// Keyless signs the package zip in dist/ keyless, with the workflow's OIDC
+// identity through Sigstore (online: Fulcio certificate, Rekor entry), into
+// <zip>.sigstore.json. Opt-in; the release key signatures stay the trust root
+// for offline verification.
+func Keyless() error {
+	_, zip, err := packagePaths()
+	if err != nil {
+		return err
+	}
+	return sh.RunV("go", "tool", "cosign", "sign-blob", "--yes", "--bundle", zip+".sigstore.json", zip)
+}
+
+// Publish uploads the zip, its .sha256, its signature, the public key and
+// any Sigstore bundle to the GitHub release of GITHUB_REF_NAME (or
+// CAVRA_TAG), with the gh CLI.
+func Publish() error {
+	dir, zip, err := packagePaths()
+	if err != nil {
+		return err
+	}
+	tag := env("CAVRA_TAG", os.Getenv("GITHUB_REF_NAME"))
+	if tag == "" {
+		return errors.New("publish: no tag: set CAVRA_TAG")
+	}
+	files := []string{zip, zip + ".sha256", zip + ".sig"}
+	if _, err := os.Stat(zip + ".sigstore.json"); err == nil {
+		files = append(files, zip+".sigstore.json")
+	}
+	files = append(files, filepath.Join(dir, release.PublicKeyName))
+	for _, f := range files {
+		if _, err := os.Stat(f); err != nil {
+			return fmt.Errorf("publish: %w", err)
+		}
+	}
+	return sh.RunV("gh", append([]string{"release", "upload", tag, "--clobber"}, files...)...)
+}
+
+// packagePaths returns the folder and the zip of the one package in dist/.
+func packagePaths() (dir, zip string, err error) {
+	p, err := release.Find("dist")
+	if err != nil {
+		return "", "", err
+	}
+	version := strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(filepath.Base(p), "cavra-"), "go-runtime-"), ".zip")
+	dir = filepath.Join(filepath.Dir(p), "go-runtime-"+version)
+	zip = filepath.Join(filepath.Dir(p), "cavra-go-runtime-"+version+".zip")
+	if _, err := os.Stat(zip); err != nil {
+		return "", "", err
+	}
+	return dir, zip, nil
 }

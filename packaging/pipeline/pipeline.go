@@ -15,7 +15,7 @@
 //	provenance             the DSSE-signed SLSA provenance
 //	checksums              checksums.txt
 //	sign                   a .sig for every listed file and checksums.txt
-//	zip                    cavra-go-runtime-<version>.zip and its .sha256
+//	zip                    cavra-go-runtime-<version>.zip, its .sha256 and .sig
 package pipeline
 
 import (
@@ -54,7 +54,7 @@ func Finish(key *signing.Key) release.Pipeline {
 		{provenance.Step{Key: key}},
 		{release.Checksums{}},
 		{release.Sign{Signer: key}},
-		{release.Zip{}},
+		{release.Zip{Signer: key}},
 	}
 }
 

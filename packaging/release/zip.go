@@ -2,9 +2,11 @@ package release
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"path/filepath"
 
 	"github.com/cavra/cavra/packaging/archive"
@@ -17,13 +19,15 @@ import (
 // binaries and compressed files stored and the rest deflated,
 // and cavra-go-runtime-<version>.zip.sha256 in sha256sum format beside it.
 // Every file is checked against the artifact list while it is compressed.
-type Zip struct{}
+// With a Signer it also writes cavra-go-runtime-<version>.zip.sig, so the
+// zip can be checked with `cosign verify-blob` before it is opened.
+type Zip struct{ Signer Signer }
 
 // Name implements [Step].
 func (Zip) Name() string { return "zip" }
 
 // Run implements [Step].
-func (Zip) Run(ctx context.Context, s *State) (artifact.List, error) {
+func (zp Zip) Run(ctx context.Context, s *State) (artifact.List, error) {
 	c := s.Config
 	top := c.Name()
 	var entries []archive.Entry
@@ -64,7 +68,27 @@ func (Zip) Run(ctx context.Context, s *State) (artifact.List, error) {
 		return nil, err
 	}
 	sum.Format = "sha256"
-	return artifact.List{z, sum}, nil
+	out := artifact.List{z, sum}
+	if zp.Signer != nil {
+		data, err := os.ReadFile(filepath.Join(s.OutDir, c.ZipName()))
+		if err != nil {
+			return nil, err
+		}
+		if sha256hex(data) != z.SHA256 {
+			return nil, fmt.Errorf("%s changed on disk after it was written", c.ZipName())
+		}
+		sig, err := zp.Signer.Sign(ctx, data)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", c.ZipName(), err)
+		}
+		a, err := artifact.WriteFile(s.OutDir, c.ZipName()+SigSuffix, artifact.Archive, 0o644, []byte(base64.StdEncoding.EncodeToString(sig)))
+		if err != nil {
+			return nil, err
+		}
+		a.Format, a.Signs = "cosign-blob", c.ZipName()
+		out = append(out, a)
+	}
+	return out, nil
 }
 
 func fileMode(k artifact.Kind) fs.FileMode {

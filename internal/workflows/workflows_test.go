@@ -1,0 +1,114 @@
+package workflows
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/cavra/cavra/internal/testrepo"
+)
+
+func files(t *testing.T) []string {
+	t.Helper()
+	dir := filepath.Join(testrepo.ModuleRoot(t), ".github", "workflows")
+	found, err := filepath.Glob(filepath.Join(dir, "*.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	more, _ := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	found = append(found, more...)
+	if len(found) == 0 {
+		t.Fatal("no workflow files")
+	}
+	return found
+}
+
+// TestActionlint runs actionlint (go run mage.go testTools installs it) on
+// every workflow file.
+func TestActionlint(t *testing.T) {
+	tool, err := exec.LookPath("actionlint")
+	if err != nil {
+		if os.Getenv("CAVRA_REQUIRE_TOOLS") == "1" {
+			t.Fatal("actionlint not found (go run mage.go testTools installs it)")
+		}
+		t.Skip("actionlint not found")
+	}
+	for _, f := range files(t) {
+		out, err := exec.Command(tool, "-color=false", f).CombinedOutput()
+		if err != nil {
+			t.Errorf("actionlint %s: %v\n%s", filepath.Base(f), err, out)
+		}
+	}
+}
+
+var (
+	usesRE    = regexp.MustCompile(`(?m)^\s*(?:-\s+)?uses:\s*(\S+)(.*)$`)
+	pinnedRE  = regexp.MustCompile(`^[\w.-]+/[\w.-]+(/[\w./-]+)?@[0-9a-f]{40}$`)
+	commentRE = regexp.MustCompile(`#\s*v\d+(\.\d+)*`)
+	runRE     = regexp.MustCompile(`(?m)^\s*(?:-\s+)?run:\s*(.*)$`)
+	mageRE    = regexp.MustCompile(`^go run mage\.go [a-z:]+( [a-z:]+)*$`)
+	targetRE  = regexp.MustCompile(`(?m)^  ([a-z][a-zA-Z:]*)\s`)
+)
+
+// TestPinnedAndThin checks every action is pinned by commit SHA with its
+// version in a comment, every command is a mage target that exists,
+// permissions default to read-only, and Go comes from go.mod.
+func TestPinnedAndThin(t *testing.T) {
+	cmd := exec.Command("go", "run", "mage.go", "-l")
+	cmd.Dir = testrepo.ModuleRoot(t)
+	list, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("go run mage.go -l: %v\n%s", err, list)
+	}
+	targets := map[string]bool{"verify": true} // the alias
+	for _, m := range targetRE.FindAllStringSubmatch(string(list), -1) {
+		targets[strings.ToLower(m[1])] = true
+	}
+	if !targets["release"] || !targets["test"] {
+		t.Fatalf("could not read the target list:\n%s", list)
+	}
+	for _, f := range files(t) {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := string(data)
+		name := filepath.Base(f)
+		uses := usesRE.FindAllStringSubmatch(text, -1)
+		if len(uses) == 0 {
+			t.Errorf("%s: no actions", name)
+		}
+		for _, u := range uses {
+			if !pinnedRE.MatchString(u[1]) {
+				t.Errorf("%s: %s is not pinned to a full commit SHA", name, u[1])
+			}
+			if !commentRE.MatchString(u[2]) {
+				t.Errorf("%s: %s has no version comment", name, u[1])
+			}
+			if strings.HasPrefix(u[1], "actions/setup-go@") && !strings.Contains(text, "go-version-file: go.mod") {
+				t.Errorf("%s: setup-go does not take the Go version from go.mod", name)
+			}
+		}
+		for _, r := range runRE.FindAllStringSubmatch(text, -1) {
+			run := strings.TrimSpace(r[1])
+			if !mageRE.MatchString(run) {
+				t.Errorf("%s: run %q is not a mage target", name, run)
+				continue
+			}
+			for _, target := range strings.Fields(strings.TrimPrefix(run, "go run mage.go "))[0:] {
+				if !targets[target] {
+					t.Errorf("%s: mage target %q does not exist", name, target)
+				}
+			}
+		}
+		if !regexp.MustCompile(`(?m)^permissions:\n  contents: read\n`).MatchString(text) {
+			t.Errorf("%s: top-level permissions are not contents: read", name)
+		}
+		if strings.Contains(text, "write-all") || strings.Contains(text, "read-all") {
+			t.Errorf("%s: broad permissions", name)
+		}
+	}
+}
