@@ -2,11 +2,12 @@
 // or as an extracted folder inside a restricted network, with the standard
 // library alone.
 //
-// The verifier trusts what its caller supplies (the expected target matrix,
-// and later the release key) and its own rules, never what the package says
-// about itself: the list of required files, the pinned build settings, the
-// operator controls and the rebuild commands are the verifier's, and the
-// package's manifest must agree with them.
+// The verifier trusts what its caller supplies (the expected target matrix
+// and the release key, see [Options]) and its own rules, never what the
+// package says about itself: the list of required files, the pinned build
+// settings, the operator controls and the rebuild commands are the
+// verifier's, and the package's manifest must agree with them. A package
+// whose signatures only match the key it carries fails.
 //
 // # Checks
 //
@@ -36,6 +37,25 @@
 //	                   go version, main package and module, GOOS, GOARCH, GOAMD64/GOARM64,
 //	                   CGO_ENABLED=0, -trimpath=true, -buildmode=exe, -compiler=gc, no vcs.*,
 //	                   no other setting but DefaultGODEBUG, every dependency with a go.sum hash
+//	package            per Linux package (deb, rpm, apk for each Linux target): the manifest
+//	                   records it with the verifier's name and version; its metadata is right;
+//	                   the binary it installs at /usr/bin/cavra-runtime is the target's binary
+//	trust              the key: the operator's (--key), or the package's cosign.pub only when
+//	                   its fingerprint is the operator's (--key-fingerprint); none fails, and
+//	                   --allow-unsigned (snapshots only) skips the signature checks as UNSIGNED
+//	signature          every file checksums.txt lists, and checksums.txt, has a .sig that
+//	                   verifies with the trusted key (ECDSA, Ed25519, RSA)
+//	provenance         the DSSE envelope verifies; in-toto Statement v1, SLSA provenance v1,
+//	                   the verifier's build type; version, repository, ref, commit and Go
+//	                   version agree with the manifest; subjects cover every listed file with
+//	                   its digest and name no other
+//	sbom               SPDX 2.3 and CycloneDX: the runtime and Go versions, SOURCE_DATE_EPOCH,
+//	                   the snapshot label, and exactly the manifest's binaries and digests
+//	bootstrap          its file list covers the verifier's list and every file present; its key
+//	                   is cosign.pub and the trusted key; its identity is the manifest's
+//	evidence           its identity is the manifest's; every artifact it lists has that size and
+//	                   digest; it lists every listed file and exactly the package's signatures;
+//	                   its key is the trusted key; it declares every release control
 //
 // Go does not record -ldflags in binaries built with -trimpath, so the linker
 // flags are checked in the manifest alone.
