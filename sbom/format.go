@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -25,7 +26,7 @@ import (
 
 // assemble puts the scans of all binaries into one syft SBOM. The source
 // is the release package, a directory, named and versioned as the release.
-func assemble(info Info, scans []*scan) sbom.SBOM {
+func assemble(info Info, scans []*scan, extra []extraFile) sbom.SBOM {
 	s := sbom.SBOM{
 		Artifacts: sbom.Artifacts{
 			Packages:     pkg.NewCollection(),
@@ -45,7 +46,24 @@ func assemble(info Info, scans []*scan) sbom.SBOM {
 		s.Artifacts.FileDigests[sc.coord] = sc.digests
 		s.Relationships = append(s.Relationships, sc.rels...)
 	}
+	for _, f := range extra {
+		s.Artifacts.FileMetadata[f.coord] = file.Metadata{Path: f.Path, MIMEType: mimeOf(f.Path)}
+		s.Artifacts.FileDigests[f.coord] = []file.Digest{{Algorithm: "sha1", Value: f.sha1}, {Algorithm: "sha256", Value: f.SHA256}}
+	}
 	return s
+}
+
+// mimeOf names the media type of a Linux package by its extension.
+func mimeOf(p string) string {
+	switch path.Ext(p) {
+	case ".deb":
+		return "application/vnd.debian.binary-package"
+	case ".rpm":
+		return "application/x-rpm"
+	case ".apk":
+		return "application/vnd.alpine.package"
+	}
+	return "application/octet-stream"
 }
 
 // idSpace is the namespace of the name-based UUIDs of documents.
@@ -53,13 +71,16 @@ var idSpace = uuid.NewSHA1(uuid.NameSpaceURL, []byte("https://github.com/cavra/c
 
 // documentID returns a name-based UUID over all of info and the paths,
 // targets and digests of bins, which are sorted by path.
-func documentID(info Info, bins []Binary) uuid.UUID {
+func documentID(info Info, bins []Binary, extra []extraFile) uuid.UUID {
 	var b strings.Builder
 	fmt.Fprintf(&b, "name=%s\nversion=%s\ncommit=%s\nrepository=%s\nmodule=%s\ngo=%s\ncreated=%d\nsnapshot=%t\n",
 		info.Name, info.Version, info.Commit, info.Repository, info.ModulePath, info.GoVersion,
 		info.Created.Unix(), info.Snapshot)
 	for _, bin := range bins {
 		fmt.Fprintf(&b, "binary=%s %s %s\n", bin.Path, bin.Target, bin.SHA256)
+	}
+	for _, f := range extra {
+		fmt.Fprintf(&b, "file=%s %s %s\n", f.Path, f.SHA256, f.Contains)
 	}
 	return uuid.NewSHA1(idSpace, []byte(b.String()))
 }
@@ -80,7 +101,7 @@ func comment(info Info) string {
 		info.Name, info.Version, kind, info.ModulePath, info.GoVersion, info.Commit, info.Snapshot)
 }
 
-func encodeSPDX(s sbom.SBOM, info Info, id uuid.UUID, scans []*scan) ([]byte, error) {
+func encodeSPDX(s sbom.SBOM, info Info, id uuid.UUID, scans []*scan, extra []extraFile) ([]byte, error) {
 	doc := spdxhelpers.ToFormatModel(s)
 	if doc == nil || doc.CreationInfo == nil {
 		return nil, fmt.Errorf("sbom: spdx: syft made no document")
@@ -139,6 +160,26 @@ func encodeSPDX(s sbom.SBOM, info Info, id uuid.UUID, scans []*scan) ([]byte, er
 				RefB:         spdx.DocElementID{ElementRefID: pkgID},
 			})
 		}
+	}
+
+	// Each Linux package CONTAINS the binary it carries.
+	for _, f := range extra {
+		if f.Contains == "" {
+			continue
+		}
+		fileID, err := spdxFileID(doc, f.Path)
+		if err != nil {
+			return nil, err
+		}
+		binID, err := spdxFileID(doc, f.Contains)
+		if err != nil {
+			return nil, err
+		}
+		doc.Relationships = append(doc.Relationships, &spdx.Relationship{
+			RefA:         spdx.DocElementID{ElementRefID: fileID},
+			Relationship: "CONTAINS",
+			RefB:         spdx.DocElementID{ElementRefID: binID},
+		})
 	}
 
 	slices.SortFunc(doc.Packages, func(a, b *spdx.Package) int {
@@ -205,7 +246,7 @@ func spdxPackageID(doc *spdx.Document, p pkg.Package) (spdx.ElementID, error) {
 	return ids[0], nil
 }
 
-func encodeCycloneDX(s sbom.SBOM, info Info, id uuid.UUID, scans []*scan) ([]byte, error) {
+func encodeCycloneDX(s sbom.SBOM, info Info, id uuid.UUID, scans []*scan, extra []extraFile) ([]byte, error) {
 	bom := cyclonedxhelpers.ToFormatModel(s)
 	if bom == nil || bom.Metadata == nil || bom.Components == nil {
 		return nil, fmt.Errorf("sbom: cyclonedx: syft made no BOM")
@@ -266,6 +307,17 @@ func encodeCycloneDX(s sbom.SBOM, info Info, id uuid.UUID, scans []*scan) ([]byt
 				return nil, fmt.Errorf("sbom: cyclonedx: %s: no component for %s", sc.bin.Path, p.Name)
 			}
 			deps[fileRef] = append(deps[fileRef], ref)
+		}
+	}
+	// The release depends on its Linux packages, each on the binary in it.
+	for _, f := range extra {
+		ref := string(f.coord.ID())
+		if !refs[ref] {
+			return nil, fmt.Errorf("sbom: cyclonedx: %s: no file component", f.Path)
+		}
+		deps[root.BOMRef] = append(deps[root.BOMRef], ref)
+		if f.Contains != "" {
+			deps[ref] = append(deps[ref], string(file.NewCoordinates(f.Contains, "").ID()))
 		}
 	}
 	dependencies := make([]cdx.Dependency, 0, len(deps))

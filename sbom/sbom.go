@@ -1,6 +1,7 @@
 // Package sbom writes the software bills of materials of a CAVRA release
 // package: one SPDX 2.3 JSON document and one CycloneDX 1.7 JSON document
-// that together describe every cavra-runtime binary in the package.
+// that together describe every cavra-runtime binary in the package and the
+// Linux packages that carry them.
 //
 // # What is described
 //
@@ -26,6 +27,11 @@
 // the CycloneDX metadata properties carry cavra:commit and cavra:snapshot
 // (true for a snapshot) as key=value pairs; CycloneDX also has
 // cavra:go-version.
+//
+// Further files given as [File] values, the release's Linux packages, are
+// listed as files with their SHA-1 and SHA-256 too: in SPDX each CONTAINS
+// the binary it carries, in CycloneDX the application depends on each and
+// each on its binary. They are part of the document's identity.
 //
 // Nothing is fetched: license search, module proxies and guessing versions
 // from binary contents are all off.
@@ -90,6 +96,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/anchore/syft/syft/file"
 )
 
 // File names of the documents inside a release package.
@@ -128,11 +136,15 @@ type Info struct {
 // document describing bins. It reads each binary once, fails if its SHA-256
 // is not [Binary.SHA256], and fails if a binary is not a Go binary of
 // info.ModulePath built with info.GoVersion for its [Binary.Target].
-func Generate(ctx context.Context, info Info, bins []Binary) (spdx, cyclonedx []byte, err error) {
+func Generate(ctx context.Context, info Info, bins []Binary, files ...File) (spdx, cyclonedx []byte, err error) {
 	if err := info.check(); err != nil {
 		return nil, nil, err
 	}
 	bins, err = checkBinaries(bins)
+	if err != nil {
+		return nil, nil, err
+	}
+	extra, err := readFiles(bins, files)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -151,13 +163,13 @@ func Generate(ctx context.Context, info Info, bins []Binary) (spdx, cyclonedx []
 		}
 		scans = append(scans, sc)
 	}
-	s := assemble(info, scans)
-	id := documentID(info, bins)
-	spdx, err = encodeSPDX(s, info, id, scans)
+	s := assemble(info, scans, extra)
+	id := documentID(info, bins, extra)
+	spdx, err = encodeSPDX(s, info, id, scans, extra)
 	if err != nil {
 		return nil, nil, err
 	}
-	cyclonedx, err = encodeCycloneDX(s, info, id, scans)
+	cyclonedx, err = encodeCycloneDX(s, info, id, scans, extra)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -249,6 +261,56 @@ func readBinary(b Binary) (data []byte, sha1sum string, err error) {
 }
 
 func sum(h hash.Hash) string { return hex.EncodeToString(h.Sum(nil)) }
+
+// File is a further file of the release that the SBOMs list with its
+// digests, such as a Linux package; Contains names the binary it carries.
+type File struct {
+	Path     string // slash path in the package
+	File     string // where it is on disk now
+	SHA256   string // hex, already computed by the caller
+	Contains string // path of the binary it carries, or ""
+}
+
+// extraFile is a File that was read and hashed.
+type extraFile struct {
+	File
+	sha1  string
+	coord file.Coordinates
+}
+
+// readFiles checks and hashes files (each read once), sorted by path.
+func readFiles(bins []Binary, files []File) ([]extraFile, error) {
+	files = slices.Clone(files)
+	slices.SortFunc(files, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
+	var out []extraFile
+	for i, f := range files {
+		if f.Path == "" || f.Path != path.Clean(f.Path) || path.IsAbs(f.Path) || strings.HasPrefix(f.Path, "../") || strings.Contains(f.Path, `\`) {
+			return nil, fmt.Errorf("sbom: file path %q is not a clean relative slash path", f.Path)
+		}
+		if (i > 0 && files[i-1].Path == f.Path) || slices.ContainsFunc(bins, func(b Binary) bool { return b.Path == f.Path }) {
+			return nil, fmt.Errorf("sbom: %s: listed twice", f.Path)
+		}
+		if f.Contains != "" && !slices.ContainsFunc(bins, func(b Binary) bool { return b.Path == f.Contains }) {
+			return nil, fmt.Errorf("sbom: %s: contains %s, which is not a binary of the release", f.Path, f.Contains)
+		}
+		in, err := os.Open(f.File)
+		if err != nil {
+			return nil, fmt.Errorf("sbom: %s: %w", f.Path, err)
+		}
+		h256, h1 := sha256.New(), sha1.New()
+		_, err = io.Copy(io.MultiWriter(h256, h1), in)
+		in.Close()
+		if err != nil {
+			return nil, fmt.Errorf("sbom: %s: %w", f.Path, err)
+		}
+		if got := sum(h256); got != strings.ToLower(f.SHA256) {
+			return nil, fmt.Errorf("sbom: %s: sha256 mismatch: file has %s, want %s", f.Path, got, f.SHA256)
+		}
+		f.SHA256 = strings.ToLower(f.SHA256)
+		out = append(out, extraFile{File: f, sha1: sum(h1), coord: file.NewCoordinates(f.Path, "")})
+	}
+	return out, nil
+}
 
 func isHex(s string) bool {
 	_, err := hex.DecodeString(s)

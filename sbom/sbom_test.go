@@ -736,3 +736,57 @@ func BenchmarkGenerate(b *testing.B) {
 		}
 	}
 }
+
+// TestLinuxPackages lists further files, such as Linux packages, with their
+// digests, and says which binary each carries.
+func TestLinuxPackages(t *testing.T) {
+	bins := release(t)[:1]
+	dir := t.TempDir()
+	deb := filepath.Join(dir, "cavra-runtime_1.2.3_amd64.deb")
+	data := []byte("!<arch>\nnot really a deb, but bytes with a digest\n")
+	if err := os.WriteFile(deb, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := sha256.Sum256(data)
+	f := sbom.File{Path: "packages/cavra-runtime_1.2.3_amd64.deb", File: deb, SHA256: hex.EncodeToString(s[:]), Contains: bins[0].Path}
+	in := info(t, bins)
+	spdxDoc, cdxDoc, err := sbom.Generate(context.Background(), in, bins, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name    string
+		doc     []byte
+		inspect func([]byte) (*inspect.Summary, error)
+	}{{"spdx", spdxDoc, inspect.SPDX}, {"cyclonedx", cdxDoc, inspect.CycloneDX}} {
+		got, err := tt.inspect(tt.doc)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if got.Files[f.Path] != f.SHA256 || got.Files[bins[0].Path] != bins[0].SHA256 {
+			t.Errorf("%s: got files %v, want the package and the binary with their digests", tt.name, got.Files)
+		}
+	}
+	if !strings.Contains(string(spdxDoc), `"relationshipType": "CONTAINS"`) || !strings.Contains(string(cdxDoc), "packages/cavra-runtime_1.2.3_amd64.deb") {
+		t.Error("the documents do not relate the package to its binary")
+	}
+	// The package is part of the document's identity.
+	s2, _, err := sbom.Generate(context.Background(), in, bins)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if field(t, s2, "documentNamespace") == field(t, spdxDoc, "documentNamespace") {
+		t.Error("the namespace does not depend on the files listed")
+	}
+	// A wrong digest or a package of an unknown binary is refused.
+	bad := f
+	bad.SHA256 = strings.Repeat("0", 64)
+	if _, _, err := sbom.Generate(context.Background(), in, bins, bad); err == nil || !strings.Contains(err.Error(), "sha256 mismatch") {
+		t.Errorf("got %v, want a sha256 mismatch", err)
+	}
+	bad = f
+	bad.Contains = "bin/plan9-386/cavra-runtime"
+	if _, _, err := sbom.Generate(context.Background(), in, bins, bad); err == nil || !strings.Contains(err.Error(), "not a binary of the release") {
+		t.Errorf("got %v, want an unknown binary refused", err)
+	}
+}

@@ -7,7 +7,8 @@
 //
 //	source, modules        the source archive of the commit; mage for offline use
 //	build                  six binaries, from the source archive
-//	sbom, packages         SPDX and CycloneDX SBOMs; .deb, .rpm and .apk
+//	packages               .deb, .rpm and .apk for the Linux targets
+//	sbom                   SPDX and CycloneDX SBOMs of the binaries and packages
 //	manifest               cavra-runtime.reproducibility.json
 //	public-key             cosign.pub
 //	bootstrap              offline-trust-root-bootstrap.json
@@ -46,7 +47,8 @@ func Release(key *signing.Key) release.Pipeline {
 // source archive and modules exist.
 func Finish(key *signing.Key) release.Pipeline {
 	return release.Pipeline{
-		{SBOM{}, nfpm.Step{}},
+		{nfpm.Step{}},
+		{SBOM{}},
 		{release.WriteManifest{}},
 		{release.PublicKey{Signer: key}},
 		{release.Bootstrap{Signer: key}},
@@ -58,7 +60,8 @@ func Finish(key *signing.Key) release.Pipeline {
 	}
 }
 
-// SBOM writes the SPDX 2.3 and CycloneDX SBOMs of the binaries with syft.
+// SBOM writes the SPDX 2.3 and CycloneDX SBOMs of the binaries (with syft's
+// Go cataloger) and of the Linux packages that carry them.
 type SBOM struct{}
 
 // Name implements release.Step.
@@ -79,12 +82,16 @@ func (SBOM) Run(ctx context.Context, s *release.State) (artifact.List, error) {
 	for _, a := range s.Artifacts.Of(artifact.Binary) {
 		bins = append(bins, sbom.Binary{Path: a.Path, Target: a.Target, File: filepath.Join(s.Dir, filepath.FromSlash(a.Path)), SHA256: a.SHA256})
 	}
+	var files []sbom.File
+	for _, a := range s.Artifacts.Of(artifact.Package) {
+		files = append(files, sbom.File{Path: a.Path, File: filepath.Join(s.Dir, filepath.FromSlash(a.Path)), SHA256: a.SHA256, Contains: a.Contains})
+	}
 	start := time.Now()
-	spdx, cdx, err := sbom.Generate(ctx, info, bins)
+	spdx, cdx, err := sbom.Generate(ctx, info, bins, files...)
 	if err != nil {
 		return nil, err
 	}
-	s.Log.Done(fmt.Sprintf("sbom %d binaries", len(bins)), time.Since(start))
+	s.Log.Done(fmt.Sprintf("sbom %d binaries, %d packages", len(bins), len(files)), time.Since(start))
 	a, err := artifact.WriteFile(s.Dir, release.SPDXName, artifact.SBOM, 0o644, spdx)
 	if err != nil {
 		return nil, err

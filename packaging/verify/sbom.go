@@ -15,7 +15,7 @@ import (
 // checkSBOMs checks both SBOMs against the manifest: they parse as SPDX 2.3
 // and CycloneDX, name the runtime version, the Go version and the commit's
 // creation time, carry the snapshot label, and list exactly the package's
-// binaries with their digests.
+// binaries and Linux packages with their digests.
 func checkSBOMs(r *Report, pkg *Package, m *manifest.Manifest) {
 	for _, f := range []struct {
 		name  string
@@ -58,9 +58,17 @@ func checkSBOMs(r *Report, pkg *Package, m *manifest.Manifest) {
 				bad("lists %s with sha256 %s, manifest records %s", b.Binary, got, b.SHA256)
 			}
 		}
+		for _, lp := range m.Packages {
+			switch got, ok := sum.Files[lp.Path]; {
+			case !ok:
+				bad("does not list %s", lp.Path)
+			case got != lp.SHA256:
+				bad("lists %s with sha256 %s, manifest records %s", lp.Path, got, lp.SHA256)
+			}
+		}
 		var extra []string
 		for p := range sum.Files {
-			if m.BinaryFor(targetOf(m, p)) == nil {
+			if m.BinaryFor(targetOf(m, p)) == nil && !slices.ContainsFunc(m.Packages, func(lp manifest.LinuxPackage) bool { return lp.Path == p }) {
 				extra = append(extra, p)
 			}
 		}
@@ -68,7 +76,7 @@ func checkSBOMs(r *Report, pkg *Package, m *manifest.Manifest) {
 		if len(extra) > 0 {
 			bad("lists files the manifest does not: %s", strings.Join(extra, ", "))
 		}
-		report(r, "sbom", f.name, errs, "%s: %s %s, %s, %d binaries, %d modules", sum.Format, sum.Name, sum.Version, sum.GoVersion, len(sum.Files), len(sum.Modules))
+		report(r, "sbom", f.name, errs, "%s: %s %s, %s, %d binaries, %d packages, %d modules", sum.Format, sum.Name, sum.Version, sum.GoVersion, len(m.Binaries), len(m.Packages), len(sum.Modules))
 	}
 }
 
