@@ -63,11 +63,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, strings.Join(pipeline(nil).Steps(), "\n"))
 		return 0
 	case "release":
-		err = runRelease(ctx, args[1:], "", stdout)
+		err = runRelease(ctx, args[1:], "", stdout, stderr)
 	case "run":
-		err = runRelease(ctx, args[1:], "through", stdout)
+		err = runRelease(ctx, args[1:], "through", stdout, stderr)
 	case "keygen":
-		err = runKeygen(args[1:], stdout)
+		err = runKeygen(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		usage(stdout)
 		return 0
@@ -91,12 +91,14 @@ func usage(w io.Writer) {
   cavra-release release [-version V] [-out DIR] [-targets os/arch,...]
   cavra-release run -through STEP [-version V] [-out DIR] [-targets os/arch,...]
   cavra-release steps
+  cavra-release keygen [-dir DIR]
 `)
 }
 
 // runKeygen writes a cosign key pair, encrypted with $COSIGN_PASSWORD.
-func runKeygen(args []string, stdout io.Writer) error {
+func runKeygen(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("cavra-release keygen", flag.ContinueOnError)
+	fs.SetOutput(stderr)
 	dir := fs.String("dir", ".", "folder for cosign.key and cosign.pub")
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
 		return errUsage
@@ -125,8 +127,9 @@ func runKeygen(args []string, stdout io.Writer) error {
 	return nil
 }
 
-func runRelease(ctx context.Context, args []string, mode string, stdout io.Writer) error {
+func runRelease(ctx context.Context, args []string, mode string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("cavra-release", flag.ContinueOnError)
+	fs.SetOutput(stderr)
 	version := fs.String("version", "", "release version (default $VERSION, then git describe)")
 	out := fs.String("out", "", "output folder (default dist)")
 	targets := fs.String("targets", "", "comma-separated os/arch subset of the matrix")
