@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -87,12 +88,7 @@ func (Verify) Upgrade(current, candidate string) error {
 	if err != nil {
 		return err
 	}
-	if env("CAVRA_JSON", "") == "1" {
-		err = rep.WriteJSON(os.Stdout)
-	} else {
-		err = rep.WriteText(os.Stdout)
-	}
-	if err != nil {
+	if err := show(rep); err != nil {
 		return err
 	}
 	if !rep.OK() {
@@ -165,12 +161,7 @@ func verifyPath(p string, dir bool) error {
 	if err != nil {
 		return err
 	}
-	if env("CAVRA_JSON", "") == "1" {
-		err = rep.WriteJSON(os.Stdout)
-	} else {
-		err = rep.WriteText(os.Stdout)
-	}
-	if err != nil {
+	if err := show(rep); err != nil {
 		return err
 	}
 	if !rep.OK() {
@@ -198,12 +189,7 @@ func rebuildPath(p string) error {
 	if err != nil {
 		return err
 	}
-	if env("CAVRA_JSON", "") == "1" {
-		err = rep.WriteJSON(os.Stdout)
-	} else {
-		err = rep.WriteText(os.Stdout)
-	}
-	if err != nil {
+	if err := show(rep); err != nil {
 		return err
 	}
 	fmt.Println("evidence:", filepath.Join(o.Out, rebuild.EvidenceJSON), filepath.Join(o.Out, rebuild.EvidenceMD))
@@ -211,4 +197,15 @@ func rebuildPath(p string) error {
 		return fmt.Errorf("verify:rebuild: %s: %s", p, rep.Status)
 	}
 	return nil
+}
+
+// show prints a report to standard output, as JSON when CAVRA_JSON=1.
+func show(rep interface {
+	WriteJSON(io.Writer) error
+	WriteText(io.Writer) error
+}) error {
+	if env("CAVRA_JSON", "") == "1" {
+		return rep.WriteJSON(os.Stdout)
+	}
+	return rep.WriteText(os.Stdout)
 }

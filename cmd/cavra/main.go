@@ -120,6 +120,33 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 2
 }
 
+// report is what every command prints: a verification, rebuild or upgrade
+// report.
+type report interface {
+	WriteJSON(io.Writer) error
+	WriteText(io.Writer) error
+	OK() bool
+}
+
+// emit prints rep as JSON or text and returns the exit status: 0 when it
+// passed, 1 when it failed, 2 when it could not be printed.
+func emit(name string, rep report, asJSON bool, stdout, stderr io.Writer) int {
+	var err error
+	if asJSON {
+		err = rep.WriteJSON(stdout)
+	} else {
+		err = rep.WriteText(stdout)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return 2
+	}
+	if !rep.OK() {
+		return 1
+	}
+	return 0
+}
+
 // parse parses flags anywhere among the arguments and returns the
 // positional ones.
 func parse(fs *flag.FlagSet, args []string) ([]string, error) {
@@ -208,22 +235,13 @@ func runVerify(cmd string, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "cavra release %s: %v\n", cmd, err)
 		return 2
 	}
-	if *asJSON {
-		err = rep.WriteJSON(stdout)
-	} else {
-		err = rep.WriteText(stdout)
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "cavra release %s: %v\n", cmd, err)
-		return 2
-	}
-	if !rep.OK() {
+	code := emit("cavra release "+cmd, rep, *asJSON, stdout, stderr)
+	if code == 1 {
 		for _, e := range rep.Errors() {
 			fmt.Fprintf(stderr, "verify: %s\n", e)
 		}
-		return 1
 	}
-	return 0
+	return code
 }
 
 type targetList []build.Target
@@ -282,19 +300,7 @@ func runRebuild(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		}
 		return 1
 	}
-	if *asJSON {
-		err = rep.WriteJSON(stdout)
-	} else {
-		err = rep.WriteText(stdout)
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "cavra release rebuild: %v\n", err)
-		return 2
-	}
-	if !rep.OK() {
-		return 1
-	}
-	return 0
+	return emit("cavra release rebuild", rep, *asJSON, stdout, stderr)
 }
 
 func runUpgrade(args []string, stdout, stderr io.Writer) int {
@@ -332,17 +338,5 @@ func runUpgrade(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "cavra release validate-upgrade: %v\n", err)
 		return 2
 	}
-	if *asJSON {
-		err = rep.WriteJSON(stdout)
-	} else {
-		err = rep.WriteText(stdout)
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "cavra release validate-upgrade: %v\n", err)
-		return 2
-	}
-	if !rep.OK() {
-		return 1
-	}
-	return 0
+	return emit("cavra release validate-upgrade", rep, *asJSON, stdout, stderr)
 }

@@ -7,43 +7,17 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/cavra/cavra/internal/testrelease"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	testrelease.Cleanup()
-	if shared.dir != "" {
-		os.RemoveAll(shared.dir)
-	}
-	os.Exit(code)
-}
-
-var shared struct {
-	once sync.Once
-	dir  string
-	pkg  *testrelease.Package
-}
+func TestMain(m *testing.M) { os.Exit(testrelease.Main(m)) }
 
 // pkg returns a package of all six targets, released once for the tests of
 // this package.
 func pkg(t *testing.T) *testrelease.Package {
-	t.Helper()
-	shared.once.Do(func() {
-		dir, err := os.MkdirTemp("", "cavra-cli-test-")
-		if err != nil {
-			t.Fatal(err)
-		}
-		shared.dir = dir
-		shared.pkg = testrelease.Build(t, dir, testrelease.Options{})
-	})
-	if shared.pkg == nil {
-		t.Fatal("release failed in an earlier test")
-	}
-	return shared.pkg
+	return testrelease.Shared(t, "six", testrelease.Options{})
 }
 
 func cli(args ...string) (code int, stdout, stderr string) {

@@ -107,11 +107,57 @@ func Resign(t testing.TB, dir, priv string) {
 	}
 }
 
-// Cleanup removes the release command built by [Tool].
+// Cleanup removes the release command built by [Tool] and the packages
+// made by [Shared].
 func Cleanup() {
 	if toolDir != "" {
 		os.RemoveAll(toolDir)
 	}
+	for _, s := range shared {
+		os.RemoveAll(s.dir)
+	}
+}
+
+// Main runs the tests of a package that uses this one, then [Cleanup]; call
+// it from TestMain: os.Exit(testrelease.Main(m)).
+func Main(m *testing.M) int {
+	code := m.Run()
+	Cleanup()
+	return code
+}
+
+type sharedPkg struct {
+	once sync.Once
+	dir  string
+	pkg  *Package
+}
+
+var shared = map[string]*sharedPkg{}
+
+// Shared returns the package released with o for the tests of one test
+// binary, made once under the given name; tests copy it (see [Copy]) before
+// changing anything.
+func Shared(t testing.TB, name string, o Options) *Package {
+	t.Helper()
+	mu.Lock()
+	s, ok := shared[name]
+	if !ok {
+		s = &sharedPkg{}
+		shared[name] = s
+	}
+	mu.Unlock()
+	s.once.Do(func() {
+		dir, err := os.MkdirTemp("", "cavra-shared-"+name+"-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.dir = dir
+		s.pkg = Build(t, dir, o)
+	})
+	if s.pkg == nil {
+		t.Fatalf("testrelease: the shared %s release failed in an earlier test", name)
+	}
+	return s.pkg
 }
 
 // Build releases a new test repository under dir.

@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/cavra/cavra/internal/testrelease"
@@ -25,43 +24,18 @@ import (
 	"github.com/cavra/cavra/packaging/verify"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	testrelease.Cleanup()
-	if shared.dir != "" {
-		os.RemoveAll(shared.dir)
-	}
-	os.Exit(code)
-}
-
-var shared struct {
-	once sync.Once
-	dir  string
-	pkg  *testrelease.Package
-}
+func TestMain(m *testing.M) { os.Exit(testrelease.Main(m)) }
 
 // two is the matrix of the shared package: one test elsewhere covers all
 // six; these cover the rebuild logic.
 var two = []build.Target{{GOOS: "linux", GOARCH: "amd64"}, {GOOS: "windows", GOARCH: "arm64"}}
 
-func opts(out string) rebuild.Options {
-	return rebuild.Options{Verify: verify.Options{Targets: two, Key: shared.pkg.Key}, Out: out}
+func opts(t *testing.T, out string) rebuild.Options {
+	return rebuild.Options{Verify: verify.Options{Targets: two, Key: pkg(t).Key}, Out: out}
 }
 
 func pkg(t *testing.T) *testrelease.Package {
-	t.Helper()
-	shared.once.Do(func() {
-		dir, err := os.MkdirTemp("", "cavra-rebuild-test-")
-		if err != nil {
-			t.Fatal(err)
-		}
-		shared.dir = dir
-		shared.pkg = testrelease.Build(t, dir, testrelease.Options{Targets: "linux/amd64,windows/arm64"})
-	})
-	if shared.pkg == nil {
-		t.Fatal("release failed in an earlier test")
-	}
-	return shared.pkg
+	return testrelease.Shared(t, "two", testrelease.Options{Targets: "linux/amd64,windows/arm64"})
 }
 
 // tree returns a digest of every file under dir, to show a run changed
@@ -96,7 +70,7 @@ func TestRebuildMatches(t *testing.T) {
 			out := t.TempDir()
 			before := tree(t, p.Out)
 			var log bytes.Buffer
-			o := opts(out)
+			o := opts(t, out)
 			o.Log = &log
 			rep, err := rebuild.Run(t.Context(), in, o)
 			if err != nil {
@@ -149,7 +123,7 @@ func TestRebuildMatches(t *testing.T) {
 
 func TestRebuildOneTarget(t *testing.T) {
 	p := pkg(t)
-	o := opts(t.TempDir())
+	o := opts(t, t.TempDir())
 	o.Targets = []build.Target{two[1]}
 	rep, err := rebuild.Run(t.Context(), p.Dir, o)
 	if err != nil {
@@ -168,7 +142,7 @@ func TestRebuildOneTarget(t *testing.T) {
 func TestRebuildRefusesOutputInsidePackage(t *testing.T) {
 	p := pkg(t)
 	before := tree(t, p.Dir)
-	_, err := rebuild.Run(t.Context(), p.Dir, opts(filepath.Join(p.Dir, "evidence")))
+	_, err := rebuild.Run(t.Context(), p.Dir, opts(t, filepath.Join(p.Dir, "evidence")))
 	if err == nil || !strings.Contains(err.Error(), "inside the package") {
 		t.Fatalf("got %v, want an error about the output folder", err)
 	}
@@ -182,7 +156,7 @@ func TestRebuildAfterFailedVerification(t *testing.T) {
 	dir := testrelease.Copy(t, p.Dir, t.TempDir())
 	os.WriteFile(filepath.Join(dir, "unlisted"), []byte("x"), 0o644)
 	out := t.TempDir()
-	rep, err := rebuild.Run(t.Context(), dir, opts(out))
+	rep, err := rebuild.Run(t.Context(), dir, opts(t, out))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,7 +200,7 @@ func TestRebuildDetectsForeignBinary(t *testing.T) {
 	if vr, _, _ := verify.Dir(dir, verify.Options{Targets: two, Key: p.Key}); !vr.OK() {
 		t.Fatalf("setup: the forged package should verify: %v", vr.Errors())
 	}
-	rep, err := rebuild.Run(t.Context(), dir, opts(t.TempDir()))
+	rep, err := rebuild.Run(t.Context(), dir, opts(t, t.TempDir()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,7 +240,7 @@ func TestRebuildToolchainMismatch(t *testing.T) {
 	if err := os.WriteFile(fake, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	o := opts(t.TempDir())
+	o := opts(t, t.TempDir())
 	o.Go = fake
 	rep, err := rebuild.Run(t.Context(), p.Dir, o)
 	if err != nil {
@@ -301,7 +275,7 @@ func TestRebuildRefusesUnsafeSource(t *testing.T) {
 	testrelease.Resign(t, dir, p.PrivateKey)
 
 	out := t.TempDir()
-	rep, err := rebuild.Run(t.Context(), dir, opts(out))
+	rep, err := rebuild.Run(t.Context(), dir, opts(t, out))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -97,7 +97,8 @@ var other struct {
 // otherKey returns a second key pair, generated once.
 func otherKey(t *testing.T) (string, *trust.Key) {
 	other.once.Do(func() {
-		priv, pub := testrelease.GenerateKey(t, filepath.Join(shared.dir, "other-keys"))
+		// Kept beside the shared package, so it lives as long as the test binary.
+		priv, pub := testrelease.GenerateKey(t, filepath.Join(filepath.Dir(pkg(t).Out), "other-keys"))
 		other.priv = priv
 		data, _ := os.ReadFile(pub)
 		other.key, _ = trust.ParsePublicKey(data)

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,37 +22,12 @@ import (
 	"github.com/cavra/cavra/packaging/verify"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	testrelease.Cleanup()
-	if shared.dir != "" {
-		os.RemoveAll(shared.dir)
-	}
-	os.Exit(code)
-}
-
-var shared struct {
-	once sync.Once
-	dir  string
-	pkg  *testrelease.Package
-}
+func TestMain(m *testing.M) { os.Exit(testrelease.Main(m)) }
 
 // pkg returns a package of all six targets, released once for the tests of
 // this package. Tests must copy it before changing anything.
 func pkg(t *testing.T) *testrelease.Package {
-	t.Helper()
-	shared.once.Do(func() {
-		dir, err := os.MkdirTemp("", "cavra-verify-test-")
-		if err != nil {
-			t.Fatal(err)
-		}
-		shared.dir = dir
-		shared.pkg = testrelease.Build(t, dir, testrelease.Options{})
-	})
-	if shared.pkg == nil {
-		t.Fatal("release failed in an earlier test")
-	}
-	return shared.pkg
+	return testrelease.Shared(t, "six", testrelease.Options{})
 }
 
 func TestReleasePasses(t *testing.T) {
