@@ -64,7 +64,9 @@ func (c Command) Environ(host []string, overrides map[string]string) []string {
 	for k, v := range c.Env {
 		env[k] = v
 	}
-
+	for k, v := range overrides {
+		env[k] = v
+	}
 	out := make([]string, 0, len(env))
 	for _, k := range sortedKeys(env) {
 		out = append(out, k+"="+env[k])
