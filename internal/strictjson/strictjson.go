@@ -1,8 +1,10 @@
 // Package strictjson decodes JSON documents that come from untrusted packages.
 //
 // Unlike a plain json.Unmarshal, [Decode] refuses a document with duplicate
-// object keys (which different parsers resolve differently), fields the target
-// type does not have, data after the first value, or more bytes than a limit.
+// object keys (which different parsers resolve differently), keys that differ
+// only in case (which encoding/json takes for the same field, the last one
+// winning), fields the target type does not have, and data after the first
+// value.
 package strictjson
 
 import (
@@ -11,6 +13,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
+	"unicode"
 )
 
 // Decode decodes data into v, refusing duplicate keys, unknown fields and
@@ -43,6 +47,24 @@ func CheckDuplicates(data []byte) error {
 
 const maxDepth = 64
 
+// fold returns a key that is equal for two strings exactly when
+// strings.EqualFold says they are: every rune replaced by the smallest rune
+// of its Unicode case-folding orbit. encoding/json matches object keys to
+// struct fields that way, so keys equal under it are duplicates.
+func fold(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		min := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			if f < min {
+				min = f
+			}
+		}
+		b.WriteRune(min)
+	}
+	return b.String()
+}
+
 func walk(dec *json.Decoder, depth int) error {
 	if depth > maxDepth {
 		return errors.New("JSON nested too deeply")
@@ -57,17 +79,20 @@ func walk(dec *json.Decoder, depth int) error {
 	}
 	switch d {
 	case '{':
-		seen := map[string]bool{}
+		seen := map[string]string{}
 		for dec.More() {
 			k, err := dec.Token()
 			if err != nil {
 				return err
 			}
 			key := k.(string)
-			if seen[key] {
-				return fmt.Errorf("duplicate key %q", key)
+			if prev, ok := seen[fold(key)]; ok {
+				if prev == key {
+					return fmt.Errorf("duplicate key %q", key)
+				}
+				return fmt.Errorf("duplicate key %q (as %q: encoding/json matches keys without regard to case)", key, prev)
 			}
-			seen[key] = true
+			seen[fold(key)] = key
 			if err := walk(dec, depth+1); err != nil {
 				return err
 			}

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // Kind says what an artifact is.
@@ -99,9 +100,15 @@ func CheckPath(p string) error {
 	case p == ".." || strings.HasPrefix(p, "../"):
 		return fmt.Errorf("path %q leaves its root", p)
 	}
+	if !utf8.ValidString(p) {
+		return fmt.Errorf("path %q is not UTF-8", p)
+	}
 	for _, r := range p {
-		if r < 0x20 || r == 0x7f {
+		if r < 0x20 || (r >= 0x7f && r <= 0x9f) {
 			return fmt.Errorf("path %q has a control character", p)
+		}
+		if r == ':' {
+			return fmt.Errorf("path %q has a colon (a drive or an alternate data stream on Windows)", p)
 		}
 	}
 	return nil
@@ -152,6 +159,11 @@ func Stat(root, p string, kind Kind, mode fs.FileMode) (Artifact, error) {
 		return Artifact{}, err
 	}
 	name := filepath.Join(root, filepath.FromSlash(p))
+	if st, err := os.Lstat(name); err != nil {
+		return Artifact{}, err
+	} else if !st.Mode().IsRegular() {
+		return Artifact{}, fmt.Errorf("%s: not a regular file", p)
+	}
 	f, err := os.Open(name)
 	if err != nil {
 		return Artifact{}, err

@@ -49,10 +49,16 @@ var Matrix = []Target{
 // ParseTarget parses "os/arch".
 func ParseTarget(s string) (Target, error) {
 	goos, goarch, ok := strings.Cut(s, "/")
-	if !ok || goos == "" || goarch == "" || strings.ContainsAny(goarch, "/\\") {
+	if !ok || !word(goos) || !word(goarch) {
 		return Target{}, fmt.Errorf("build: target %q: want os/arch", s)
 	}
 	return Target{goos, goarch}, nil
+}
+
+// word reports whether s is a GOOS or GOARCH-like name: lower-case letters
+// and digits.
+func word(s string) bool {
+	return s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyz0123456789") == ""
 }
 
 // String returns "os/arch".
@@ -194,12 +200,15 @@ func (c Command) String() string {
 	return b.String()
 }
 
+// safe are the characters a POSIX shell takes literally in a word.
+const safe = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=,+@%"
+
 // Quote quotes s for a POSIX shell when it holds anything but safe characters.
 func Quote(s string) string {
-	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=,+@%") == "" {
+	if s != "" && strings.Trim(s, safe) == "" {
 		return s
 	}
-	if i := strings.IndexByte(s, '='); i > 0 && !strings.ContainsAny(s[:i], " '\"\\$`") && strings.HasPrefix(s, "-") {
+	if i := strings.IndexByte(s, '='); i > 0 && strings.HasPrefix(s, "-") && strings.Trim(s[:i], safe) == "" {
 		// -ldflags=... reads better as -ldflags='...'.
 		return s[:i+1] + Quote(s[i+1:])
 	}

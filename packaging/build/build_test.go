@@ -332,7 +332,6 @@ func TestStringShellRoundTrip(t *testing.T) {
 // holds no space, quote, backslash, $ or backtick, so shell operators and
 // glob characters there reach the shell.
 func TestQuoteMetacharactersBeforeEquals(t *testing.T) {
-	t.Skip("known bug: Quote(\"-a;b=c d\") returns -a;b='c d' (see the test report)")
 	if runtime.GOOS == "windows" {
 		t.Skip("needs a POSIX shell")
 	}

@@ -190,15 +190,32 @@ func builderID(getenv func(string) string) string {
 	return "https://cavra.dev/builders/local-mage@v1"
 }
 
-// redact removes credentials from a remote URL.
+// redact removes credentials from a remote URL: the user information, the
+// query and the fragment, even when the URL does not parse. An scp-like
+// "git@host:path" carries no secret but the user name and is kept.
 func redact(remote string) string {
-	u, err := url.Parse(remote)
-	if err != nil || u.Scheme == "" || u.Host == "" {
-		// scp-like "git@host:path" carries no secret but the user name.
+	scheme, rest, ok := strings.Cut(remote, "://")
+	if !ok {
 		return remote
 	}
-	u.User = nil
-	return u.String()
+	if u, err := url.Parse(remote); err == nil && u.Host != "" {
+		u.User, u.RawQuery, u.Fragment, u.ForceQuery = nil, "", "", false
+		return u.String()
+	}
+	// The user information ends at the last "@" before the path, whatever
+	// a stray "#" or "?" inside a password suggests.
+	authority, path, _ := strings.Cut(rest, "/")
+	if i := strings.LastIndex(authority, "@"); i >= 0 {
+		authority = authority[i+1:]
+	}
+	authority, _, _ = strings.Cut(authority, "#")
+	authority, _, _ = strings.Cut(authority, "?")
+	path, _, _ = strings.Cut(path, "#")
+	path, _, _ = strings.Cut(path, "?")
+	if path != "" {
+		return scheme + "://" + authority + "/" + path
+	}
+	return scheme + "://" + authority
 }
 
 func git(ctx context.Context, dir string, args ...string) (string, error) {

@@ -253,7 +253,10 @@ func (k *Key) VerifyDSSE(data []byte) (payloadType string, payload []byte, err e
 	for _, s := range env.Signatures {
 		sig, err := base64.StdEncoding.Strict().DecodeString(s.Sig)
 		if err != nil {
-			continue
+			// DSSE allows URL-safe base64 here too.
+			if sig, err = base64.URLEncoding.DecodeString(s.Sig); err != nil {
+				continue
+			}
 		}
 		if k.Verify(pae, sig) == nil {
 			return env.PayloadType, payload, nil

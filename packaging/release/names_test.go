@@ -1,0 +1,258 @@
+package release_test
+
+import (
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/pem"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/cavra/cavra/packaging/artifact"
+	"github.com/cavra/cavra/packaging/release"
+	"github.com/cavra/cavra/signing/trust"
+)
+
+func TestFind(t *testing.T) {
+	type entry struct {
+		name string
+		dir  bool
+	}
+	tests := []struct {
+		name    string
+		entries []entry
+		want    string   // the base name found; "" for an error
+		errHas  []string // substrings of the error
+	}{
+		{"folder", []entry{{"go-runtime-v1.0.0", true}}, "go-runtime-v1.0.0", nil},
+		{"zip", []entry{{"cavra-go-runtime-v1.0.0.zip", false}}, "cavra-go-runtime-v1.0.0.zip", nil},
+		{"folder preferred over its zip", []entry{{"cavra-go-runtime-v1.0.0.zip", false}, {"go-runtime-v1.0.0", true}}, "go-runtime-v1.0.0", nil},
+		{"other files ignored", []entry{
+			{"go-runtime-v1.0.0", true},
+			{"go-runtime-v2.0.0", false},              // a file, not a folder
+			{"cavra-go-runtime-v3.0.0.zip", true},     // a folder, not a zip
+			{"cavra-go-runtime-v4.0.0.tar.gz", false}, // not a zip
+			{"checksums.txt", false},
+			{"runtime-v5.0.0", true},
+		}, "go-runtime-v1.0.0", nil},
+		{"two versions", []entry{{"go-runtime-v1.0.0", true}, {"cavra-go-runtime-v2.0.0.zip", false}}, "", []string{"2 versions", "v1.0.0, v2.0.0", "CAVRA_PACKAGE"}},
+		{"three folders", []entry{{"go-runtime-v3.0.0", true}, {"go-runtime-v1.0.0", true}, {"go-runtime-v2.0.0", true}}, "", []string{"3 versions", "v1.0.0, v2.0.0, v3.0.0"}},
+		{"none", []entry{{"other", true}}, "", []string{"no package"}},
+		{"empty", nil, "", []string{"no package"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := t.TempDir()
+			for _, e := range tt.entries {
+				p := filepath.Join(out, e.name)
+				var err error
+				if e.dir {
+					err = os.Mkdir(p, 0o755)
+				} else {
+					err = os.WriteFile(p, []byte("zip"), 0o644)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, err := release.Find(out)
+			if tt.want != "" {
+				if err != nil || got != filepath.Join(out, tt.want) {
+					t.Fatalf("got %v, %v, want %v", got, err, filepath.Join(out, tt.want))
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("got %v, want an error", got)
+			}
+			for _, s := range tt.errHas {
+				if !strings.Contains(err.Error(), s) {
+					t.Errorf("got %v, want an error containing %q", err, s)
+				}
+			}
+		})
+	}
+	// The versions are listed sorted, however the map holding them iterates.
+	out := t.TempDir()
+	var versions []string
+	for i := range 12 {
+		v := fmt.Sprintf("v1.%d.0", i)
+		versions = append(versions, v)
+		if err := os.Mkdir(filepath.Join(out, "go-runtime-"+v), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	slices.Sort(versions)
+	want := "(" + strings.Join(versions, ", ") + ")"
+	for range 5 {
+		if _, err := release.Find(out); err == nil || !strings.Contains(err.Error(), want) {
+			t.Fatalf("got %v, want an error listing %s", err, want)
+		}
+	}
+	if _, err := release.Find(filepath.Join(t.TempDir(), "missing")); err == nil || !strings.Contains(err.Error(), "no package") {
+		t.Errorf("missing folder: got %v, want an error", err)
+	}
+}
+
+func TestEscapePath(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"github.com/magefile/mage", "github.com/magefile/mage"},
+		{"github.com/BurntSushi/toml", "github.com/!burnt!sushi/toml"},
+		{"github.com/Azure/azure-sdk-for-go", "github.com/!azure/azure-sdk-for-go"},
+		{"example.com/ABC", "example.com/!a!b!c"},
+		{"gopkg.in/yaml.v3", "gopkg.in/yaml.v3"},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		if got := release.EscapePath(tt.in); got != tt.want {
+			t.Errorf("EscapePath(%q): got %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestPlanned(t *testing.T) {
+	before := artifact.List{
+		{Kind: artifact.Binary, Path: "bin/linux-amd64/cavra-runtime"},
+		{Kind: artifact.Binary, Path: "bin/windows-arm64/cavra-runtime.exe"},
+		{Kind: artifact.Source, Path: "src/cavra-src.tar.gz"},
+		{Kind: artifact.Module, Path: "goproxy/github.com/magefile/mage/@v/list"},
+		{Kind: artifact.Manifest, Path: release.ManifestName},
+		{Kind: artifact.Package, Path: "packages/cavra-runtime_1.0.0_amd64.deb"},
+		{Kind: artifact.SBOM, Path: release.SPDXName},
+		{Kind: artifact.SBOM, Path: release.CycloneDXName},
+		{Kind: artifact.PublicKey, Path: release.PublicKeyName},
+		{Kind: artifact.Archive, Path: "cavra-go-runtime-v1.0.0.zip"},
+	}
+	files, sigs := release.Planned(before)
+
+	var wantSigs []string
+	for _, a := range before {
+		if a.Kind != artifact.Archive {
+			wantSigs = append(wantSigs, a.Path+release.SigSuffix)
+		}
+	}
+	for _, p := range []string{release.BootstrapName, release.EvidenceJSON, release.EvidenceMD, release.ChecksumsName} {
+		wantSigs = append(wantSigs, p+release.SigSuffix)
+	}
+	slices.Sort(wantSigs)
+	if !slices.Equal(sigs, wantSigs) {
+		t.Errorf("sigs:\n got  %q\n want %q", sigs, wantSigs)
+	}
+
+	var wantFiles []string
+	for _, a := range before {
+		if a.Kind != artifact.Archive {
+			wantFiles = append(wantFiles, a.Path)
+		}
+	}
+	wantFiles = append(wantFiles, release.BootstrapName, release.EvidenceJSON, release.EvidenceMD, release.ProvenanceName, release.ChecksumsName)
+	wantFiles = append(wantFiles, wantSigs...)
+	slices.Sort(wantFiles)
+	if !slices.Equal(files, wantFiles) {
+		t.Errorf("files:\n got  %q\n want %q", files, wantFiles)
+	}
+
+	// Spelled out: the provenance is planned, its signature is the DSSE
+	// envelope itself; the archive is outside the package.
+	for _, p := range []string{release.ProvenanceName, release.ChecksumsName, release.ChecksumsName + ".sig", "bin/linux-amd64/cavra-runtime.sig", "cosign.pub.sig"} {
+		if !slices.Contains(files, p) {
+			t.Errorf("files lack %s", p)
+		}
+	}
+	for _, p := range []string{release.ProvenanceName + ".sig", "cavra-go-runtime-v1.0.0.zip", "cavra-go-runtime-v1.0.0.zip.sig"} {
+		if slices.Contains(files, p) {
+			t.Errorf("files hold %s", p)
+		}
+	}
+	if !slices.IsSorted(files) || !slices.IsSorted(sigs) {
+		t.Errorf("got unsorted lists")
+	}
+	// Planned only reads its argument.
+	if before[0].Path != "bin/linux-amd64/cavra-runtime" || len(before) != 10 {
+		t.Errorf("Planned changed its argument")
+	}
+
+	// An empty release still plans its own files.
+	files, sigs = release.Planned(nil)
+	want := []string{release.BootstrapName, release.BootstrapName + ".sig", release.ProvenanceName, release.ChecksumsName, release.ChecksumsName + ".sig",
+		release.EvidenceJSON, release.EvidenceJSON + ".sig", release.EvidenceMD, release.EvidenceMD + ".sig"}
+	slices.Sort(want)
+	if !slices.Equal(files, want) || len(sigs) != 4 {
+		t.Errorf("Planned(nil): got %q %q, want %q and 4 signatures", files, sigs, want)
+	}
+}
+
+func TestListedAndSigned(t *testing.T) {
+	tests := []struct {
+		k              artifact.Kind
+		listed, signed bool
+	}{
+		{artifact.Binary, true, true},
+		{artifact.Source, true, true},
+		{artifact.Module, true, true},
+		{artifact.Manifest, true, true},
+		{artifact.Package, true, true},
+		{artifact.SBOM, true, true},
+		{artifact.Evidence, true, true},
+		{artifact.Bootstrap, true, true},
+		{artifact.PublicKey, true, true},
+		{artifact.Checksums, false, true},
+		{artifact.Signature, false, false},
+		{artifact.Provenance, false, false},
+		{artifact.Archive, false, false},
+	}
+	for _, tt := range tests {
+		if got := release.Listed(tt.k); got != tt.listed {
+			t.Errorf("Listed(%s): got %v, want %v", tt.k, got, tt.listed)
+		}
+		if got := release.Signed(tt.k); got != tt.signed {
+			t.Errorf("Signed(%s): got %v, want %v", tt.k, got, tt.signed)
+		}
+	}
+}
+
+func TestFingerprint(t *testing.T) {
+	ec, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edPub, _, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pub := range []any{&ec.PublicKey, edPub} {
+		der, err := x509.MarshalPKIXPublicKey(pub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pemBytes := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
+		got, err := release.Fingerprint(pemBytes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := sha256.Sum256(der)
+		if want := "sha256:" + hex.EncodeToString(s[:]); got != want {
+			t.Errorf("got %v, want %v", got, want)
+		}
+		k, err := trust.ParsePublicKey(pemBytes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != k.Fingerprint() {
+			t.Errorf("got %v, trust computes %v", got, k.Fingerprint())
+		}
+	}
+	for _, bad := range []string{"", "not pem", "-----BEGIN PUBLIC KEY-----\n"} {
+		if got, err := release.Fingerprint([]byte(bad)); err == nil {
+			t.Errorf("Fingerprint(%q): got %v, want an error", bad, got)
+		}
+	}
+}
