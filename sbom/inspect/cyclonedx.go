@@ -3,6 +3,8 @@ package inspect
 import (
 	"encoding/json"
 	"fmt"
+
+	"github.com/cavra/cavra/internal/strictjson"
 )
 
 // cdxComponent holds the fields of a CycloneDX component that a summary needs.
@@ -42,6 +44,11 @@ func CycloneDX(data []byte) (*Summary, error) {
 		return nil, err
 	}
 	var bom cdxBOM
+	// Keys that repeat, or differ only in case, would let two readers of
+	// one document see different things.
+	if err := strictjson.CheckDuplicates(data); err != nil {
+		return nil, fmt.Errorf("inspect: cyclonedx: %w", err)
+	}
 	if err := json.Unmarshal(data, &bom); err != nil {
 		return nil, fmt.Errorf("inspect: cyclonedx: %w", err)
 	}

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/cavra/cavra/internal/strictjson"
 )
 
 // spdxDoc holds the fields of an SPDX 2.3 JSON document that a summary needs.
@@ -47,6 +49,11 @@ func SPDX(data []byte) (*Summary, error) {
 		return nil, err
 	}
 	var doc spdxDoc
+	// Keys that repeat, or differ only in case, would let two readers of
+	// one document see different things.
+	if err := strictjson.CheckDuplicates(data); err != nil {
+		return nil, fmt.Errorf("inspect: spdx: %w", err)
+	}
 	if err := json.Unmarshal(data, &doc); err != nil {
 		return nil, fmt.Errorf("inspect: spdx: %w", err)
 	}
