@@ -234,7 +234,8 @@ func TestSPDX(t *testing.T) {
 			r := find(m["relationships"], "relationshipType", "DESCRIBES")
 			r["relatedSpdxElement"] = file(m)["SPDXID"]
 		}, err: "the described element is not a package"},
-		{name: "malformed", raw: doc[:len(doc)/2], err: "inspect: spdx: unexpected end of JSON input"},
+		{name: "malformed", raw: doc[:len(doc)/2], err: "inspect: spdx: unexpected EOF"},
+		{name: "case-variant key", raw: []byte(strings.Replace(string(doc), `"spdxVersion"`, `"SPDXVersion": "SPDX-2.2", "spdxVersion"`, 1)), err: `inspect: spdx: duplicate key "spdxVersion" (as "SPDXVersion"`},
 		{name: "array", raw: []byte("[]"), err: "inspect: spdx: json: cannot unmarshal array"},
 		{name: "null", raw: []byte("null"), err: `spdxVersion is ""`},
 		{name: "empty", raw: []byte{}, err: "inspect: spdx: empty document"},
@@ -303,7 +304,7 @@ func TestCycloneDX(t *testing.T) {
 			}
 			m["components"] = keep
 		}, err: "main module github.com/cavra/cavra is not listed"},
-		{name: "malformed", raw: doc[:len(doc)-3], err: "inspect: cyclonedx: unexpected end of JSON input"},
+		{name: "malformed", raw: doc[:len(doc)-3], err: "inspect: cyclonedx: EOF"},
 		{name: "string", raw: []byte(`"CycloneDX"`), err: "cannot unmarshal string"},
 		{name: "spdx", raw: fixture(t, "release.spdx.json"), err: `bomFormat is ""`},
 		{name: "too big", raw: bytes.Repeat([]byte(" "), MaxSize+1), err: "more than 67108864"},
