@@ -24,8 +24,12 @@ func TestRefusals(t *testing.T) {
 		code   int
 		stderr string
 	}{
-		{"release without a key", func(t *testing.T, repo string) { t.Setenv("CAVRA_RELEASE", "1") },
-			[]string{"release"}, 1, "a release needs a signing key"},
+		{"release without a key", func(t *testing.T, repo string) {
+			t.Setenv("CAVRA_RELEASE", "1")
+			t.Setenv("VERSION", "v1.2.3")
+		}, []string{"release"}, 1, "a release needs a signing key"},
+		{"release without a version", func(t *testing.T, repo string) { t.Setenv("CAVRA_RELEASE", "1") },
+			[]string{"release"}, 1, "no version for a release"},
 		{"release from a dirty tree", func(t *testing.T, repo string) {
 			t.Setenv("CAVRA_RELEASE", "1")
 			os.WriteFile(filepath.Join(repo, "README.md"), []byte("changed\n"), 0o644)

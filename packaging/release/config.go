@@ -130,11 +130,13 @@ func Detect(ctx context.Context, o Options) (*Config, error) {
 	if c.Version == "" {
 		c.Version = getenv("VERSION")
 	}
+	derived := false // the version is a snapshot version made up here
 	switch {
 	case c.Version != "":
 	case tag != "" && !c.Dirty:
 		c.Version = tag
 	default:
+		derived = true
 		base, _ := git(ctx, top, "describe", "--tags", "--abbrev=0", "--match", "v[0-9]*", "HEAD")
 		if base == "" {
 			base = "v0.0.0"
@@ -152,6 +154,9 @@ func Detect(ctx context.Context, o Options) (*Config, error) {
 	c.Snapshot = !release || c.Dirty
 	if release && c.Dirty {
 		return nil, fmt.Errorf("release: %s has uncommitted changes to tracked files; a release is built from a clean commit (unset CAVRA_RELEASE for a snapshot)", top)
+	}
+	if release && derived {
+		return nil, fmt.Errorf("release: no version for a release: tag the commit v<MAJOR>.<MINOR>.<PATCH> or set VERSION (unset CAVRA_RELEASE for a snapshot)")
 	}
 
 	c.Ref = getenv("GITHUB_REF")
