@@ -131,6 +131,26 @@ func Env(t Target) map[string]string {
 	return env
 }
 
+// Shared splits the pinned environment of the whole matrix into the
+// variables every target sets alike (CGO_ENABLED, GOFLAGS, ...) and the
+// microarchitecture levels (GOAMD64, GOARM64); GOOS and GOARCH, which vary
+// by target, are in neither.
+func Shared() (env, levels map[string]string) {
+	env, levels = map[string]string{}, map[string]string{}
+	for _, t := range Matrix {
+		for k, v := range Env(t) {
+			switch k {
+			case "GOOS", "GOARCH":
+			case "GOAMD64", "GOARM64":
+				levels[k] = v
+			default:
+				env[k] = v
+			}
+		}
+	}
+	return env, levels
+}
+
 // Command is one go invocation as data: run Argv in Dir (a slash path
 // relative to the source root) with Env set on top of a cleared environment.
 type Command struct {

@@ -77,8 +77,6 @@ func NewManifest(c *Config, list artifact.List) (*manifest.Manifest, error) {
 			MainPackage: build.MainPackage,
 		},
 		Build: manifest.Build{
-			Env:     map[string]string{},
-			Levels:  map[string]string{},
 			Ldflags: build.Ldflags(c.Version),
 			Flags:   append(strings.Fields(build.GOFLAGS), "-ldflags="+build.Ldflags(c.Version)),
 		},
@@ -87,17 +85,7 @@ func NewManifest(c *Config, list artifact.List) (*manifest.Manifest, error) {
 	for _, t := range c.Targets {
 		m.Targets = append(m.Targets, t.String())
 	}
-	for _, t := range build.Matrix {
-		for k, v := range build.Env(t) {
-			switch k {
-			case "GOOS", "GOARCH":
-			case "GOAMD64", "GOARM64":
-				m.Build.Levels[k] = v
-			default:
-				m.Build.Env[k] = v
-			}
-		}
-	}
+	m.Build.Env, m.Build.Levels = build.Shared()
 	src := list.Of(artifact.Source)
 	if len(src) != 1 {
 		return nil, fmt.Errorf("want one source archive, have %d", len(src))

@@ -72,18 +72,7 @@ func checkManifest(r *Report, pkg *Package, m *manifest.Manifest, o Options) {
 	// The pinned build settings: every target's environment must be the
 	// verifier's, so the shared part must be too.
 	errs = nil
-	env, levels := map[string]string{}, map[string]string{}
-	for _, t := range build.Matrix {
-		for k, v := range build.Env(t) {
-			switch k {
-			case "GOOS", "GOARCH":
-			case "GOAMD64", "GOARM64":
-				levels[k] = v
-			default:
-				env[k] = v
-			}
-		}
-	}
+	env, levels := build.Shared()
 	if !maps.Equal(m.Build.Env, env) {
 		bad("build.env %v, want %v", m.Build.Env, env)
 	}

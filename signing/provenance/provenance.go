@@ -66,18 +66,7 @@ func Statement(c *release.Config, list artifact.List) in_toto.ProvenanceStatemen
 		}
 		subjects = append(subjects, in_toto.Subject{Name: a.Path, Digest: common.DigestSet{"sha256": a.SHA256}})
 	}
-	env, levels := map[string]string{}, map[string]string{}
-	for _, t := range build.Matrix {
-		for k, v := range build.Env(t) {
-			switch k {
-			case "GOOS", "GOARCH":
-			case "GOAMD64", "GOARM64":
-				levels[k] = v
-			default:
-				env[k] = v
-			}
-		}
-	}
+	env, levels := build.Shared()
 	var targets []string
 	for _, t := range c.Targets {
 		targets = append(targets, t.String())
