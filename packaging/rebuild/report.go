@@ -1,7 +1,6 @@
 package rebuild
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -11,6 +10,8 @@ import (
 	"time"
 
 	"github.com/cavra/cavra/packaging/verify"
+
+	"github.com/cavra/cavra/internal/jsonio"
 )
 
 // Report is the rebuild evidence: what was rebuilt, where, how, and with
@@ -102,14 +103,7 @@ func (r *Report) Counts() (pass, fail, skip int) {
 }
 
 // WriteJSON writes r as indented JSON.
-func (r *Report) WriteJSON(w io.Writer) error {
-	b, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(append(b, '\n'))
-	return err
-}
+func (r *Report) WriteJSON(w io.Writer) error { return jsonio.Write(w, r) }
 
 // WriteText writes the short form for a terminal: one line per target and
 // a summary.

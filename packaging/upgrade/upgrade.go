@@ -18,7 +18,6 @@
 package upgrade
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
@@ -30,6 +29,8 @@ import (
 	"github.com/cavra/cavra/packaging/release"
 	"github.com/cavra/cavra/packaging/verify"
 	"github.com/cavra/cavra/signing/trust"
+
+	"github.com/cavra/cavra/internal/jsonio"
 )
 
 // Options are the trusted inputs of an upgrade check.
@@ -258,14 +259,7 @@ func (r *Report) finish() {
 }
 
 // WriteJSON writes r as indented JSON.
-func (r *Report) WriteJSON(w io.Writer) error {
-	b, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(append(b, '\n'))
-	return err
-}
+func (r *Report) WriteJSON(w io.Writer) error { return jsonio.Write(w, r) }
 
 // WriteText writes one line per check and a summary.
 func (r *Report) WriteText(w io.Writer) error {

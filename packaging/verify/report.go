@@ -1,10 +1,11 @@
 package verify
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/cavra/cavra/internal/jsonio"
 )
 
 // Status is the outcome of one check.
@@ -103,14 +104,7 @@ func (c Check) String() string {
 }
 
 // WriteJSON writes r as indented JSON.
-func (r *Report) WriteJSON(w io.Writer) error {
-	b, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(append(b, '\n'))
-	return err
-}
+func (r *Report) WriteJSON(w io.Writer) error { return jsonio.Write(w, r) }
 
 // WriteText writes r for people: one line per check, then a summary line.
 func (r *Report) WriteText(w io.Writer) error {
