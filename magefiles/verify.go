@@ -75,12 +75,8 @@ func (Verify) Upgrade(current, candidate string) error {
 	}
 	cur := can
 	if p := env("CAVRA_CURRENT_KEY", ""); p != "" {
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		if cur.Key, err = trust.ParsePublicKey(data); err != nil {
-			return fmt.Errorf("CAVRA_CURRENT_KEY=%s: %w", p, err)
+		if cur.Key, err = trust.ReadPublicKey(p); err != nil {
+			return fmt.Errorf("CAVRA_CURRENT_KEY: %w", err)
 		}
 		cur.KeyFingerprint = ""
 	}
@@ -136,12 +132,9 @@ func trusted() (verify.Options, error) {
 		UnsafeAllowUnsigned: env("CAVRA_ALLOW_UNSIGNED", "") == "1",
 	}
 	if p := env("CAVRA_KEY", ""); p != "" {
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return o, err
-		}
-		if o.Key, err = trust.ParsePublicKey(data); err != nil {
-			return o, fmt.Errorf("CAVRA_KEY=%s: %w", p, err)
+		var err error
+		if o.Key, err = trust.ReadPublicKey(p); err != nil {
+			return o, fmt.Errorf("CAVRA_KEY: %w", err)
 		}
 	}
 	return o, nil

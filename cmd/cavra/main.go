@@ -180,12 +180,9 @@ func (t *trustFlags) register(fs *flag.FlagSet) {
 func (t *trustFlags) options() (verify.Options, error) {
 	o := verify.Options{KeyFingerprint: t.fingerprint, UnsafeAllowUnsigned: t.unsigned}
 	if t.key != "" {
-		data, err := os.ReadFile(t.key)
-		if err != nil {
+		var err error
+		if o.Key, err = trust.ReadPublicKey(t.key); err != nil {
 			return o, err
-		}
-		if o.Key, err = trust.ParsePublicKey(data); err != nil {
-			return o, fmt.Errorf("%s: %w", t.key, err)
 		}
 	}
 	if t.fingerprint != "" && !strings.HasPrefix(t.fingerprint, "sha256:") {

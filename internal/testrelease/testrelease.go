@@ -190,11 +190,8 @@ func Build(t testing.TB, dir string, o Options) *Package {
 		t.Fatalf("testrelease: cavra-release %s: %v\n%s", strings.Join(args, " "), err, log.String())
 	}
 	p.Log = log.String()
-	pub, err := os.ReadFile(p.PublicKey)
-	if err != nil {
-		t.Fatalf("testrelease: %v", err)
-	}
-	if p.Key, err = trust.ParsePublicKey(pub); err != nil {
+	var err error
+	if p.Key, err = trust.ReadPublicKey(p.PublicKey); err != nil {
 		t.Fatalf("testrelease: %v", err)
 	}
 	matches, _ := filepath.Glob(filepath.Join(out, "go-runtime-*"))

@@ -42,6 +42,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"os"
 	"strconv"
 	"strings"
 
@@ -86,6 +87,20 @@ func ParsePublicKey(data []byte) (*Key, error) {
 		return nil, fmt.Errorf("trust: %T keys are not supported", pub)
 	}
 	return &Key{pub: pub, der: block.Bytes}, nil
+}
+
+// ReadPublicKey reads and parses the PEM public key in the file at path,
+// such as the cosign.pub an operator was given.
+func ReadPublicKey(path string) (*Key, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("trust: %w", err)
+	}
+	k, err := ParsePublicKey(data)
+	if err != nil {
+		return nil, fmt.Errorf("%w (%s)", err, path)
+	}
+	return k, nil
 }
 
 // Fingerprint returns "sha256:" and the hex SHA-256 of the key's DER
