@@ -25,6 +25,7 @@ package build
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -208,7 +209,7 @@ func (c Command) String() string {
 	if c.Dir != "" && c.Dir != "." {
 		b.WriteString("cd " + Quote(c.Dir) + " && ")
 	}
-	for _, k := range sortedKeys(c.Env) {
+	for _, k := range slices.Sorted(maps.Keys(c.Env)) {
 		b.WriteString(k + "=" + Quote(c.Env[k]) + " ")
 	}
 	for i, a := range c.Argv {
@@ -233,13 +234,4 @@ func Quote(s string) string {
 		return s[:i+1] + Quote(s[i+1:])
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

@@ -176,10 +176,7 @@ func rebuildAll(ctx context.Context, rep *Report, vr *verify.Report, pkg *verify
 	}
 	targets := o.Targets
 	if targets == nil {
-		targets = o.Verify.Targets
-		if targets == nil {
-			targets = build.Matrix
-		}
+		targets = o.Verify.Matrix()
 	}
 	skipAll := func(why string) {
 		for _, t := range targets {
@@ -252,7 +249,7 @@ func rebuildAll(ctx context.Context, rep *Report, vr *verify.Report, pkg *verify
 	}
 	wg.Wait()
 	if o.Targets != nil {
-		for _, t := range targets0(o.Verify) {
+		for _, t := range o.Verify.Matrix() {
 			if !slices.Contains(targets, t) {
 				rep.Targets = append(rep.Targets, Target{Target: t.String(), Binary: t.Binary(), Status: verify.Skip, Detail: "not selected (--target)"})
 			}
@@ -266,13 +263,6 @@ func logf(w io.Writer, format string, args ...any) {
 	logMu.Lock()
 	defer logMu.Unlock()
 	fmt.Fprintf(w, format+"\n", args...)
-}
-
-func targets0(o verify.Options) []build.Target {
-	if o.Targets == nil {
-		return build.Matrix
-	}
-	return o.Targets
 }
 
 var goEnvNames = []string{

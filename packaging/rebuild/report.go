@@ -3,6 +3,7 @@ package rebuild
 import (
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -162,11 +163,11 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		}
 	}
 	fmt.Fprintf(&b, "\n## Controls applied to every build\n\n")
-	for _, k := range sortedKeys(r.Controls) {
+	for _, k := range slices.Sorted(maps.Keys(r.Controls)) {
 		fmt.Fprintf(&b, "- `%s=%s`\n", k, r.Controls[k])
 	}
 	fmt.Fprintf(&b, "\n## go env\n\n")
-	for _, k := range sortedKeys(r.Host.GoEnv) {
+	for _, k := range slices.Sorted(maps.Keys(r.Host.GoEnv)) {
 		fmt.Fprintf(&b, "- `%s=%s`\n", k, r.Host.GoEnv[k])
 	}
 	if len(r.Targets) > 0 && r.Targets[0].Command != "" {
@@ -182,15 +183,6 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 }
 
 func mdEscape(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
 
 // write writes both evidence files into dir, each through a temporary file.
 func (r *Report) write(dir string) error {

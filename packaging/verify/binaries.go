@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"debug/buildinfo"
 	"fmt"
+	"maps"
 	"path"
 	"reflect"
 	"runtime/debug"
@@ -20,11 +21,11 @@ import (
 // embedded agree with the manifest.
 func checkBinaries(r *Report, pkg *Package, m *manifest.Manifest, o Options) {
 	for _, b := range m.Binaries {
-		if !inMatrix(o.targets(), b.Target) {
+		if !inMatrix(o.Matrix(), b.Target) {
 			r.fail("binary", b.Binary, "target %q is not in the verifier's matrix", b.Target)
 		}
 	}
-	for _, t := range o.targets() {
+	for _, t := range o.Matrix() {
 		var recs []manifest.Binary
 		for _, b := range m.Binaries {
 			if b.Target == t.String() {
@@ -135,14 +136,14 @@ func CompareBuildInfo(info *debug.BuildInfo, e Expected) []string {
 	for _, s := range info.Settings {
 		got[s.Key] = s.Value
 	}
-	for _, k := range sorted(keys(e.Settings)) {
+	for _, k := range slices.Sorted(maps.Keys(e.Settings)) {
 		if v, ok := got[k]; !ok {
 			bad("setting %s missing, want %s", k, e.Settings[k])
 		} else if v != e.Settings[k] {
 			bad("setting %s=%s, want %s", k, v, e.Settings[k])
 		}
 	}
-	for _, k := range sorted(keys(got)) {
+	for _, k := range slices.Sorted(maps.Keys(got)) {
 		if _, ok := e.Settings[k]; ok || slices.Contains(Allowed, k) {
 			continue
 		}
@@ -172,12 +173,4 @@ func settingsSummary(info *debug.BuildInfo) string {
 
 func describe(c build.Command) string {
 	return fmt.Sprintf("{dir %q, env %v, argv %q}", c.Dir, c.Env, c.Argv)
-}
-
-func keys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	return out
 }

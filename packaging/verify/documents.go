@@ -47,7 +47,7 @@ func checkBootstrap(r *Report, pkg *Package, m *manifest.Manifest, key *trust.Ke
 			bad("required_files names %s, which the package does not have", f)
 		}
 	}
-	for _, f := range Required(m.Package.Version, o.targets()) {
+	for _, f := range Required(m.Package.Version, o.Matrix()) {
 		if !listed[f] {
 			bad("required_files lacks %s, which the verifier requires", f)
 		}

@@ -45,7 +45,7 @@ func checkManifest(r *Report, pkg *Package, m *manifest.Manifest, o Options) {
 	// The matrix.
 	errs = nil
 	var want []string
-	for _, t := range o.targets() {
+	for _, t := range o.Matrix() {
 		want = append(want, t.String())
 	}
 	if !slices.Equal(sorted(m.Targets), sorted(want)) {

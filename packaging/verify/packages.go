@@ -55,7 +55,7 @@ func expectedPackages(version string, targets []build.Target) (paths []string, e
 // its metadata is right, and the binary it installs at /usr/bin/cavra-runtime
 // is the target's binary, byte for byte.
 func checkPackages(r *Report, pkg *Package, m *manifest.Manifest, o Options) {
-	want, errs := expectedPackages(m.Package.Version, o.targets())
+	want, errs := expectedPackages(m.Package.Version, o.Matrix())
 	for _, err := range errs {
 		r.fail("package", "", "%v", err)
 	}
@@ -68,7 +68,7 @@ func checkPackages(r *Report, pkg *Package, m *manifest.Manifest, o Options) {
 			r.fail("package", rec.Path, "manifest records a package the verifier does not expect")
 		}
 	}
-	for _, t := range o.targets() {
+	for _, t := range o.Matrix() {
 		if t.GOOS != "linux" {
 			continue
 		}

@@ -1,9 +1,6 @@
 package verify
 
 import (
-	"slices"
-
-	"github.com/cavra/cavra/packaging/checksums"
 	"github.com/cavra/cavra/packaging/manifest"
 	"github.com/cavra/cavra/packaging/release"
 	"github.com/cavra/cavra/signing/trust"
@@ -68,23 +65,9 @@ func checkTrust(r *Report, pkg *Package, m *manifest.Manifest, o Options) *trust
 }
 
 // signedFiles returns the files that must carry a detached signature: every
-// file checksums.txt lists, and checksums.txt.
-func signedFiles(pkg *Package) []string {
-	data, ok := pkg.File(checksums.Name)
-	if !ok {
-		return nil
-	}
-	lines, err := checksums.Parse(data)
-	if err != nil {
-		return nil
-	}
-	files := []string{checksums.Name}
-	for _, l := range lines {
-		files = append(files, l.Path)
-	}
-	slices.Sort(files)
-	return files
-}
+// file checksums.txt lists, and checksums.txt; nil when checksums.txt did
+// not parse. checkChecksums records them as it reads the list.
+func signedFiles(pkg *Package) []string { return pkg.signed }
 
 // checkSignatures checks each signed file's .sig against key. Without a key
 // each is skipped (the trust check has already failed or said UNSIGNED).

@@ -38,7 +38,9 @@ type Options struct {
 	UnsafeAllowUnsigned bool
 }
 
-func (o *Options) targets() []build.Target {
+// Matrix returns the targets a package must declare and ship: Targets, or
+// build.Matrix when it is nil.
+func (o *Options) Matrix() []build.Target {
 	if o.Targets == nil {
 		return build.Matrix
 	}
@@ -52,6 +54,7 @@ type Package struct {
 	Manifest       *manifest.Manifest
 	ManifestSHA256 string
 	files          map[string]*content
+	signed         []string // checksums.txt and every file it lists, sorted
 }
 
 // File returns the bytes of a file that was kept during verification.
@@ -212,14 +215,14 @@ func Required(version string, targets []build.Target) []string {
 
 func checkRequired(r *Report, pkg *Package, m *manifest.Manifest, o Options) {
 	var missing []string
-	for _, name := range Required(m.Package.Version, o.targets()) {
+	for _, name := range Required(m.Package.Version, o.Matrix()) {
 		if _, ok := pkg.files[name]; !ok {
 			r.fail("required", name, "missing")
 			missing = append(missing, name)
 		}
 	}
 	if len(missing) == 0 {
-		r.pass("required", "", "all %d files the verifier requires are present", len(Required(m.Package.Version, o.targets())))
+		r.pass("required", "", "all %d files the verifier requires are present", len(Required(m.Package.Version, o.Matrix())))
 	}
 }
 
@@ -242,8 +245,10 @@ func checkChecksums(r *Report, pkg *Package, files []file) {
 	}
 	listed := map[string]bool{}
 	bad := 0
+	pkg.signed = []string{checksums.Name}
 	for _, l := range lines {
 		listed[l.Path] = true
+		pkg.signed = append(pkg.signed, l.Path)
 		got, ok := pkg.files[l.Path]
 		switch {
 		case !ok:
@@ -266,6 +271,7 @@ func checkChecksums(r *Report, pkg *Package, files []file) {
 	if bad == 0 {
 		r.pass("checksum", checksums.Name, "%d files match, no unlisted files", len(lines))
 	}
+	slices.Sort(pkg.signed)
 }
 
 // isSignature reports whether name is a signature file that checksums.txt
