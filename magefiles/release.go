@@ -92,18 +92,19 @@ func (Keys) Generate() error {
 
 // Keyless signs the package zip in dist/ keyless, with the workflow's OIDC
 // identity through Sigstore (online: Fulcio certificate, Rekor entry), into
-// <zip>.sigstore.json. Opt-in; the release key signatures stay the trust root
-// for offline verification.
+// <zip>.keyless.sigstore.json (beside the key-signed <zip>.sigstore.json).
+// Opt-in; the release key signatures stay the trust root for offline
+// verification.
 func Keyless() error {
 	_, zip, err := packagePaths()
 	if err != nil {
 		return err
 	}
-	return sh.RunV("go", "tool", "cosign", "sign-blob", "--yes", "--bundle", zip+".sigstore.json", zip)
+	return sh.RunV("go", "tool", "cosign", "sign-blob", "--yes", "--bundle", zip+".keyless.sigstore.json", zip)
 }
 
-// Publish uploads the zip, its .sha256, its signature, the public key and
-// any Sigstore bundle to the GitHub release of GITHUB_REF_NAME (or
+// Publish uploads the zip, its .sha256, its signature and Sigstore bundle,
+// the public key and any keyless bundle to the GitHub release of GITHUB_REF_NAME (or
 // CAVRA_TAG), with the gh CLI.
 func Publish() error {
 	dir, zip, err := packagePaths()
@@ -114,9 +115,9 @@ func Publish() error {
 	if tag == "" {
 		return errors.New("publish: no tag: set CAVRA_TAG")
 	}
-	files := []string{zip, zip + ".sha256", zip + ".sig"}
-	if _, err := os.Stat(zip + ".sigstore.json"); err == nil {
-		files = append(files, zip+".sigstore.json")
+	files := []string{zip, zip + ".sha256", zip + ".sig", zip + ".sigstore.json"}
+	if _, err := os.Stat(zip + ".keyless.sigstore.json"); err == nil {
+		files = append(files, zip+".keyless.sigstore.json")
 	}
 	files = append(files, filepath.Join(dir, release.PublicKeyName))
 	for _, f := range files {

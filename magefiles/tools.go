@@ -3,35 +3,61 @@
 package main
 
 import (
+	"debug/buildinfo"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 
 	"github.com/magefile/mage/sh"
 )
 
 // TestTools installs what the tests need beyond Go, so that no test is
-// skipped for a missing tool: the cosign and actionlint CLIs, built into
-// .cache/tools from the module proxy at the versions go.mod pins (tool
-// directives), and Debian's rpm (with apt-get, as root or through sudo) when
-// rpm is missing.
+// skipped for a missing tool: the stock cosign CLI of both major versions
+// (v2 at the version go.mod pins with a tool directive, v3 at CosignV3 from
+// the module proxy), the actionlint CLI (go.mod tool directive), all built
+// into .cache/tools, and Debian's rpm, jq and unzip (with apt-get, as root or
+// through sudo) when missing.
 func TestTools() error {
-	dir := filepath.Join(".cache", "tools")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	dir, err := filepath.Abs(filepath.Join(".cache", "tools"))
+	if err != nil {
 		return err
 	}
-	for _, t := range []struct{ name, pkg string }{
-		{"cosign", "github.com/sigstore/cosign/v2/cmd/cosign"},
-		{"actionlint", "github.com/rhysd/actionlint/cmd/actionlint"},
+	for _, t := range []struct{ out, pkg string }{
+		{filepath.Join(dir, "cosign-v2", exe("cosign")), "github.com/sigstore/cosign/v2/cmd/cosign"},
+		{filepath.Join(dir, exe("actionlint")), "github.com/rhysd/actionlint/cmd/actionlint"},
 	} {
-		fmt.Println("test tools:", t.name)
-		if err := sh.Run("go", "build", "-o", filepath.Join(dir, exe(t.name)), t.pkg); err != nil {
+		fmt.Println("test tools:", t.pkg)
+		if err := sh.Run("go", "build", "-o", t.out, t.pkg); err != nil {
 			return err
 		}
 	}
-	return debianPackages("rpm")
+	// cosign v3 is not a requirement of this module: go install builds it
+	// with its own go.mod, at the pinned version.
+	v3 := filepath.Join(dir, "cosign-v3")
+	if !builtAt(filepath.Join(v3, exe("cosign")), CosignV3) {
+		fmt.Println("test tools:", CosignV3)
+		if err := sh.RunWith(map[string]string{"GOBIN": v3, "GOFLAGS": ""}, "go", "install", CosignV3); err != nil {
+			return err
+		}
+	}
+	return debianPackages("rpm", "jq", "unzip")
+}
+
+// CosignV3 is the cosign v3 CLI the tests run beside v2.
+const CosignV3 = "github.com/sigstore/cosign/v3/cmd/cosign@v3.1.3"
+
+// builtAt reports whether the binary at path was built by go install from
+// the module version pkgAtVersion ("path@version") names.
+func builtAt(path, pkgAtVersion string) bool {
+	info, err := buildinfo.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	pkg, version, _ := strings.Cut(pkgAtVersion, "@")
+	return info.Path == pkg && info.Main.Version == version
 }
 
 // debianPackages installs the Debian packages whose commands are missing.
@@ -70,16 +96,19 @@ func exe(name string) string {
 	return name
 }
 
-// toolEnv returns the environment for the tests: the project's tool folder
-// first in PATH, and CAVRA_REQUIRE_TOOLS=1 so a test fails rather than skips
-// when a tool it needs is missing.
+// toolEnv returns the environment for the tests: the project's tool folders
+// first in PATH (so `cosign` is v2), CAVRA_COSIGN_V2 and CAVRA_COSIGN_V3
+// naming the two cosign CLIs, and CAVRA_REQUIRE_TOOLS=1 so a test fails rather than
+// skips when a tool it needs is missing.
 func toolEnv() (map[string]string, error) {
 	dir, err := filepath.Abs(filepath.Join(".cache", "tools"))
 	if err != nil {
 		return nil, err
 	}
 	return map[string]string{
-		"PATH":                dir + string(os.PathListSeparator) + os.Getenv("PATH"),
+		"PATH":                strings.Join([]string{dir, filepath.Join(dir, "cosign-v2"), os.Getenv("PATH")}, string(os.PathListSeparator)),
+		"CAVRA_COSIGN_V2":     filepath.Join(dir, "cosign-v2", exe("cosign")),
+		"CAVRA_COSIGN_V3":     filepath.Join(dir, "cosign-v3", exe("cosign")),
 		"CAVRA_REQUIRE_TOOLS": "1",
 	}, nil
 }

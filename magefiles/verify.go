@@ -25,7 +25,8 @@ import (
 // Verify groups the verification targets. Trusted material comes from the
 // environment: CAVRA_KEY (the release public key file you trust) or
 // CAVRA_KEY_FINGERPRINT (sha256:...); CAVRA_ALLOW_UNSIGNED=1 is for snapshot
-// dry runs only. CAVRA_JSON=1 prints JSON reports.
+// dry runs only. CAVRA_EXPECT_VERSION=v1.2.3 fails a package of any other
+// version. CAVRA_JSON=1 prints JSON reports.
 type Verify mg.Namespace
 
 // Aliases make `go run mage.go verify rebuild` verify the package, then
@@ -74,6 +75,7 @@ func (Verify) Upgrade(current, candidate string) error {
 		return err
 	}
 	cur := can
+	cur.ExpectVersion = "" // CAVRA_EXPECT_VERSION names the candidate
 	if p := env("CAVRA_CURRENT_KEY", ""); p != "" {
 		if cur.Key, err = trust.ReadPublicKey(p); err != nil {
 			return fmt.Errorf("CAVRA_CURRENT_KEY: %w", err)
@@ -125,11 +127,12 @@ func found() (string, error) {
 }
 
 // trusted returns the verifier options from CAVRA_KEY,
-// CAVRA_KEY_FINGERPRINT and CAVRA_ALLOW_UNSIGNED.
+// CAVRA_KEY_FINGERPRINT, CAVRA_ALLOW_UNSIGNED and CAVRA_EXPECT_VERSION.
 func trusted() (verify.Options, error) {
 	o := verify.Options{
 		KeyFingerprint:      env("CAVRA_KEY_FINGERPRINT", ""),
 		UnsafeAllowUnsigned: env("CAVRA_ALLOW_UNSIGNED", "") == "1",
+		ExpectVersion:       env("CAVRA_EXPECT_VERSION", ""),
 	}
 	if p := env("CAVRA_KEY", ""); p != "" {
 		var err error

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/sigstore/cosign/v2/pkg/cosign"
 
+	"github.com/cavra/cavra/internal/testtools"
 	"github.com/cavra/cavra/signing/trust"
 )
 
@@ -47,6 +49,27 @@ func check(t *testing.T, k *Key) *trust.Key {
 	typ, payload, err := pub.VerifyDSSE(env)
 	if err != nil || typ != "application/vnd.in-toto+json" || string(payload) != `{"_type":"x"}` {
 		t.Fatalf("DSSE: got %q %q %v", typ, payload, err)
+	}
+	// The same signatures as Sigstore bundles, read by the standard-library
+	// verifier.
+	bundle, err := k.Bundle(data, sig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pub.VerifyBundle(data, sha256.Sum256(data), bundle); err != nil {
+		t.Fatalf("bundle: %v", err)
+	}
+	other := append(data, '!')
+	if err := pub.VerifyBundle(other, sha256.Sum256(other), bundle); err == nil {
+		t.Fatal("a bundle verified for other data")
+	}
+	dsseBundle, err := k.DSSEBundle(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	typ, payload, err = pub.VerifyDSSEBundle(dsseBundle)
+	if err != nil || typ != "application/vnd.in-toto+json" || string(payload) != `{"_type":"x"}` {
+		t.Fatalf("DSSE bundle: got %q %q %v", typ, payload, err)
 	}
 	return pub
 }
@@ -170,25 +193,34 @@ func TestEd25519(t *testing.T) {
 	if pub.Algorithm() != "ed25519" {
 		t.Fatalf("got %s, want ed25519", pub.Algorithm())
 	}
-	cosignCLI, err := exec.LookPath("cosign")
-	if err != nil {
-		if os.Getenv("CAVRA_REQUIRE_TOOLS") == "1" {
-			t.Fatal("cosign CLI not found")
-		}
-		t.Skip("cosign CLI not found")
-	}
 	blob := filepath.Join(dir, "blob")
 	os.WriteFile(blob, []byte("an ed25519-signed blob"), 0o644)
 	sig, err := k.Sign(context.Background(), []byte("an ed25519-signed blob"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	bundle, err := k.Bundle([]byte("an ed25519-signed blob"), sig)
+	if err != nil {
+		t.Fatal(err)
+	}
 	os.WriteFile(blob+".sig", []byte(base64.StdEncoding.EncodeToString(sig)), 0o644)
+	os.WriteFile(blob+".sigstore.json", bundle, 0o644)
 	os.WriteFile(filepath.Join(dir, "cosign.pub"), k.PublicKeyPEM(), 0o644)
-	cmd := exec.Command(cosignCLI, "verify-blob", "--key", "cosign.pub", "--signature", "blob.sig", "--insecure-ignore-tlog=true", "blob")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "HOME="+dir)
-	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "Verified OK") {
-		t.Fatalf("cosign verify-blob: %v\n%s", err, out)
+	// cosign v2 reads the detached signature, v3 the bundle.
+	for _, tc := range []struct {
+		major int
+		args  []string
+	}{
+		{2, []string{"--signature", "blob.sig"}},
+		{3, []string{"--bundle", "blob.sigstore.json"}},
+	} {
+		cosignCLI := testtools.Cosign(t, tc.major)
+		args := append(append([]string{"verify-blob", "--key", "cosign.pub"}, tc.args...), "--insecure-ignore-tlog=true", "blob")
+		cmd := exec.Command(cosignCLI, args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "HOME="+dir)
+		if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "Verified OK") {
+			t.Fatalf("cosign v%d %s: %v\n%s", tc.major, strings.Join(args, " "), err, out)
+		}
 	}
 }

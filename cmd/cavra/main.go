@@ -42,6 +42,8 @@
 //	-key-fingerprint sha256:HEX
 //	                   trust the package's cosign.pub only if it has this fingerprint
 //	-allow-unsigned    UNSAFE, snapshots only: skip signature checks; the report says UNSIGNED
+//	-expect-version V  fail unless the package is version V (a zip named
+//	                   cavra-go-runtime-<V>.zip must hold version V in any case)
 //	-json              print the report as JSON instead of text
 //	-target os/arch    (rebuild) rebuild only this target; repeatable
 //	-out DIR           (rebuild) folder for the evidence files
@@ -78,11 +80,11 @@ func main() {
 }
 
 const usageText = `usage:
-  cavra release verify-airgap-bundle [-key FILE | -key-fingerprint sha256:HEX | -allow-unsigned] [-json] <zip>
-  cavra release verify-go-package [-key FILE | -key-fingerprint sha256:HEX | -allow-unsigned] [-json] <folder>
-  cavra release rebuild [-key FILE | -key-fingerprint sha256:HEX | -allow-unsigned] [-json]
+  cavra release verify-airgap-bundle [-key FILE | -key-fingerprint sha256:HEX | -allow-unsigned] [-expect-version V] [-json] <zip>
+  cavra release verify-go-package [-key FILE | -key-fingerprint sha256:HEX | -allow-unsigned] [-expect-version V] [-json] <folder>
+  cavra release rebuild [-key FILE | -key-fingerprint sha256:HEX | -allow-unsigned] [-expect-version V] [-json]
                         [-target os/arch]... [-out DIR] [-fresh-cache] [-go PATH] <folder or zip>
-  cavra release validate-upgrade [-key FILE] [-current-key FILE] [-allow-key-rotation] [-json] <current> <candidate>
+  cavra release validate-upgrade [-key FILE] [-current-key FILE] [-allow-key-rotation] [-expect-version V] [-json] <current> <candidate>
   cavra version
 `
 
@@ -168,17 +170,19 @@ type trustFlags struct {
 	key         string
 	fingerprint string
 	unsigned    bool
+	version     string
 }
 
 func (t *trustFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&t.key, "key", "", "the release public key (PEM) you trust, obtained outside the package")
 	fs.StringVar(&t.fingerprint, "key-fingerprint", "", "trust the package's cosign.pub only if its fingerprint is this sha256:<hex>")
 	fs.BoolVar(&t.unsigned, "allow-unsigned", false, "UNSAFE: for snapshot dry runs, do not check signatures (the report says UNSIGNED)")
+	fs.StringVar(&t.version, "expect-version", "", "fail unless the package is this version, e.g. v1.2.3")
 }
 
 // options turns the flags into verifier options.
 func (t *trustFlags) options() (verify.Options, error) {
-	o := verify.Options{KeyFingerprint: t.fingerprint, UnsafeAllowUnsigned: t.unsigned}
+	o := verify.Options{KeyFingerprint: t.fingerprint, UnsafeAllowUnsigned: t.unsigned, ExpectVersion: t.version}
 	if t.key != "" {
 		var err error
 		if o.Key, err = trust.ReadPublicKey(t.key); err != nil {
@@ -322,6 +326,7 @@ func runUpgrade(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cur := can
+	cur.ExpectVersion = "" // -expect-version names the candidate
 	if *currentKey != "" {
 		ct := tf
 		ct.key, ct.fingerprint = *currentKey, ""

@@ -55,6 +55,14 @@ func TestUsage(t *testing.T) {
 func TestVerifyCommands(t *testing.T) {
 	p := pkg(t)
 	tampered := testrelease.Copy(t, p.Dir, t.TempDir())
+	renamed := filepath.Join(t.TempDir(), "cavra-go-runtime-v9.9.9.zip")
+	if b, err := os.ReadFile(p.Zip); err != nil || os.WriteFile(renamed, b, 0o644) != nil {
+		t.Fatal("copy the zip", err)
+	}
+	other := filepath.Join(t.TempDir(), "transfer.zip")
+	if b, err := os.ReadFile(p.Zip); err != nil || os.WriteFile(other, b, 0o644) != nil {
+		t.Fatal("copy the zip", err)
+	}
 	os.WriteFile(filepath.Join(tampered, "bin", "linux-amd64", "cavra-runtime"), []byte("MZ"), 0o755)
 	tests := []struct {
 		name   string
@@ -67,6 +75,13 @@ func TestVerifyCommands(t *testing.T) {
 		{"folder passes", []string{"release", "verify-go-package", "-key", p.PublicKey, p.Dir}, 0, "0 failed, 0 skipped", ""},
 		{"flags after the argument", []string{"release", "verify-go-package", p.Dir, "-json", "-key", p.PublicKey}, 0, `"status": "PASS"`, ""},
 		{"no trusted key", []string{"release", "verify-go-package", p.Dir}, 1, "FAIL  cosign.pub: trust: no trusted key", "a package's own key proves nothing"},
+		{"first line names the version inside", []string{"release", "verify-airgap-bundle", "-key", p.PublicKey, p.Zip}, 0, "verify " + p.Zip + ": version " + p.Version + " (SNAPSHOT)", ""},
+		{"zip renamed to another version", []string{"release", "verify-airgap-bundle", "-key", p.PublicKey, renamed}, 1,
+			"FAIL  cavra-go-runtime-v9.9.9.zip: version: the file name says version v9.9.9, the package inside is " + p.Version, ""},
+		{"zip renamed without a version", []string{"release", "verify-airgap-bundle", "-key", p.PublicKey, other}, 0, "verify " + other + ": version " + p.Version, ""},
+		{"expected version differs", []string{"release", "verify-airgap-bundle", "-key", p.PublicKey, "-expect-version", "v9.9.9", other}, 1,
+			"the package is version " + p.Version + ", the operator expects v9.9.9", ""},
+		{"expected version matches", []string{"release", "verify-go-package", "-key", p.PublicKey, "-expect-version", p.Version, p.Dir}, 0, "and the expected version agree", ""},
 		{"folder given to the zip command", []string{"release", "verify-airgap-bundle", p.Dir}, 2, "", "use verify-go-package"},
 		{"zip given to the folder command", []string{"release", "verify-go-package", p.Zip}, 2, "", "use verify-airgap-bundle"},
 		{"tampered folder fails", []string{"release", "verify-go-package", "-key", p.PublicKey, tampered}, 1, "FAIL  bin/linux-amd64/cavra-runtime: checksum: sha256 mismatch", "verify: bin/linux-amd64/cavra-runtime: checksum: sha256 mismatch"},
@@ -76,6 +91,16 @@ func TestVerifyCommands(t *testing.T) {
 			code, stdout, stderr := cli(tc.args...)
 			if code != tc.code || !strings.Contains(stdout, tc.stdout) || !strings.Contains(stderr, tc.stderr) {
 				t.Errorf("got exit %d\nstdout %s\nstderr %s\nwant %d, %q, %q", code, stdout, stderr, tc.code, tc.stdout, tc.stderr)
+			}
+		})
+	}
+	// The folder given as "." from inside it, and as ".." from a folder in it.
+	for _, tc := range []struct{ dir, arg string }{{p.Dir, "."}, {filepath.Join(p.Dir, "bin"), ".."}} {
+		t.Run("folder "+tc.arg, func(t *testing.T) {
+			t.Chdir(tc.dir)
+			code, stdout, stderr := cli("release", "verify-go-package", "-key", p.PublicKey, tc.arg)
+			if code != 0 || !strings.Contains(stdout, "PASS  go-runtime-"+p.Version) {
+				t.Errorf("got exit %d\nstdout %s\nstderr %s\nwant 0 and PASS", code, stdout, stderr)
 			}
 		})
 	}

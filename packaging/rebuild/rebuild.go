@@ -21,6 +21,7 @@ package rebuild
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"debug/buildinfo"
@@ -68,9 +69,11 @@ const (
 // is non-nil only when the rebuild could not be attempted or the evidence not
 // written; a failed verification or a digest mismatch is a FAIL in the report.
 func Run(ctx context.Context, input string, o Options) (*Report, error) {
-	out := o.Out
-	if out == "" {
-		out = "."
+	// The builds run in the source folder: every path they are given must
+	// be absolute, so a relative -out means the same thing everywhere.
+	out, err := filepath.Abs(cmp.Or(o.Out, "."))
+	if err != nil {
+		return nil, err
 	}
 	if err := checkOut(input, out); err != nil {
 		return nil, err

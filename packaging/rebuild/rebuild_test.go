@@ -139,6 +139,34 @@ func TestRebuildOneTarget(t *testing.T) {
 	}
 }
 
+// TestRebuildRelativePaths runs a rebuild the way the README types it, from
+// the folder that holds the package, with a relative package folder and a
+// relative output folder: the builds run in the source folder, so relative
+// paths must mean the same there.
+func TestRebuildRelativePaths(t *testing.T) {
+	p := pkg(t)
+	site := t.TempDir()
+	testrelease.Copy(t, p.Dir, site)
+	t.Chdir(site)
+	rel := filepath.Base(p.Dir)
+	o := opts(t, "evidence/")
+	o.Targets = []build.Target{two[0]}
+	rep, err := rebuild.Run(t.Context(), rel, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pass, fail, _ := rep.Counts(); !rep.OK() || pass != 1 || fail != 0 {
+		var b bytes.Buffer
+		rep.WriteText(&b)
+		t.Fatalf("got %s, want one target rebuilt and matched:\n%s", rep.Status, b.String())
+	}
+	for _, f := range []string{rebuild.EvidenceJSON, rebuild.EvidenceMD} {
+		if _, err := os.Stat(filepath.Join(site, "evidence", f)); err != nil {
+			t.Errorf("evidence not in ./evidence: %v", err)
+		}
+	}
+}
+
 func TestRebuildRefusesOutputInsidePackage(t *testing.T) {
 	p := pkg(t)
 	before := tree(t, p.Dir)

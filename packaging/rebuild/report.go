@@ -110,7 +110,11 @@ func (r *Report) WriteJSON(w io.Writer) error { return jsonio.Write(w, r) }
 // a summary.
 func (r *Report) WriteText(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "rebuild %s\n", r.Input)
+	version := "version unknown (no readable manifest)"
+	if r.Version != "" {
+		version = "version " + r.Version
+	}
+	fmt.Fprintf(&b, "rebuild %s: %s\n", r.Input, version)
 	fmt.Fprintf(&b, "%s  verify: %d passed, %d failed\n", r.Verify.Status, r.Verify.Passed, r.Verify.Failed)
 	for _, f := range r.Verify.Failures {
 		fmt.Fprintf(&b, "FAIL  %s\n", f)

@@ -93,6 +93,7 @@ func ReleaseControls(c *Config) []Control {
 		{"repro.manifest", "cavra-runtime.reproducibility.json records every rebuild command as data"},
 		{"integrity.checksums", "checksums.txt (sha256sum format) lists every file but signatures"},
 		{"sign.blob-signatures", "a cosign blob signature for every listed file and for checksums.txt"},
+		{"sign.sigstore-bundles", "a key-signed Sigstore bundle (v0.3) beside every blob signature and for the provenance"},
 		{"sign.provenance", "an in-toto Statement v1 with SLSA provenance v1, DSSE-signed"},
 		{"sbom.spdx", "SPDX 2.3 JSON SBOM"},
 		{"sbom.cyclonedx", "CycloneDX JSON SBOM"},
@@ -135,9 +136,15 @@ func (e Evidence) Run(ctx context.Context, s *State) (artifact.List, error) {
 	}
 	_, sigs := Planned(s.Artifacts)
 	for _, p := range sigs {
-		ev.Signatures = append(ev.Signatures, EvidenceSig{Path: p, Signs: strings.TrimSuffix(p, SigSuffix), Format: "cosign-blob"})
+		if signed, ok := strings.CutSuffix(p, SigSuffix); ok {
+			ev.Signatures = append(ev.Signatures, EvidenceSig{Path: p, Signs: signed, Format: "cosign-blob"})
+		} else {
+			ev.Signatures = append(ev.Signatures, EvidenceSig{Path: p, Signs: strings.TrimSuffix(p, BundleSuffix), Format: "sigstore-bundle-v0.3"})
+		}
 	}
-	ev.Signatures = append(ev.Signatures, EvidenceSig{Path: ProvenanceName, Signs: "the provenance subjects", Format: "dsse-in-toto"})
+	ev.Signatures = append(ev.Signatures,
+		EvidenceSig{Path: ProvenanceName, Signs: "the provenance subjects", Format: "dsse-in-toto"},
+		EvidenceSig{Path: ProvenanceBundleName, Signs: "the provenance subjects", Format: "sigstore-bundle-v0.3-dsse"})
 	data, err := json.MarshalIndent(ev, "", "  ")
 	if err != nil {
 		return nil, err

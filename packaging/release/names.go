@@ -18,18 +18,25 @@ const (
 	EvidenceJSON   = "release-evidence.json"
 	EvidenceMD     = "release-evidence.md"
 	ProvenanceName = "cavra-runtime.provenance.intoto.jsonl"
-	SPDXName       = "sbom/cavra-runtime.spdx.json"
-	CycloneDXName  = "sbom/cavra-runtime.cdx.json"
-	SigSuffix      = ".sig"
+	// ProvenanceBundleName is the provenance's DSSE envelope as a Sigstore
+	// bundle, for cosign v3's verify-blob-attestation --bundle.
+	ProvenanceBundleName = "cavra-runtime.provenance.sigstore.json"
+	SPDXName             = "sbom/cavra-runtime.spdx.json"
+	CycloneDXName        = "sbom/cavra-runtime.cdx.json"
+	SigSuffix            = ".sig"
+	// BundleSuffix names the Sigstore bundle beside each .sig: the same
+	// signature in the format cosign v3 expects.
+	BundleSuffix = ".sigstore.json"
 )
 
-// Signed reports whether a file of kind k gets a detached signature: every
-// file checksums.txt lists, and checksums.txt itself.
+// Signed reports whether a file of kind k gets a detached signature and a
+// Sigstore bundle: every file checksums.txt lists, and checksums.txt itself.
 func Signed(k artifact.Kind) bool { return Listed(k) || k == artifact.Checksums }
 
 // Planned returns every file a finished package holds, given the artifacts
 // written before the bootstrap step: those, the bootstrap, the evidence,
-// the provenance envelope, checksums.txt, and a .sig for each signed file.
+// the provenance envelope and its bundle, checksums.txt, and a .sig and a
+// .sigstore.json for each signed file.
 // The bootstrap's required-file list and the evidence's signature list come
 // from it; a test checks it against finished packages.
 func Planned(before artifact.List) (files, sigs []string) {
@@ -43,11 +50,12 @@ func Planned(before artifact.List) (files, sigs []string) {
 	kinds[EvidenceJSON] = artifact.Evidence
 	kinds[EvidenceMD] = artifact.Evidence
 	kinds[ProvenanceName] = artifact.Provenance
+	kinds[ProvenanceBundleName] = artifact.Provenance
 	kinds[ChecksumsName] = artifact.Checksums
 	for p, k := range kinds {
 		files = append(files, p)
 		if Signed(k) {
-			sigs = append(sigs, p+SigSuffix)
+			sigs = append(sigs, p+SigSuffix, p+BundleSuffix)
 		}
 	}
 	files = append(files, sigs...)

@@ -136,11 +136,11 @@ func TestPlanned(t *testing.T) {
 	var wantSigs []string
 	for _, a := range before {
 		if a.Kind != artifact.Archive {
-			wantSigs = append(wantSigs, a.Path+release.SigSuffix)
+			wantSigs = append(wantSigs, a.Path+release.SigSuffix, a.Path+release.BundleSuffix)
 		}
 	}
 	for _, p := range []string{release.BootstrapName, release.EvidenceJSON, release.EvidenceMD, release.ChecksumsName} {
-		wantSigs = append(wantSigs, p+release.SigSuffix)
+		wantSigs = append(wantSigs, p+release.SigSuffix, p+release.BundleSuffix)
 	}
 	slices.Sort(wantSigs)
 	if !slices.Equal(sigs, wantSigs) {
@@ -153,7 +153,7 @@ func TestPlanned(t *testing.T) {
 			wantFiles = append(wantFiles, a.Path)
 		}
 	}
-	wantFiles = append(wantFiles, release.BootstrapName, release.EvidenceJSON, release.EvidenceMD, release.ProvenanceName, release.ChecksumsName)
+	wantFiles = append(wantFiles, release.BootstrapName, release.EvidenceJSON, release.EvidenceMD, release.ProvenanceName, release.ProvenanceBundleName, release.ChecksumsName)
 	wantFiles = append(wantFiles, wantSigs...)
 	slices.Sort(wantFiles)
 	if !slices.Equal(files, wantFiles) {
@@ -161,13 +161,14 @@ func TestPlanned(t *testing.T) {
 	}
 
 	// Spelled out: the provenance is planned, its signature is the DSSE
-	// envelope itself; the archive is outside the package.
-	for _, p := range []string{release.ProvenanceName, release.ChecksumsName, release.ChecksumsName + ".sig", "bin/linux-amd64/cavra-runtime.sig", "cosign.pub.sig"} {
+	// envelope itself, and its bundle; the archive is outside the package.
+	for _, p := range []string{release.ProvenanceName, "cavra-runtime.provenance.sigstore.json", release.ChecksumsName, release.ChecksumsName + ".sig",
+		"checksums.txt.sigstore.json", "bin/linux-amd64/cavra-runtime.sig", "bin/linux-amd64/cavra-runtime.sigstore.json", "cosign.pub.sig"} {
 		if !slices.Contains(files, p) {
 			t.Errorf("files lack %s", p)
 		}
 	}
-	for _, p := range []string{release.ProvenanceName + ".sig", "cavra-go-runtime-v1.0.0.zip", "cavra-go-runtime-v1.0.0.zip.sig"} {
+	for _, p := range []string{release.ProvenanceName + ".sig", release.ProvenanceName + ".sigstore.json", "cavra-go-runtime-v1.0.0.zip", "cavra-go-runtime-v1.0.0.zip.sig"} {
 		if slices.Contains(files, p) {
 			t.Errorf("files hold %s", p)
 		}
@@ -182,11 +183,13 @@ func TestPlanned(t *testing.T) {
 
 	// An empty release still plans its own files.
 	files, sigs = release.Planned(nil)
-	want := []string{release.BootstrapName, release.BootstrapName + ".sig", release.ProvenanceName, release.ChecksumsName, release.ChecksumsName + ".sig",
-		release.EvidenceJSON, release.EvidenceJSON + ".sig", release.EvidenceMD, release.EvidenceMD + ".sig"}
+	want := []string{release.ProvenanceName, release.ProvenanceBundleName}
+	for _, p := range []string{release.BootstrapName, release.ChecksumsName, release.EvidenceJSON, release.EvidenceMD} {
+		want = append(want, p, p+".sig", p+".sigstore.json")
+	}
 	slices.Sort(want)
-	if !slices.Equal(files, want) || len(sigs) != 4 {
-		t.Errorf("Planned(nil): got %q %q, want %q and 4 signatures", files, sigs, want)
+	if !slices.Equal(files, want) || len(sigs) != 8 {
+		t.Errorf("Planned(nil): got %q %q, want %q and 8 signatures", files, sigs, want)
 	}
 }
 

@@ -7,18 +7,21 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/cavra/cavra/packaging/artifact"
 )
 
-// Sign writes a detached signature <file>.sig for every file checksums.txt
-// lists and for checksums.txt itself, in the format of `cosign sign-blob
-// --output-signature` (base64 of the signature), so `cosign verify-blob --key
-// cosign.pub --signature <file>.sig <file>` checks it. Each file is signed
-// from the bytes it was recorded with: a file changed on disk since its step
-// fails the release.
+// Sign signs every file checksums.txt lists and checksums.txt itself, once
+// each, and writes the signature twice: <file>.sig in the format of `cosign
+// sign-blob --output-signature` (base64 of the signature), which `cosign
+// verify-blob --key cosign.pub --signature <file>.sig <file>` checks (cosign
+// v2), and <file>.sigstore.json, a key-signed Sigstore bundle, which `cosign
+// verify-blob --key cosign.pub --bundle <file>.sigstore.json <file>` checks
+// (cosign v3). Each file is signed from the bytes it was recorded with: a
+// file changed on disk since its step fails the release.
 type Sign struct{ Signer Signer }
 
 // Name implements [Step].
@@ -33,7 +36,7 @@ func (sg Sign) Run(ctx context.Context, s *State) (artifact.List, error) {
 		}
 	}
 	start := time.Now()
-	out := make(artifact.List, len(todo))
+	out := make([]artifact.List, len(todo))
 	errs := make([]error, len(todo))
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0)*2) // KMS signing waits on the network
 	var wg sync.WaitGroup
@@ -51,25 +54,40 @@ func (sg Sign) Run(ctx context.Context, s *State) (artifact.List, error) {
 		}
 	}
 	s.Log.Done(fmt.Sprintf("sign %d files (%s)", len(todo), sg.Signer.Kind()), time.Since(start))
-	return out, nil
+	return slices.Concat(out...), nil
 }
 
-func (sg Sign) one(ctx context.Context, s *State, a artifact.Artifact) (artifact.Artifact, error) {
+func (sg Sign) one(ctx context.Context, s *State, a artifact.Artifact) (artifact.List, error) {
 	data, err := os.ReadFile(filepath.Join(s.Dir, filepath.FromSlash(a.Path)))
 	if err != nil {
-		return artifact.Artifact{}, err
+		return nil, err
 	}
 	if got := sha256hex(data); got != a.SHA256 {
-		return artifact.Artifact{}, fmt.Errorf("%s changed on disk after its step recorded it", a.Path)
+		return nil, fmt.Errorf("%s changed on disk after its step recorded it", a.Path)
 	}
-	sig, err := sg.Signer.Sign(ctx, data)
+	return signBlob(ctx, sg.Signer, s.Dir, a.Path, artifact.Signature, data)
+}
+
+// signBlob signs data, the bytes of the file p under dir, and writes p.sig
+// and p.sigstore.json as artifacts of kind k that sign p.
+func signBlob(ctx context.Context, sr Signer, dir, p string, k artifact.Kind, data []byte) (artifact.List, error) {
+	sig, err := sr.Sign(ctx, data)
 	if err != nil {
-		return artifact.Artifact{}, fmt.Errorf("%s: %w", a.Path, err)
+		return nil, fmt.Errorf("%s: %w", p, err)
 	}
-	out, err := artifact.WriteFile(s.Dir, a.Path+SigSuffix, artifact.Signature, 0o644, []byte(base64.StdEncoding.EncodeToString(sig)))
+	bundle, err := sr.Bundle(data, sig)
 	if err != nil {
-		return artifact.Artifact{}, err
+		return nil, fmt.Errorf("%s: %w", p, err)
 	}
-	out.Signs = a.Path
-	return out, nil
+	a, err := artifact.WriteFile(dir, p+SigSuffix, k, 0o644, []byte(base64.StdEncoding.EncodeToString(sig)))
+	if err != nil {
+		return nil, err
+	}
+	b, err := artifact.WriteFile(dir, p+BundleSuffix, k, 0o644, bundle)
+	if err != nil {
+		return nil, err
+	}
+	a.Format, a.Signs = "cosign-blob", p
+	b.Format, b.Signs = "sigstore-bundle-v0.3", p
+	return artifact.List{a, b}, nil
 }

@@ -14,6 +14,9 @@ type Signer interface {
 	// Sign returns the raw signature over data, as cosign sign-blob
 	// computes it before base64 encoding.
 	Sign(ctx context.Context, data []byte) ([]byte, error)
+	// Bundle returns the Sigstore bundle (JSON) of sig, a signature of
+	// data that Sign made.
+	Bundle(data, sig []byte) ([]byte, error)
 	// PublicKeyPEM returns the PEM-encoded PKIX public key.
 	PublicKeyPEM() []byte
 	// Kind is "cosign-key", "kms" or "snapshot".

@@ -2,7 +2,6 @@ package release
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"io"
 	"io/fs"
@@ -19,8 +18,9 @@ import (
 // binaries and compressed files stored and the rest deflated,
 // and cavra-go-runtime-<version>.zip.sha256 in sha256sum format beside it.
 // Every file is checked against the artifact list while it is compressed.
-// With a Signer it also writes cavra-go-runtime-<version>.zip.sig, so the
-// zip can be checked with `cosign verify-blob` before it is opened.
+// With a Signer it also writes cavra-go-runtime-<version>.zip.sig and
+// .zip.sigstore.json, so the zip can be checked with `cosign verify-blob`
+// before it is opened.
 type Zip struct{ Signer Signer }
 
 // Name implements [Step].
@@ -77,16 +77,11 @@ func (zp Zip) Run(ctx context.Context, s *State) (artifact.List, error) {
 		if sha256hex(data) != z.SHA256 {
 			return nil, fmt.Errorf("%s changed on disk after it was written", c.ZipName())
 		}
-		sig, err := zp.Signer.Sign(ctx, data)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", c.ZipName(), err)
-		}
-		a, err := artifact.WriteFile(s.OutDir, c.ZipName()+SigSuffix, artifact.Archive, 0o644, []byte(base64.StdEncoding.EncodeToString(sig)))
+		sigs, err := signBlob(ctx, zp.Signer, s.OutDir, c.ZipName(), artifact.Archive, data)
 		if err != nil {
 			return nil, err
 		}
-		a.Format, a.Signs = "cosign-blob", c.ZipName()
-		out = append(out, a)
+		out = append(out, sigs...)
 	}
 	return out, nil
 }

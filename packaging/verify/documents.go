@@ -3,7 +3,6 @@ package verify
 import (
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/cavra/cavra/internal/strictjson"
 	"github.com/cavra/cavra/packaging/artifact"
@@ -144,7 +143,7 @@ func checkEvidence(r *Report, pkg *Package, m *manifest.Manifest, key *trust.Key
 	}
 	var have []string
 	for f := range pkg.files {
-		if strings.HasSuffix(f, release.SigSuffix) || f == release.ProvenanceName {
+		if _, ok := signedBy(f); ok || f == release.ProvenanceName || f == release.ProvenanceBundleName {
 			have = append(have, f)
 		}
 	}

@@ -80,7 +80,13 @@ func openDir(r *Report, dir string) ([]file, bool, error) {
 	if !st.IsDir() {
 		return nil, false, fmt.Errorf("%s is not a folder", dir)
 	}
-	r.Package = filepath.Base(filepath.Clean(dir))
+	// The package's name is its folder's, also when the folder is given
+	// as "." or "..".
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, false, err
+	}
+	r.Package = filepath.Base(abs)
 	var files []file
 	folded := map[string]string{}
 	ok := true
@@ -146,10 +152,12 @@ func kindOf(m fs.FileMode) string {
 }
 
 // readAll reads every file once, in parallel, hashing as it streams and
-// keeping the bytes of files keep selects. after, when not nil, runs in the
-// same worker on each file read without error, so that expensive parsing
-// overlaps with reading the other files.
-func readAll(files []file, keep func(string) bool, maxKeep int64, after func(string, *content)) map[string]*content {
+// keeping the bytes of every file up to maxKeep bytes: the checks inspect
+// documents and binaries, and every signed file's signatures are checked
+// over its bytes. after, when not nil, runs in the same worker on each file
+// read without error, so that expensive parsing overlaps with reading the
+// other files.
+func readAll(files []file, maxKeep int64, after func(string, *content)) map[string]*content {
 	out := make(map[string]*content, len(files))
 	for _, f := range files {
 		out[f.name] = &content{}
@@ -160,7 +168,7 @@ func readAll(files []file, keep func(string) bool, maxKeep int64, after func(str
 		wg.Go(func() {
 			for f := range work {
 				c := out[f.name]
-				*c = readOne(f, keep(f.name), maxKeep)
+				*c = readOne(f, maxKeep)
 				if after != nil && c.err == nil {
 					after(f.name, c)
 				}
@@ -178,7 +186,7 @@ func readAll(files []file, keep func(string) bool, maxKeep int64, after func(str
 	return out
 }
 
-func readOne(f file, keep bool, maxKeep int64) content {
+func readOne(f file, maxKeep int64) content {
 	rc, err := f.open()
 	if err != nil {
 		return content{err: err}
@@ -186,7 +194,7 @@ func readOne(f file, keep bool, maxKeep int64) content {
 	defer rc.Close()
 	h := sha256.New()
 	var c content
-	if keep && f.size <= maxKeep {
+	if f.size <= maxKeep {
 		c.data = make([]byte, 0, f.size)
 		buf := &sliceWriter{b: c.data}
 		c.size, c.err = io.Copy(io.MultiWriter(h, buf), rc)

@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -193,4 +194,34 @@ func decodeB64(s string) ([]byte, error) {
 		return b, nil
 	}
 	return base64.URLEncoding.DecodeString(s)
+}
+
+// checkProvenanceBundle checks the provenance's Sigstore bundle: it verifies
+// with the trusted key and holds the same statement as the envelope, so
+// cosign v3 and cosign v2 users check the same claims.
+func checkProvenanceBundle(r *Report, pkg *Package, key *trust.Key) {
+	name := release.ProvenanceBundleName
+	bundle, err := pkg.bytes(name)
+	env, envErr := pkg.bytes(release.ProvenanceName)
+	if err != nil || envErr != nil {
+		return // reported as required or unreadable
+	}
+	if key == nil {
+		r.skip("provenance.bundle", name, "not checked: no trusted key")
+		return
+	}
+	bt, bp, err := key.VerifyDSSEBundle(bundle)
+	if err != nil {
+		r.fail("provenance.bundle", name, "%v", err)
+		return
+	}
+	et, ep, err := key.VerifyDSSE(env)
+	if err != nil {
+		return // reported by checkProvenance
+	}
+	if bt != et || !bytes.Equal(bp, ep) {
+		r.fail("provenance.bundle", name, "holds another statement than %s", release.ProvenanceName)
+		return
+	}
+	r.pass("provenance.bundle", name, "DSSE bundle verifies with %s and holds the statement of %s", key.Fingerprint(), release.ProvenanceName)
 }

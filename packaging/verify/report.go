@@ -109,7 +109,7 @@ func (r *Report) WriteJSON(w io.Writer) error { return jsonio.Write(w, r) }
 // WriteText writes r for people: one line per check, then a summary line.
 func (r *Report) WriteText(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "verify %s\n", r.Input)
+	fmt.Fprintf(&b, "verify %s: %s\n", r.Input, r.identity())
 	for _, c := range r.Checks {
 		fmt.Fprintf(&b, "%s  %s\n", c.Status, c)
 	}
@@ -120,4 +120,20 @@ func (r *Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(&b, "%s  %s %s%s, %s: %d passed, %d failed, %d skipped\n", r.Status, r.Package, r.Version, label, r.Trust, r.Passed, r.Failed, r.Skipped)
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// identity names the package's version as its manifest gives it, for the
+// first line of a report.
+func (r *Report) identity() string {
+	if r.Version == "" {
+		return "version unknown (no readable manifest)"
+	}
+	s := "version " + r.Version
+	if r.Snapshot {
+		s += " (SNAPSHOT)"
+	}
+	if r.Commit != "" {
+		s += ", commit " + r.Commit
+	}
+	return s
 }

@@ -1,6 +1,11 @@
 package verify
 
 import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+
 	"github.com/cavra/cavra/packaging/manifest"
 	"github.com/cavra/cavra/packaging/release"
 	"github.com/cavra/cavra/signing/trust"
@@ -69,36 +74,52 @@ func checkTrust(r *Report, pkg *Package, m *manifest.Manifest, o Options) *trust
 // not parse. checkChecksums records them as it reads the list.
 func signedFiles(pkg *Package) []string { return pkg.signed }
 
-// checkSignatures checks each signed file's .sig against key. Without a key
+// checkSignatures checks, for each signed file, its detached signature
+// (.sig) and its Sigstore bundle (.sigstore.json) against key. Without a key
 // each is skipped (the trust check has already failed or said UNSIGNED).
 func checkSignatures(r *Report, pkg *Package, key *trust.Key) {
 	files := signedFiles(pkg)
 	if key == nil {
-		r.skip("signature", "", "%d signatures not checked: no trusted key", len(files))
+		r.skip("signature", "", "%d signatures and %d bundles not checked: no trusted key", len(files), len(files))
 		return
 	}
 	bad := 0
 	for _, f := range files {
-		sigName := f + release.SigSuffix
-		sig, ok := pkg.File(sigName)
-		if !ok {
-			if _, present := pkg.files[sigName]; !present {
-				r.fail("signature", sigName, "missing: %s is not signed", f)
+		for _, sig := range []struct {
+			name   string
+			verify func(data []byte, sum [32]byte, sig []byte) error
+		}{
+			{f + release.SigSuffix, key.VerifyBlobSum},
+			{f + release.BundleSuffix, key.VerifyBundle},
+		} {
+			if err := checkSignature(pkg, f, sig.name, sig.verify); err != nil {
+				r.fail("signature", sig.name, "%s: %v", f, err)
+				bad++
 			}
-			bad++
-			continue
-		}
-		data, ok := pkg.File(f)
-		if !ok {
-			bad++
-			continue // reported as missing or unreadable
-		}
-		if err := key.VerifyBlob(data, sig); err != nil {
-			r.fail("signature", sigName, "%s: %v", f, err)
-			bad++
 		}
 	}
 	if bad == 0 {
-		r.pass("signature", "", "%d signatures verify with %s", len(files), key.Fingerprint())
+		r.pass("signature", "", "%d signatures and %d Sigstore bundles verify with %s", len(files), len(files), key.Fingerprint())
 	}
+}
+
+// checkSignature checks the signature file sigName of the file f with
+// verify. Every way it can go unchecked is an error.
+func checkSignature(pkg *Package, f, sigName string, verify func(data []byte, sum [32]byte, sig []byte) error) error {
+	sig, err := pkg.bytes(sigName)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("missing: %s is not signed", f)
+		}
+		return err
+	}
+	data, err := pkg.bytes(f)
+	if err != nil {
+		return fmt.Errorf("%s not checked: %w", f, err)
+	}
+	sum, err := hex.DecodeString(pkg.files[f].sha256)
+	if err != nil || len(sum) != 32 {
+		return fmt.Errorf("%s not checked: no digest", f)
+	}
+	return verify(data, [32]byte(sum), sig)
 }

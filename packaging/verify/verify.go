@@ -1,7 +1,10 @@
 package verify
 
 import (
+	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -36,6 +39,10 @@ type Options struct {
 	// dry runs: signature checks are skipped and the report says UNSIGNED.
 	// It never lets a release that is not a snapshot pass.
 	UnsafeAllowUnsigned bool
+
+	// ExpectVersion, when set, is the version the operator means to
+	// verify; a package of any other version fails.
+	ExpectVersion string
 }
 
 // Matrix returns the targets a package must declare and ship: Targets, or
@@ -64,6 +71,22 @@ func (p *Package) File(name string) ([]byte, bool) {
 		return nil, false
 	}
 	return c.data, true
+}
+
+// bytes returns the bytes of a file that was read for verification, or why
+// there are none: it is missing (fs.ErrNotExist), unreadable, or larger than
+// the verifier keeps.
+func (p *Package) bytes(name string) ([]byte, error) {
+	c, ok := p.files[name]
+	switch {
+	case !ok:
+		return nil, fs.ErrNotExist
+	case c.err != nil:
+		return nil, c.err
+	case c.data == nil:
+		return nil, fmt.Errorf("%s is larger than the verifier reads", name)
+	}
+	return c.data, nil
 }
 
 // Path verifies a package zip (when path is a regular file) or an extracted
@@ -97,7 +120,7 @@ func Zip(path string, o Options) (*Report, *Package, error) {
 		return r, nil, nil
 	}
 	defer closeZip()
-	return r, check(r, files, o), nil
+	return r, check(r, files, o, filepath.Base(path)), nil
 }
 
 // Dir verifies an extracted package folder.
@@ -111,20 +134,18 @@ func Dir(path string, o Options) (*Report, *Package, error) {
 		r.finish()
 		return r, nil, nil
 	}
-	return r, check(r, files, o), nil
+	return r, check(r, files, o, ""), nil
 }
 
-// keep reports whether the checks need the bytes of a file, and not only
-// its digest: everything but the offline module proxy.
-func keep(name string) bool { return !strings.HasPrefix(name, release.ProxyDir+"/") }
-
-func check(r *Report, files []file, o Options) *Package {
+// check runs every check on the files of a package; zipName is the base name
+// of the zip they came from, or "" for a folder.
+func check(r *Report, files []file, o Options, zipName string) *Package {
 	defer r.finish()
 	maxKeep := o.MaxKeep
 	if maxKeep == 0 {
 		maxKeep = 512 << 20
 	}
-	pkg := &Package{files: readAll(files, keep, maxKeep, parsePackage)}
+	pkg := &Package{files: readAll(files, maxKeep, parsePackage)}
 	for _, f := range files {
 		if c := pkg.files[f.name]; c.err != nil {
 			r.fail("read", f.name, "%v", c.err)
@@ -139,9 +160,7 @@ func check(r *Report, files []file, o Options) *Package {
 	}
 	pkg.Manifest = m
 	r.Version, r.Commit, r.Snapshot = m.Package.Version, m.Package.Commit, m.Snapshot
-	if want := "go-runtime-" + m.Package.Version; r.Package != want {
-		r.fail("layout", "", "top folder %q, want %q for version %s", r.Package, want, m.Package.Version)
-	}
+	checkVersion(r, m, o, zipName)
 	checkRequired(r, pkg, m, o)
 	checkChecksums(r, pkg, files)
 	checkManifest(r, pkg, m, o)
@@ -150,10 +169,45 @@ func check(r *Report, files []file, o Options) *Package {
 	key := checkTrust(r, pkg, m, o)
 	checkSignatures(r, pkg, key)
 	checkProvenance(r, pkg, m, key)
+	checkProvenanceBundle(r, pkg, key)
 	checkSBOMs(r, pkg, m)
 	checkBootstrap(r, pkg, m, key, o)
 	checkEvidence(r, pkg, m, key)
 	return pkg
+}
+
+// checkVersion checks that every name the operator goes by agrees with the
+// version inside: the top folder, the zip's name when it has the release
+// form cavra-go-runtime-<version>.zip, and the version the operator expects.
+// A zip renamed to another version fails, so an operator who means to carry
+// v9.9.9 across the air gap never carries an older release by mistake.
+func checkVersion(r *Report, m *manifest.Manifest, o Options, zipName string) {
+	v := m.Package.Version
+	ok := true
+	if want := "go-runtime-" + v; r.Package != want {
+		r.fail("version", "", "top folder %q, want %q for version %s", r.Package, want, v)
+		ok = false
+	}
+	if named, found := strings.CutPrefix(zipName, "cavra-go-runtime-"); found {
+		if named = strings.TrimSuffix(named, ".zip"); named != v {
+			r.fail("version", zipName, "the file name says version %s, the package inside is %s", named, v)
+			ok = false
+		}
+	}
+	if o.ExpectVersion != "" && o.ExpectVersion != v {
+		r.fail("version", manifest.Name, "the package is version %s, the operator expects %s", v, o.ExpectVersion)
+		ok = false
+	}
+	if ok {
+		what := "top folder"
+		if zipName != "" {
+			what = "zip name and top folder"
+		}
+		if o.ExpectVersion != "" {
+			what += " and the expected version"
+		}
+		r.pass("version", "", "%s agree with version %s", what, v)
+	}
 }
 
 func parseManifest(r *Report, pkg *Package) *manifest.Manifest {
@@ -204,10 +258,11 @@ func Required(version string, targets []build.Target) []string {
 	signed = append(signed, pkgs...)
 	req := []string{
 		release.ProvenanceName,
+		release.ProvenanceBundleName,
 		release.ProxyDir + "/" + release.EscapePath("github.com/magefile/mage") + "/@v/list",
 	}
 	for _, f := range signed {
-		req = append(req, f, f+release.SigSuffix)
+		req = append(req, f, f+release.SigSuffix, f+release.BundleSuffix)
 	}
 	slices.Sort(req)
 	return req
@@ -275,14 +330,23 @@ func checkChecksums(r *Report, pkg *Package, files []file) {
 }
 
 // isSignature reports whether name is a signature file that checksums.txt
-// does not list: a detached signature of a listed file or of checksums.txt,
-// or the provenance envelope.
+// does not list: a detached signature or Sigstore bundle of a listed file or
+// of checksums.txt, or the provenance envelope or its bundle. Every one of
+// them is checked (see checkSignatures and checkProvenance).
 func isSignature(name string, listed map[string]bool) bool {
-	if name == release.ProvenanceName {
+	if name == release.ProvenanceName || name == release.ProvenanceBundleName {
 		return true
 	}
-	signed, ok := strings.CutSuffix(name, release.SigSuffix)
+	signed, ok := signedBy(name)
 	return ok && (listed[signed] || signed == checksums.Name)
+}
+
+// signedBy returns the file a .sig or .sigstore.json signature file signs.
+func signedBy(name string) (string, bool) {
+	if f, ok := strings.CutSuffix(name, release.SigSuffix); ok {
+		return f, true
+	}
+	return strings.CutSuffix(name, release.BundleSuffix)
 }
 
 func inMatrix(targets []build.Target, s string) bool {

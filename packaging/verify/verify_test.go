@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"os"
@@ -311,7 +312,44 @@ func TestTamperedPackage(t *testing.T) {
 		}, "manifest", manifest.Name, "schema_version"},
 		{"manifest claims another version", func(t *testing.T, dir string) {
 			editManifest(t, dir, func(m map[string]any) { obj(m["package"])["version"] = "v9.9.9" })
-		}, "layout", "", `want "go-runtime-v9.9.9"`},
+		}, "version", "", `want "go-runtime-v9.9.9"`},
+		{"module proxy signature flipped", func(t *testing.T, dir string) {
+			name := "goproxy/github.com/magefile/mage/@v/list.sig"
+			b := read(t, dir, name)
+			b[10] ^= 1
+			write(t, dir, name, b)
+		}, "signature", "goproxy/github.com/magefile/mage/@v/list.sig", "goproxy/github.com/magefile/mage/@v/list"},
+		{"module proxy bundle flipped", func(t *testing.T, dir string) {
+			flipBundleSignature(t, dir, "goproxy/github.com/magefile/mage/@v/v1.17.2.zip.sigstore.json")
+		}, "signature", "goproxy/github.com/magefile/mage/@v/v1.17.2.zip.sigstore.json", "does not verify"},
+		{"binary bundle signature flipped", func(t *testing.T, dir string) {
+			flipBundleSignature(t, dir, bin+".sigstore.json")
+		}, "signature", bin + ".sigstore.json", "does not verify"},
+		{"bundle of another file", func(t *testing.T, dir string) {
+			write(t, dir, bin+".sigstore.json", read(t, dir, "checksums.txt.sigstore.json"))
+		}, "signature", bin + ".sigstore.json", "for another file"},
+		{"bundle removed", func(t *testing.T, dir string) {
+			os.Remove(filepath.Join(dir, "checksums.txt.sigstore.json"))
+		}, "signature", "checksums.txt.sigstore.json", "missing"},
+		{"bundle with a transparency-log entry", func(t *testing.T, dir string) {
+			editJSON(t, dir, bin+".sigstore.json", func(m map[string]any) {
+				obj(m["verificationMaterial"])["tlogEntries"] = []any{map[string]any{"logIndex": "1"}}
+			})
+		}, "signature", bin + ".sigstore.json", "transparency-log"},
+		{"unlisted bundle of an unlisted file", func(t *testing.T, dir string) {
+			write(t, dir, "extra.sigstore.json", read(t, dir, "checksums.txt.sigstore.json"))
+		}, "checksum", "extra.sigstore.json", "not listed"},
+		{"provenance bundle signature flipped", func(t *testing.T, dir string) {
+			editJSON(t, dir, "cavra-runtime.provenance.sigstore.json", func(m map[string]any) {
+				s := obj(obj(m["dsseEnvelope"])["signatures"].([]any)[0])
+				sig, _ := base64.StdEncoding.DecodeString(s["sig"].(string))
+				sig[len(sig)-3] ^= 1
+				s["sig"] = base64.StdEncoding.EncodeToString(sig)
+			})
+		}, "provenance.bundle", "cavra-runtime.provenance.sigstore.json", "does not verify"},
+		{"provenance bundle replaced by a blob bundle", func(t *testing.T, dir string) {
+			write(t, dir, "cavra-runtime.provenance.sigstore.json", read(t, dir, "checksums.txt.sigstore.json"))
+		}, "provenance.bundle", "cavra-runtime.provenance.sigstore.json", "not a DSSE envelope"},
 		{"checksums.txt out of order", func(t *testing.T, dir string) {
 			b := read(t, dir, checksums.Name)
 			lines := strings.SplitAfter(string(b), "\n")
@@ -361,6 +399,35 @@ func TestTamperedPackage(t *testing.T) {
 			}
 		})
 	}
+}
+
+// editJSON rewrites a JSON file of the package (not listed in checksums.txt).
+func editJSON(t *testing.T, dir, name string, edit func(m map[string]any)) {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(read(t, dir, name), &m); err != nil {
+		t.Fatal(err)
+	}
+	edit(m)
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, dir, name, b)
+}
+
+// flipBundleSignature flips one bit of the message signature of a bundle.
+func flipBundleSignature(t *testing.T, dir, name string) {
+	t.Helper()
+	editJSON(t, dir, name, func(m map[string]any) {
+		ms := obj(m["messageSignature"])
+		sig, err := base64.StdEncoding.DecodeString(ms["signature"].(string))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sig[len(sig)-3] ^= 1
+		ms["signature"] = base64.StdEncoding.EncodeToString(sig)
+	})
 }
 
 // zipDir zips a package folder the way a release does.

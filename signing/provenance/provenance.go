@@ -114,7 +114,9 @@ func Statement(c *release.Config, list artifact.List) in_toto.ProvenanceStatemen
 	return st
 }
 
-// Step writes the DSSE-signed provenance.
+// Step writes the DSSE-signed provenance, as an envelope (cosign v2's
+// --signature) and as a Sigstore bundle holding the same envelope (cosign
+// v3's --bundle).
 type Step struct{ Key *signing.Key }
 
 // Name implements release.Step.
@@ -131,10 +133,19 @@ func (p Step) Run(ctx context.Context, s *release.State) (artifact.List, error) 
 	if err != nil {
 		return nil, err
 	}
+	bundle, err := p.Key.DSSEBundle(env)
+	if err != nil {
+		return nil, err
+	}
 	a, err := artifact.WriteFile(s.Dir, release.ProvenanceName, artifact.Provenance, 0o644, append(env, '\n'))
 	if err != nil {
 		return nil, err
 	}
 	a.Format = "dsse-in-toto-jsonl"
-	return artifact.List{a}, nil
+	b, err := artifact.WriteFile(s.Dir, release.ProvenanceBundleName, artifact.Provenance, 0o644, bundle)
+	if err != nil {
+		return nil, err
+	}
+	b.Format = "sigstore-bundle-v0.3-dsse"
+	return artifact.List{a, b}, nil
 }

@@ -8,7 +8,7 @@
 // Usage:
 //
 //	resign <package folder>                   redo every step after the build
-//	resign -blob <file>                       write <file>.sig
+//	resign -blob <file>                       write <file>.sig and <file>.sigstore.json
 //	resign -dsse <statement.json> <out.jsonl>  sign an in-toto statement
 package main
 
@@ -63,7 +63,14 @@ func blob(ctx context.Context, file string) error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(file+release.SigSuffix, []byte(base64.StdEncoding.EncodeToString(sig)), 0o644)
+	bundle, err := key.Bundle(data, sig)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(file+release.SigSuffix, []byte(base64.StdEncoding.EncodeToString(sig)), 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(file+release.BundleSuffix, bundle, 0o644)
 }
 
 func dsse(ctx context.Context, in, out string) error {
@@ -117,7 +124,7 @@ func resign(ctx context.Context, dir string) error {
 		rel, _ := filepath.Rel(dir, p)
 		rel = filepath.ToSlash(rel)
 		kind, ok := keep[rel]
-		if strings.HasPrefix(rel, release.ProxyDir+"/") && !strings.HasSuffix(rel, release.SigSuffix) {
+		if strings.HasPrefix(rel, release.ProxyDir+"/") && !strings.HasSuffix(rel, release.SigSuffix) && !strings.HasSuffix(rel, release.BundleSuffix) {
 			kind, ok = artifact.Module, true
 		}
 		if !ok {
