@@ -84,6 +84,10 @@ func build(t testing.TB, pkg string) string {
 	return out
 }
 
+// Verifier returns the path of the verifier, cmd/cavra, built from this
+// module once per test binary.
+func Verifier(t testing.TB) string { return build(t, "./cmd/cavra") }
+
 // Sign runs the resign tool with args (-blob FILE, or -dsse IN OUT) and the
 // private key priv.
 func Sign(t testing.TB, priv string, args ...string) {

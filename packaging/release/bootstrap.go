@@ -81,15 +81,25 @@ func (b Bootstrap) Run(ctx context.Context, s *State) (artifact.List, error) {
 		PublicKey:     BootstrapKey{Path: PublicKeyName, Algorithm: key.Algorithm(), Fingerprint: key.Fingerprint(), PEM: string(key.PEM())},
 		Signer:        BootstrapSigner{Kind: b.Signer.Kind(), Identity: b.Signer.Identity(), TransparencyLog: "none: nothing is uploaded; cosign needs --insecure-ignore-tlog=true"},
 	}
-	doc.Commands = []VerifyCommand{
-		command("check every listed file", "sha256sum", "--strict", "-c", ChecksumsName),
-		command("check the signature of the checksum list (use the public key you were given, fingerprint "+key.Fingerprint()+")",
-			"cosign", "verify-blob", "--key", PublicKeyName, "--signature", ChecksumsName+SigSuffix, "--insecure-ignore-tlog=true", ChecksumsName),
+	// Each signature in both forms: the Sigstore bundle for cosign v3, the
+	// detached signature for cosign v2.
+	blob := func(purpose, file string) []VerifyCommand {
+		return []VerifyCommand{
+			command(purpose+" (cosign v3)", "cosign", "verify-blob", "--key", PublicKeyName, "--bundle", file+BundleSuffix, "--insecure-ignore-tlog=true", file),
+			command(purpose+" (cosign v2)", "cosign", "verify-blob", "--key", PublicKeyName, "--signature", file+SigSuffix, "--insecure-ignore-tlog=true", file),
+		}
 	}
+	attestation := func(purpose, file string) []VerifyCommand {
+		return []VerifyCommand{
+			command(purpose+" (cosign v3)", "cosign", "verify-blob-attestation", "--key", PublicKeyName, "--bundle", ProvenanceBundleName, "--type", "slsaprovenance1", "--insecure-ignore-tlog=true", file),
+			command(purpose+" (cosign v2)", "cosign", "verify-blob-attestation", "--key", PublicKeyName, "--signature", ProvenanceName, "--type", "slsaprovenance1", "--insecure-ignore-tlog=true", file),
+		}
+	}
+	doc.Commands = []VerifyCommand{command("check every listed file", "sha256sum", "--strict", "-c", ChecksumsName)}
+	doc.Commands = append(doc.Commands, blob("check the signature of the checksum list (use the public key you were given, fingerprint "+key.Fingerprint()+")", ChecksumsName)...)
 	for _, a := range s.Artifacts.Of(artifact.Binary) {
-		doc.Commands = append(doc.Commands,
-			command("check the signature of "+a.Path, "cosign", "verify-blob", "--key", PublicKeyName, "--signature", a.Path+SigSuffix, "--insecure-ignore-tlog=true", a.Path),
-			command("check the SLSA provenance of "+a.Path, "cosign", "verify-blob-attestation", "--key", PublicKeyName, "--signature", ProvenanceName, "--type", "slsaprovenance1", "--insecure-ignore-tlog=true", a.Path))
+		doc.Commands = append(doc.Commands, blob("check the signature of "+a.Path, a.Path)...)
+		doc.Commands = append(doc.Commands, attestation("check the SLSA provenance of "+a.Path, a.Path)...)
 	}
 	doc.Commands = append(doc.Commands,
 		command("run every check of the CAVRA verifier", "cavra", "release", "verify-go-package", "--key", PublicKeyName, "."),
