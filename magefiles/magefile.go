@@ -36,8 +36,8 @@ func Test() error {
 	return sh.RunWithV(env, "go", "test", "-count=1", "./...")
 }
 
-// Lint checks that gofmt leaves every file alone and that go vet passes,
-// magefiles included.
+// Lint checks that gofmt leaves every file alone, that go.mod and go.sum
+// are tidy (go mod tidy -diff), and that go vet passes, magefiles included.
 func Lint() error {
 	out, err := sh.Output("gofmt", "-l", ".")
 	if err != nil {
@@ -45,6 +45,9 @@ func Lint() error {
 	}
 	if out != "" {
 		return fmt.Errorf("gofmt would change:\n%s", out)
+	}
+	if out, err := sh.Output("go", "mod", "tidy", "-diff"); err != nil {
+		return fmt.Errorf("go.mod or go.sum is not tidy (run go mod tidy): %w\n%s", err, out)
 	}
 	if err := sh.RunV("go", "vet", "./..."); err != nil {
 		return err

@@ -81,7 +81,7 @@ func TestVerifyCommands(t *testing.T) {
 		{"zip renamed without a version", []string{"release", "verify-airgap-bundle", "-key", p.PublicKey, other}, 0, "verify " + other + ": version " + p.Version, ""},
 		{"expected version differs", []string{"release", "verify-airgap-bundle", "-key", p.PublicKey, "-expect-version", "v9.9.9", other}, 1,
 			"the package is version " + p.Version + ", the operator expects v9.9.9", ""},
-		{"expected version matches", []string{"release", "verify-go-package", "-key", p.PublicKey, "-expect-version", p.Version, p.Dir}, 0, "and the expected version agree", ""},
+		{"expected version matches", []string{"release", "verify-go-package", "-key", p.PublicKey, "-expect-version", p.Version, p.Dir}, 0, "and the version the operator expects", ""},
 		{"folder given to the zip command", []string{"release", "verify-airgap-bundle", p.Dir}, 2, "", "use verify-go-package"},
 		{"zip given to the folder command", []string{"release", "verify-go-package", p.Zip}, 2, "", "use verify-airgap-bundle"},
 		{"tampered folder fails", []string{"release", "verify-go-package", "-key", p.PublicKey, tampered}, 1, "FAIL  bin/linux-amd64/cavra-runtime: checksum: sha256 mismatch", "verify: bin/linux-amd64/cavra-runtime: checksum: sha256 mismatch"},

@@ -50,3 +50,14 @@ func TestLightSide(t *testing.T) {
 		}
 	}
 }
+
+// TestGoModTidy checks that go.mod and go.sum are tidy: every module the
+// code imports is a direct requirement, and nothing is missing or extra.
+func TestGoModTidy(t *testing.T) {
+	cmd := exec.Command("go", "mod", "tidy", "-diff")
+	cmd.Dir = ModuleRoot(t)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Errorf("go mod tidy -diff: %v (run go mod tidy)\n%s", err, out)
+	}
+}

@@ -20,6 +20,9 @@
 //	read               each file reads once, to the size its header declares
 //	manifest           cavra-runtime.reproducibility.json parses strictly (no unknown fields,
 //	                   no duplicate keys) with the known schema
+//	version            the top folder is go-runtime-<version> of the manifest's version; a zip
+//	                   named cavra-go-runtime-<V>.zip holds version V; the version is the
+//	                   operator's --expect-version, when given
 //	required           every file of the verifier's own list is present
 //	checksum           every file checksums.txt lists has that SHA-256; every file but
 //	                   checksums.txt and signatures of listed files is listed
@@ -43,12 +46,17 @@
 //	trust              the key: the operator's (--key), or the package's cosign.pub only when
 //	                   its fingerprint is the operator's (--key-fingerprint); none fails, and
 //	                   --allow-unsigned (snapshots only) skips the signature checks as UNSIGNED
-//	signature          every file checksums.txt lists, and checksums.txt, has a .sig that
-//	                   verifies with the trusted key (ECDSA, Ed25519, RSA)
+//	signature          every file checksums.txt lists, and checksums.txt, has a .sig and a
+//	                   .sigstore.json (key-signed Sigstore bundle v0.3) that verify with the
+//	                   trusted key (ECDSA, Ed25519, RSA); a bundle's hint names that key, its
+//	                   digest is the file's, it carries no certificate, log entry or timestamp.
+//	                   No signature file goes unchecked: the module proxy's are signed files too
 //	provenance         the DSSE envelope verifies; in-toto Statement v1, SLSA provenance v1,
 //	                   the verifier's build type; version, repository, ref, commit and Go
 //	                   version agree with the manifest; subjects cover every listed file with
 //	                   its digest and name no other
+//	provenance.bundle  the Sigstore bundle of the provenance verifies and holds the same
+//	                   statement as the envelope
 //	sbom               SPDX 2.3 and CycloneDX: the runtime and Go versions, SOURCE_DATE_EPOCH,
 //	                   the snapshot label, and exactly the manifest's binaries and digests
 //	bootstrap          its file list covers the verifier's list and every file present; its key

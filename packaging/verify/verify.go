@@ -199,14 +199,14 @@ func checkVersion(r *Report, m *manifest.Manifest, o Options, zipName string) {
 		ok = false
 	}
 	if ok {
-		what := "top folder"
+		what := "the top folder"
 		if zipName != "" {
-			what = "zip name and top folder"
+			what = "the zip's name and the top folder"
 		}
 		if o.ExpectVersion != "" {
-			what += " and the expected version"
+			what += " and the version the operator expects"
 		}
-		r.pass("version", "", "%s agree with version %s", what, v)
+		r.pass("version", "", "version %s matches %s", v, what)
 	}
 }
 

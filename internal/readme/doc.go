@@ -1,0 +1,33 @@
+// Package readme holds the test that runs the README's commands as a reader
+// types them (see readme_test.go). The README is part of the product: a
+// command it shows that does not work is a bug.
+//
+// # How the README is written so that it can run
+//
+// Every fenced block whose info string starts with "sh" is a list of shell
+// commands, and the words after "sh" say where they run:
+//
+//	sh setup      the two set-up commands at the top; the test checks them
+//	              against .ci/run and the release section (it cannot run the
+//	              test suite inside itself)
+//	sh checkout   in the repository checkout, connected
+//	sh download   in a folder holding what a user downloads from a release:
+//	              cavra-go-runtime-<version>.zip with its .sha256, .sig and
+//	              .sigstore.json, and trusted.pub, the release public key
+//	              obtained separately; `cavra` is on PATH (go install)
+//	sh runtime    in an empty folder, with cavra-runtime built from the
+//	              checkout on PATH
+//	sh airgap     inside the restricted network: no network (a network
+//	              namespace), an empty module cache, only the Go toolchain
+//	              and standard tools; the folder holds only what was
+//	              transferred, the zip and trusted.pub
+//	cosign-v2, cosign-v3
+//	              which major version `cosign` is, for blocks that show one
+//	              form of a cosign command
+//
+// Blocks run in the order they appear; `cd` carries over from one block to
+// the next of the same place, and each place starts at its folder. The only
+// placeholder is <version>, the version of the newest package in dist/.
+// Commands are not chained with && or ||, so that every failing command
+// fails the test. Other blocks (text, json, console output) are not run.
+package readme
