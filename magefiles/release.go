@@ -7,12 +7,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/magefile/mage/mg"
 	"github.com/magefile/mage/sh"
 
-	"github.com/cavra/cavra/packaging/release"
+	"github.com/cavra/cavra/packaging/layout"
 )
 
 // releaseCmd runs the release command, which holds every step of a release.
@@ -42,7 +41,7 @@ func githubOutput() error {
 	if out == "" {
 		return nil
 	}
-	pkg, err := release.Find("dist")
+	pkg, version, err := layout.Find("dist")
 	if err != nil {
 		return err
 	}
@@ -51,7 +50,7 @@ func githubOutput() error {
 		return err
 	}
 	defer f.Close()
-	_, err = fmt.Fprintf(f, "package=%s\nversion=%s\n", filepath.ToSlash(pkg), strings.TrimPrefix(filepath.Base(pkg), "go-runtime-"))
+	_, err = fmt.Fprintf(f, "package=%s\nversion=%s\n", filepath.ToSlash(pkg), version)
 	return err
 }
 
@@ -119,7 +118,7 @@ func Publish() error {
 	if _, err := os.Stat(zip + ".keyless.sigstore.json"); err == nil {
 		files = append(files, zip+".keyless.sigstore.json")
 	}
-	files = append(files, filepath.Join(dir, release.PublicKeyName))
+	files = append(files, filepath.Join(dir, layout.PublicKey))
 	for _, f := range files {
 		if _, err := os.Stat(f); err != nil {
 			return fmt.Errorf("publish: %w", err)
@@ -130,13 +129,11 @@ func Publish() error {
 
 // packagePaths returns the folder and the zip of the one package in dist/.
 func packagePaths() (dir, zip string, err error) {
-	p, err := release.Find("dist")
+	_, version, err := layout.Find("dist")
 	if err != nil {
 		return "", "", err
 	}
-	version := strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(filepath.Base(p), "cavra-"), "go-runtime-"), ".zip")
-	dir = filepath.Join(filepath.Dir(p), "go-runtime-"+version)
-	zip = filepath.Join(filepath.Dir(p), "cavra-go-runtime-"+version+".zip")
+	dir, zip = filepath.Join("dist", layout.Dir(version)), filepath.Join("dist", layout.Zip(version))
 	if _, err := os.Stat(zip); err != nil {
 		return "", "", err
 	}

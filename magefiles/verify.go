@@ -14,8 +14,8 @@ import (
 	"github.com/magefile/mage/mg"
 
 	"github.com/cavra/cavra/packaging/build"
+	"github.com/cavra/cavra/packaging/layout"
 	"github.com/cavra/cavra/packaging/rebuild"
-	"github.com/cavra/cavra/packaging/release"
 	"github.com/cavra/cavra/packaging/reprotest"
 	"github.com/cavra/cavra/packaging/upgrade"
 	"github.com/cavra/cavra/packaging/verify"
@@ -123,7 +123,8 @@ func found() (string, error) {
 	if p := env("CAVRA_PACKAGE", ""); p != "" {
 		return p, nil
 	}
-	return release.Find("dist")
+	p, _, err := layout.Find("dist")
+	return p, err
 }
 
 // trusted returns the verifier options from CAVRA_KEY,

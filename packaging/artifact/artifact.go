@@ -11,11 +11,11 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
 	"slices"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/cavra/cavra/packaging/layout"
 )
 
 // Kind says what an artifact is.
@@ -85,40 +85,11 @@ func (l List) Sorted() List {
 	return out
 }
 
-// CheckPath reports whether p is a clean, relative, slash-separated path that
-// stays inside its root.
-func CheckPath(p string) error {
-	switch {
-	case p == "" || p == ".":
-		return fmt.Errorf("empty path")
-	case strings.Contains(p, `\`):
-		return fmt.Errorf("path %q has a backslash", p)
-	case path.IsAbs(p) || filepath.IsAbs(p) || (len(p) > 1 && p[1] == ':'):
-		return fmt.Errorf("path %q is absolute", p)
-	case path.Clean(p) != p:
-		return fmt.Errorf("path %q is not clean", p)
-	case p == ".." || strings.HasPrefix(p, "../"):
-		return fmt.Errorf("path %q leaves its root", p)
-	}
-	if !utf8.ValidString(p) {
-		return fmt.Errorf("path %q is not UTF-8", p)
-	}
-	for _, r := range p {
-		if r < 0x20 || (r >= 0x7f && r <= 0x9f) {
-			return fmt.Errorf("path %q has a control character", p)
-		}
-		if r == ':' {
-			return fmt.Errorf("path %q has a colon (a drive or an alternate data stream on Windows)", p)
-		}
-	}
-	return nil
-}
-
 // Create writes a new file at root/p with the given mode (umask does not
 // apply), streaming what write produces through SHA-256, and returns its
 // artifact record.
 func Create(root, p string, kind Kind, mode fs.FileMode, write func(io.Writer) error) (Artifact, error) {
-	if err := CheckPath(p); err != nil {
+	if err := layout.CheckPath(p); err != nil {
 		return Artifact{}, err
 	}
 	name := filepath.Join(root, filepath.FromSlash(p))
@@ -155,7 +126,7 @@ func WriteFile(root, p string, kind Kind, mode fs.FileMode, data []byte) (Artifa
 
 // Stat hashes the existing file root/p, sets its mode, and returns its record.
 func Stat(root, p string, kind Kind, mode fs.FileMode) (Artifact, error) {
-	if err := CheckPath(p); err != nil {
+	if err := layout.CheckPath(p); err != nil {
 		return Artifact{}, err
 	}
 	name := filepath.Join(root, filepath.FromSlash(p))

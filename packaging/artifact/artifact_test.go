@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/cavra/cavra/packaging/artifact"
+	"github.com/cavra/cavra/packaging/layout"
 )
 
 func TestCheckPath(t *testing.T) {
@@ -60,12 +61,12 @@ func TestCheckPath(t *testing.T) {
 		{"a\x7f", "control character"},
 	}
 	for _, tt := range tests {
-		err := artifact.CheckPath(tt.p)
+		err := layout.CheckPath(tt.p)
 		switch {
 		case tt.want == "" && err != nil:
-			t.Errorf("CheckPath(%q): got %v, want nil", tt.p, err)
+			t.Errorf("layout.CheckPath(%q): got %v, want nil", tt.p, err)
 		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
-			t.Errorf("CheckPath(%q): got %v, want an error containing %q", tt.p, err, tt.want)
+			t.Errorf("layout.CheckPath(%q): got %v, want an error containing %q", tt.p, err, tt.want)
 		}
 	}
 }

@@ -132,6 +132,12 @@ func Env(t Target) map[string]string {
 	return env
 }
 
+// Flags returns the go build flags of a release of version: GOFLAGS's flags
+// and -ldflags, as the manifest and the provenance record them.
+func Flags(version string) []string {
+	return append(strings.Fields(GOFLAGS), "-ldflags="+Ldflags(version))
+}
+
 // Shared splits the pinned environment of the whole matrix into the
 // variables every target sets alike (CGO_ENABLED, GOFLAGS, ...) and the
 // microarchitecture levels (GOAMD64, GOARM64); GOOS and GOARCH, which vary

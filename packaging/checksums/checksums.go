@@ -12,7 +12,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/cavra/cavra/packaging/artifact"
+	"github.com/cavra/cavra/packaging/layout"
 )
 
 // Name is the file name of the checksum list at the root of a package.
@@ -93,5 +93,5 @@ func check(l Line) error {
 	if strings.HasPrefix(l.Path, "*") {
 		return fmt.Errorf("%s: binary-mode marker not allowed", l.Path)
 	}
-	return artifact.CheckPath(l.Path)
+	return layout.CheckPath(l.Path)
 }

@@ -27,11 +27,11 @@ import (
 	"time"
 
 	"github.com/cavra/cavra/packaging/artifact"
+	"github.com/cavra/cavra/packaging/layout"
 	"github.com/cavra/cavra/packaging/nfpm"
 	"github.com/cavra/cavra/packaging/release"
 	"github.com/cavra/cavra/sbom"
 	"github.com/cavra/cavra/signing"
-	"github.com/cavra/cavra/signing/provenance"
 )
 
 // Release returns the whole pipeline, signing with key (nil only to list
@@ -53,7 +53,7 @@ func Finish(key *signing.Key) release.Pipeline {
 		{release.PublicKey{Signer: key}},
 		{release.Bootstrap{Signer: key}},
 		{release.Evidence{Signer: key}},
-		{provenance.Step{Key: key}},
+		{release.Provenance{Signer: key}},
 		{release.Checksums{}},
 		{release.Sign{Signer: key}},
 		{release.Zip{Signer: key}},
@@ -92,12 +92,12 @@ func (SBOM) Run(ctx context.Context, s *release.State) (artifact.List, error) {
 		return nil, err
 	}
 	s.Log.Done(fmt.Sprintf("sbom %d binaries, %d packages", len(bins), len(files)), time.Since(start))
-	a, err := artifact.WriteFile(s.Dir, release.SPDXName, artifact.SBOM, 0o644, spdx)
+	a, err := artifact.WriteFile(s.Dir, layout.SPDX, artifact.SBOM, 0o644, spdx)
 	if err != nil {
 		return nil, err
 	}
 	a.Format = "spdx-2.3-json"
-	b, err := artifact.WriteFile(s.Dir, release.CycloneDXName, artifact.SBOM, 0o644, cdx)
+	b, err := artifact.WriteFile(s.Dir, layout.CycloneDX, artifact.SBOM, 0o644, cdx)
 	if err != nil {
 		return nil, err
 	}

@@ -10,9 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cavra/cavra/packaging/verify"
-
 	"github.com/cavra/cavra/internal/jsonio"
+	"github.com/cavra/cavra/packaging/verify"
 )
 
 // Report is the rebuild evidence: what was rebuilt, where, how, and with

@@ -8,6 +8,7 @@ import (
 
 	"github.com/cavra/cavra/packaging/artifact"
 	"github.com/cavra/cavra/packaging/build"
+	"github.com/cavra/cavra/packaging/layout"
 	"github.com/cavra/cavra/packaging/manifest"
 )
 
@@ -78,7 +79,7 @@ func NewManifest(c *Config, list artifact.List) (*manifest.Manifest, error) {
 		},
 		Build: manifest.Build{
 			Ldflags: build.Ldflags(c.Version),
-			Flags:   append(strings.Fields(build.GOFLAGS), "-ldflags="+build.Ldflags(c.Version)),
+			Flags:   build.Flags(c.Version),
 		},
 		Controls: Controls(c.GoVersion),
 	}
@@ -94,7 +95,7 @@ func NewManifest(c *Config, list artifact.List) (*manifest.Manifest, error) {
 		Archive:   src[0].Path,
 		SHA256:    src[0].SHA256,
 		SizeBytes: src[0].Size,
-		Root:      SourceRoot(c.Version),
+		Root:      layout.SourceRoot(c.Version),
 	}
 	for _, a := range list.Of(artifact.Module) {
 		mod, ver, ok := proxyZip(a.Path)
@@ -102,7 +103,7 @@ func NewManifest(c *Config, list artifact.List) (*manifest.Manifest, error) {
 			continue
 		}
 		if m.Modules == nil {
-			m.Modules = &manifest.Modules{Proxy: ProxyDir}
+			m.Modules = &manifest.Modules{Proxy: layout.ProxyDir}
 		}
 		m.Modules.Modules = append(m.Modules.Modules, manifest.Module{Path: mod, Version: ver})
 	}
@@ -140,7 +141,7 @@ func NewManifest(c *Config, list artifact.List) (*manifest.Manifest, error) {
 
 // proxyZip parses goproxy/<escaped module>/@v/<version>.zip.
 func proxyZip(p string) (mod, version string, ok bool) {
-	rest, ok := strings.CutPrefix(p, ProxyDir+"/")
+	rest, ok := strings.CutPrefix(p, layout.ProxyDir+"/")
 	if !ok {
 		return "", "", false
 	}

@@ -9,12 +9,12 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"unicode"
 
 	"github.com/cavra/cavra/packaging/artifact"
+	"github.com/cavra/cavra/packaging/layout"
 )
 
-// ProxyDir is the folder of a package that holds the offline module proxy.
+// layout.ProxyDir is the folder of a package that holds the offline module proxy.
 const ProxyDir = "goproxy"
 
 // OfflineModules are the modules an offline team needs to run the mage
@@ -57,7 +57,7 @@ func (Modules) Run(ctx context.Context, s *State) (artifact.List, error) {
 		if d.Error != "" {
 			return nil, fmt.Errorf("go mod download %s: %s", d.Path, d.Error)
 		}
-		dir := ProxyDir + "/" + EscapePath(d.Path) + "/@v/"
+		dir := layout.ProxyDir + "/" + layout.EscapePath(d.Path) + "/@v/"
 		a, err := artifact.WriteFile(s.Dir, dir+"list", artifact.Module, 0o644, []byte(d.Version+"\n"))
 		if err != nil {
 			return nil, err
@@ -84,18 +84,4 @@ func copyFile(root, p, src string, kind artifact.Kind) (artifact.Artifact, error
 		_, err := io.Copy(w, in)
 		return err
 	})
-}
-
-// EscapePath escapes a module path for a module proxy: each upper-case letter
-// becomes "!" and its lower-case form.
-func EscapePath(p string) string {
-	var b strings.Builder
-	for _, r := range p {
-		if unicode.IsUpper(r) {
-			b.WriteByte('!')
-			r = unicode.ToLower(r)
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }

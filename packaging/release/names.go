@@ -5,28 +5,7 @@ import (
 
 	"github.com/cavra/cavra/packaging/artifact"
 	"github.com/cavra/cavra/packaging/checksums"
-	"github.com/cavra/cavra/packaging/manifest"
-)
-
-// The files of a package, besides the binaries, the source archive and the
-// offline module proxy.
-const (
-	ManifestName   = manifest.Name
-	ChecksumsName  = checksums.Name
-	PublicKeyName  = "cosign.pub"
-	BootstrapName  = "offline-trust-root-bootstrap.json"
-	EvidenceJSON   = "release-evidence.json"
-	EvidenceMD     = "release-evidence.md"
-	ProvenanceName = "cavra-runtime.provenance.intoto.jsonl"
-	// ProvenanceBundleName is the provenance's DSSE envelope as a Sigstore
-	// bundle, for cosign v3's verify-blob-attestation --bundle.
-	ProvenanceBundleName = "cavra-runtime.provenance.sigstore.json"
-	SPDXName             = "sbom/cavra-runtime.spdx.json"
-	CycloneDXName        = "sbom/cavra-runtime.cdx.json"
-	SigSuffix            = ".sig"
-	// BundleSuffix names the Sigstore bundle beside each .sig: the same
-	// signature in the format cosign v3 expects.
-	BundleSuffix = ".sigstore.json"
+	"github.com/cavra/cavra/packaging/layout"
 )
 
 // Signed reports whether a file of kind k gets a detached signature and a
@@ -46,16 +25,16 @@ func Planned(before artifact.List) (files, sigs []string) {
 			kinds[a.Path] = a.Kind
 		}
 	}
-	kinds[BootstrapName] = artifact.Bootstrap
-	kinds[EvidenceJSON] = artifact.Evidence
-	kinds[EvidenceMD] = artifact.Evidence
-	kinds[ProvenanceName] = artifact.Provenance
-	kinds[ProvenanceBundleName] = artifact.Provenance
-	kinds[ChecksumsName] = artifact.Checksums
+	kinds[layout.Bootstrap] = artifact.Bootstrap
+	kinds[layout.EvidenceJSON] = artifact.Evidence
+	kinds[layout.EvidenceMD] = artifact.Evidence
+	kinds[layout.Provenance] = artifact.Provenance
+	kinds[layout.ProvenanceBundle] = artifact.Provenance
+	kinds[checksums.Name] = artifact.Checksums
 	for p, k := range kinds {
 		files = append(files, p)
 		if Signed(k) {
-			sigs = append(sigs, p+SigSuffix, p+BundleSuffix)
+			sigs = append(sigs, p+layout.SigSuffix, p+layout.BundleSuffix)
 		}
 	}
 	files = append(files, sigs...)

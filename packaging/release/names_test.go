@@ -9,98 +9,16 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/pem"
-	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/cavra/cavra/packaging/artifact"
+	"github.com/cavra/cavra/packaging/checksums"
+	"github.com/cavra/cavra/packaging/layout"
+	"github.com/cavra/cavra/packaging/manifest"
 	"github.com/cavra/cavra/packaging/release"
 	"github.com/cavra/cavra/signing/trust"
 )
-
-func TestFind(t *testing.T) {
-	type entry struct {
-		name string
-		dir  bool
-	}
-	tests := []struct {
-		name    string
-		entries []entry
-		want    string   // the base name found; "" for an error
-		errHas  []string // substrings of the error
-	}{
-		{"folder", []entry{{"go-runtime-v1.0.0", true}}, "go-runtime-v1.0.0", nil},
-		{"zip", []entry{{"cavra-go-runtime-v1.0.0.zip", false}}, "cavra-go-runtime-v1.0.0.zip", nil},
-		{"folder preferred over its zip", []entry{{"cavra-go-runtime-v1.0.0.zip", false}, {"go-runtime-v1.0.0", true}}, "go-runtime-v1.0.0", nil},
-		{"other files ignored", []entry{
-			{"go-runtime-v1.0.0", true},
-			{"go-runtime-v2.0.0", false},              // a file, not a folder
-			{"cavra-go-runtime-v3.0.0.zip", true},     // a folder, not a zip
-			{"cavra-go-runtime-v4.0.0.tar.gz", false}, // not a zip
-			{"checksums.txt", false},
-			{"runtime-v5.0.0", true},
-		}, "go-runtime-v1.0.0", nil},
-		{"two versions", []entry{{"go-runtime-v1.0.0", true}, {"cavra-go-runtime-v2.0.0.zip", false}}, "", []string{"2 versions", "v1.0.0, v2.0.0", "CAVRA_PACKAGE"}},
-		{"three folders", []entry{{"go-runtime-v3.0.0", true}, {"go-runtime-v1.0.0", true}, {"go-runtime-v2.0.0", true}}, "", []string{"3 versions", "v1.0.0, v2.0.0, v3.0.0"}},
-		{"none", []entry{{"other", true}}, "", []string{"no package"}},
-		{"empty", nil, "", []string{"no package"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			out := t.TempDir()
-			for _, e := range tt.entries {
-				p := filepath.Join(out, e.name)
-				var err error
-				if e.dir {
-					err = os.Mkdir(p, 0o755)
-				} else {
-					err = os.WriteFile(p, []byte("zip"), 0o644)
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
-			}
-			got, err := release.Find(out)
-			if tt.want != "" {
-				if err != nil || got != filepath.Join(out, tt.want) {
-					t.Fatalf("got %v, %v, want %v", got, err, filepath.Join(out, tt.want))
-				}
-				return
-			}
-			if err == nil {
-				t.Fatalf("got %v, want an error", got)
-			}
-			for _, s := range tt.errHas {
-				if !strings.Contains(err.Error(), s) {
-					t.Errorf("got %v, want an error containing %q", err, s)
-				}
-			}
-		})
-	}
-	// The versions are listed sorted, however the map holding them iterates.
-	out := t.TempDir()
-	var versions []string
-	for i := range 12 {
-		v := fmt.Sprintf("v1.%d.0", i)
-		versions = append(versions, v)
-		if err := os.Mkdir(filepath.Join(out, "go-runtime-"+v), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	slices.Sort(versions)
-	want := "(" + strings.Join(versions, ", ") + ")"
-	for range 5 {
-		if _, err := release.Find(out); err == nil || !strings.Contains(err.Error(), want) {
-			t.Fatalf("got %v, want an error listing %s", err, want)
-		}
-	}
-	if _, err := release.Find(filepath.Join(t.TempDir(), "missing")); err == nil || !strings.Contains(err.Error(), "no package") {
-		t.Errorf("missing folder: got %v, want an error", err)
-	}
-}
 
 func TestEscapePath(t *testing.T) {
 	tests := []struct{ in, want string }{
@@ -112,7 +30,7 @@ func TestEscapePath(t *testing.T) {
 		{"", ""},
 	}
 	for _, tt := range tests {
-		if got := release.EscapePath(tt.in); got != tt.want {
+		if got := layout.EscapePath(tt.in); got != tt.want {
 			t.Errorf("EscapePath(%q): got %v, want %v", tt.in, got, tt.want)
 		}
 	}
@@ -124,11 +42,11 @@ func TestPlanned(t *testing.T) {
 		{Kind: artifact.Binary, Path: "bin/windows-arm64/cavra-runtime.exe"},
 		{Kind: artifact.Source, Path: "src/cavra-src.tar.gz"},
 		{Kind: artifact.Module, Path: "goproxy/github.com/magefile/mage/@v/list"},
-		{Kind: artifact.Manifest, Path: release.ManifestName},
+		{Kind: artifact.Manifest, Path: manifest.Name},
 		{Kind: artifact.Package, Path: "packages/cavra-runtime_1.0.0_amd64.deb"},
-		{Kind: artifact.SBOM, Path: release.SPDXName},
-		{Kind: artifact.SBOM, Path: release.CycloneDXName},
-		{Kind: artifact.PublicKey, Path: release.PublicKeyName},
+		{Kind: artifact.SBOM, Path: layout.SPDX},
+		{Kind: artifact.SBOM, Path: layout.CycloneDX},
+		{Kind: artifact.PublicKey, Path: layout.PublicKey},
 		{Kind: artifact.Archive, Path: "cavra-go-runtime-v1.0.0.zip"},
 	}
 	files, sigs := release.Planned(before)
@@ -136,11 +54,11 @@ func TestPlanned(t *testing.T) {
 	var wantSigs []string
 	for _, a := range before {
 		if a.Kind != artifact.Archive {
-			wantSigs = append(wantSigs, a.Path+release.SigSuffix, a.Path+release.BundleSuffix)
+			wantSigs = append(wantSigs, a.Path+layout.SigSuffix, a.Path+layout.BundleSuffix)
 		}
 	}
-	for _, p := range []string{release.BootstrapName, release.EvidenceJSON, release.EvidenceMD, release.ChecksumsName} {
-		wantSigs = append(wantSigs, p+release.SigSuffix, p+release.BundleSuffix)
+	for _, p := range []string{layout.Bootstrap, layout.EvidenceJSON, layout.EvidenceMD, checksums.Name} {
+		wantSigs = append(wantSigs, p+layout.SigSuffix, p+layout.BundleSuffix)
 	}
 	slices.Sort(wantSigs)
 	if !slices.Equal(sigs, wantSigs) {
@@ -153,7 +71,7 @@ func TestPlanned(t *testing.T) {
 			wantFiles = append(wantFiles, a.Path)
 		}
 	}
-	wantFiles = append(wantFiles, release.BootstrapName, release.EvidenceJSON, release.EvidenceMD, release.ProvenanceName, release.ProvenanceBundleName, release.ChecksumsName)
+	wantFiles = append(wantFiles, layout.Bootstrap, layout.EvidenceJSON, layout.EvidenceMD, layout.Provenance, layout.ProvenanceBundle, checksums.Name)
 	wantFiles = append(wantFiles, wantSigs...)
 	slices.Sort(wantFiles)
 	if !slices.Equal(files, wantFiles) {
@@ -162,13 +80,13 @@ func TestPlanned(t *testing.T) {
 
 	// Spelled out: the provenance is planned, its signature is the DSSE
 	// envelope itself, and its bundle; the archive is outside the package.
-	for _, p := range []string{release.ProvenanceName, "cavra-runtime.provenance.sigstore.json", release.ChecksumsName, release.ChecksumsName + ".sig",
+	for _, p := range []string{layout.Provenance, "cavra-runtime.provenance.sigstore.json", checksums.Name, checksums.Name + ".sig",
 		"checksums.txt.sigstore.json", "bin/linux-amd64/cavra-runtime.sig", "bin/linux-amd64/cavra-runtime.sigstore.json", "cosign.pub.sig"} {
 		if !slices.Contains(files, p) {
 			t.Errorf("files lack %s", p)
 		}
 	}
-	for _, p := range []string{release.ProvenanceName + ".sig", release.ProvenanceName + ".sigstore.json", "cavra-go-runtime-v1.0.0.zip", "cavra-go-runtime-v1.0.0.zip.sig"} {
+	for _, p := range []string{layout.Provenance + ".sig", layout.Provenance + ".sigstore.json", "cavra-go-runtime-v1.0.0.zip", "cavra-go-runtime-v1.0.0.zip.sig"} {
 		if slices.Contains(files, p) {
 			t.Errorf("files hold %s", p)
 		}
@@ -183,8 +101,8 @@ func TestPlanned(t *testing.T) {
 
 	// An empty release still plans its own files.
 	files, sigs = release.Planned(nil)
-	want := []string{release.ProvenanceName, release.ProvenanceBundleName}
-	for _, p := range []string{release.BootstrapName, release.ChecksumsName, release.EvidenceJSON, release.EvidenceMD} {
+	want := []string{layout.Provenance, layout.ProvenanceBundle}
+	for _, p := range []string{layout.Bootstrap, checksums.Name, layout.EvidenceJSON, layout.EvidenceMD} {
 		want = append(want, p, p+".sig", p+".sigstore.json")
 	}
 	slices.Sort(want)

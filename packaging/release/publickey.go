@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/cavra/cavra/packaging/artifact"
+	"github.com/cavra/cavra/packaging/layout"
 )
 
 // PublicKey writes cosign.pub, the release public key, for convenience: a
@@ -19,7 +20,7 @@ func (p PublicKey) Run(ctx context.Context, s *State) (artifact.List, error) {
 	if _, err := Fingerprint(p.Signer.PublicKeyPEM()); err != nil {
 		return nil, err
 	}
-	a, err := artifact.WriteFile(s.Dir, PublicKeyName, artifact.PublicKey, 0o644, p.Signer.PublicKeyPEM())
+	a, err := artifact.WriteFile(s.Dir, layout.PublicKey, artifact.PublicKey, 0o644, p.Signer.PublicKeyPEM())
 	if err != nil {
 		return nil, err
 	}

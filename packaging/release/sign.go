@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cavra/cavra/packaging/artifact"
+	"github.com/cavra/cavra/packaging/layout"
 )
 
 // Sign signs every file checksums.txt lists and checksums.txt itself, once
@@ -79,11 +80,11 @@ func signBlob(ctx context.Context, sr Signer, dir, p string, k artifact.Kind, da
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", p, err)
 	}
-	a, err := artifact.WriteFile(dir, p+SigSuffix, k, 0o644, []byte(base64.StdEncoding.EncodeToString(sig)))
+	a, err := artifact.WriteFile(dir, p+layout.SigSuffix, k, 0o644, []byte(base64.StdEncoding.EncodeToString(sig)))
 	if err != nil {
 		return nil, err
 	}
-	b, err := artifact.WriteFile(dir, p+BundleSuffix, k, 0o644, bundle)
+	b, err := artifact.WriteFile(dir, p+layout.BundleSuffix, k, 0o644, bundle)
 	if err != nil {
 		return nil, err
 	}

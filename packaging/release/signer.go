@@ -17,6 +17,11 @@ type Signer interface {
 	// Bundle returns the Sigstore bundle (JSON) of sig, a signature of
 	// data that Sign made.
 	Bundle(data, sig []byte) ([]byte, error)
+	// SignDSSE returns a DSSE envelope (JSON) over payload.
+	SignDSSE(ctx context.Context, payloadType string, payload []byte) ([]byte, error)
+	// DSSEBundle returns the Sigstore bundle (JSON) holding the DSSE
+	// envelope env that SignDSSE made.
+	DSSEBundle(env []byte) ([]byte, error)
 	// PublicKeyPEM returns the PEM-encoded PKIX public key.
 	PublicKeyPEM() []byte
 	// Kind is "cosign-key", "kms" or "snapshot".

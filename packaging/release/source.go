@@ -13,6 +13,7 @@ import (
 
 	"github.com/cavra/cavra/packaging/archive"
 	"github.com/cavra/cavra/packaging/artifact"
+	"github.com/cavra/cavra/packaging/layout"
 )
 
 // Source writes the source archive: every file git tracks at the commit, with
@@ -27,12 +28,6 @@ type Source struct{}
 // Name implements [Step].
 func (Source) Name() string { return "source" }
 
-// SourcePath returns the path of the source archive in a package.
-func SourcePath(version string) string { return "source/cavra-runtime-" + version + "-src.tar.gz" }
-
-// SourceRoot returns the top folder inside the source archive.
-func SourceRoot(version string) string { return "cavra-runtime-" + version }
-
 // Run implements [Step].
 func (Source) Run(ctx context.Context, s *State) (artifact.List, error) {
 	c := s.Config
@@ -46,11 +41,11 @@ func (Source) Run(ctx context.Context, s *State) (artifact.List, error) {
 	if err != nil {
 		return nil, err
 	}
-	top := SourceRoot(c.Version)
+	top := layout.SourceRoot(c.Version)
 	for i := range files {
 		files[i].Name = top + "/" + files[i].Name
 	}
-	a, err := artifact.Create(s.Dir, SourcePath(c.Version), artifact.Source, 0o644, func(w io.Writer) error {
+	a, err := artifact.Create(s.Dir, layout.Source(c.Version), artifact.Source, 0o644, func(w io.Writer) error {
 		_, err := archive.WriteTarGz(w, files, c.Epoch)
 		return err
 	})

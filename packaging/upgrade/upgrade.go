@@ -24,13 +24,12 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/cavra/cavra/internal/strictjson"
+	"github.com/cavra/cavra/internal/jsonio"
+	"github.com/cavra/cavra/packaging/evidence"
+	"github.com/cavra/cavra/packaging/layout"
 	"github.com/cavra/cavra/packaging/manifest"
-	"github.com/cavra/cavra/packaging/release"
 	"github.com/cavra/cavra/packaging/verify"
 	"github.com/cavra/cavra/signing/trust"
-
-	"github.com/cavra/cavra/internal/jsonio"
 )
 
 // Options are the trusted inputs of an upgrade check.
@@ -74,7 +73,7 @@ func (r *Report) add(name string, errs []string, format string, args ...any) {
 // pkgInfo is what the check reads from a verified package.
 type pkgInfo struct {
 	pkg      *verify.Package
-	evidence *release.ReleaseEvidence
+	evidence *evidence.Document
 	key      *trust.Key
 }
 
@@ -87,13 +86,10 @@ func load(input string, o verify.Options) (*verify.Report, *pkgInfo, error) {
 	if pkg == nil || pkg.Manifest == nil {
 		return rep, info, nil
 	}
-	if data, ok := pkg.File(release.EvidenceJSON); ok {
-		var ev release.ReleaseEvidence
-		if strictjson.Decode(data, &ev) == nil {
-			info.evidence = &ev
-		}
+	if data, ok := pkg.File(layout.EvidenceJSON); ok {
+		info.evidence, _ = evidence.Parse(data)
 	}
-	if data, ok := pkg.File(release.PublicKeyName); ok {
+	if data, ok := pkg.File(layout.PublicKey); ok {
 		info.key, _ = trust.ParsePublicKey(data)
 	}
 	return rep, info, nil
@@ -211,14 +207,14 @@ func failures(which string, rep *verify.Report) []string {
 	return []string{fmt.Sprintf("the %s package fails verification (%d checks: %s)", which, rep.Failed, strings.Join(rep.Errors(), "; "))}
 }
 
-func kind(ev *release.ReleaseEvidence) string {
+func kind(ev *evidence.Document) string {
 	if ev == nil {
 		return "unknown"
 	}
 	return ev.Signing.Kind
 }
 
-func controlIDs(ev *release.ReleaseEvidence) []string {
+func controlIDs(ev *evidence.Document) []string {
 	if ev == nil {
 		return nil
 	}

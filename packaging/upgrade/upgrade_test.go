@@ -13,7 +13,7 @@ import (
 	"github.com/cavra/cavra/internal/testrelease"
 	"github.com/cavra/cavra/packaging/build"
 	"github.com/cavra/cavra/packaging/checksums"
-	"github.com/cavra/cavra/packaging/release"
+	"github.com/cavra/cavra/packaging/layout"
 	"github.com/cavra/cavra/packaging/verify"
 )
 
@@ -159,7 +159,7 @@ func TestValidateRemovedControl(t *testing.T) {
 	dir := testrelease.Copy(t, rc.Dir, t.TempDir())
 	// A candidate whose evidence no longer claims -trimpath, re-signed.
 	var ev map[string]any
-	data, _ := os.ReadFile(filepath.Join(dir, release.EvidenceJSON))
+	data, _ := os.ReadFile(filepath.Join(dir, layout.EvidenceJSON))
 	json.Unmarshal(data, &ev)
 	var keep []any
 	for _, c := range ev["controls"].([]any) {
@@ -169,12 +169,12 @@ func TestValidateRemovedControl(t *testing.T) {
 	}
 	ev["controls"] = keep
 	out, _ := json.MarshalIndent(ev, "", "  ")
-	os.WriteFile(filepath.Join(dir, release.EvidenceJSON), out, 0o644)
-	testrelease.Sign(t, rc.PrivateKey, "-blob", filepath.Join(dir, release.EvidenceJSON))
+	os.WriteFile(filepath.Join(dir, layout.EvidenceJSON), out, 0o644)
+	testrelease.Sign(t, rc.PrivateKey, "-blob", filepath.Join(dir, layout.EvidenceJSON))
 	sums, _ := os.ReadFile(filepath.Join(dir, checksums.Name))
 	lines, _ := checksums.Parse(sums)
 	for i, l := range lines {
-		if l.Path == release.EvidenceJSON {
+		if l.Path == layout.EvidenceJSON {
 			lines[i].SHA256 = sha(out)
 		}
 	}

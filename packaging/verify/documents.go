@@ -4,11 +4,11 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/cavra/cavra/internal/strictjson"
-	"github.com/cavra/cavra/packaging/artifact"
+	"github.com/cavra/cavra/packaging/bootstrap"
 	"github.com/cavra/cavra/packaging/checksums"
+	"github.com/cavra/cavra/packaging/evidence"
+	"github.com/cavra/cavra/packaging/layout"
 	"github.com/cavra/cavra/packaging/manifest"
-	"github.com/cavra/cavra/packaging/release"
 	"github.com/cavra/cavra/signing/trust"
 )
 
@@ -17,27 +17,27 @@ import (
 // key is the package's cosign.pub and, when one is trusted, that key; its
 // identity agrees with the manifest.
 func checkBootstrap(r *Report, pkg *Package, m *manifest.Manifest, key *trust.Key, o Options) {
-	name := release.BootstrapName
+	name := layout.Bootstrap
 	data, ok := pkg.File(name)
 	if !ok {
 		return // reported as required
 	}
-	var b release.TrustBootstrap
-	if err := strictjson.Decode(data, &b); err != nil {
+	b, err := bootstrap.Parse(data)
+	if err != nil {
 		r.fail("bootstrap", name, "%v", err)
 		return
 	}
 	var errs []string
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
-	if b.SchemaVersion != release.BootstrapSchema {
-		bad("schema_version %q, want %q", b.SchemaVersion, release.BootstrapSchema)
+	if b.SchemaVersion != bootstrap.Schema {
+		bad("schema_version %q, want %q", b.SchemaVersion, bootstrap.Schema)
 	}
 	if b.Package.Version != m.Package.Version || b.Package.Commit != m.Package.Commit || b.Package.Snapshot != m.Snapshot {
 		bad("package %s %.12s snapshot=%v disagrees with the manifest (%s %.12s snapshot=%v)", b.Package.Version, b.Package.Commit, b.Package.Snapshot, m.Package.Version, m.Package.Commit, m.Snapshot)
 	}
 	listed := map[string]bool{}
 	for _, f := range b.RequiredFiles {
-		if err := artifact.CheckPath(f); err != nil {
+		if err := layout.CheckPath(f); err != nil {
 			bad("required_files: %v", err)
 			continue
 		}
@@ -63,17 +63,17 @@ func checkBootstrap(r *Report, pkg *Package, m *manifest.Manifest, key *trust.Ke
 	case bk.Fingerprint() != b.PublicKey.Fingerprint:
 		bad("public_key.sha256_fingerprint %s is not the fingerprint of its pem (%s)", b.PublicKey.Fingerprint, bk.Fingerprint())
 	default:
-		if own, ok := pkg.File(release.PublicKeyName); ok {
+		if own, ok := pkg.File(layout.PublicKey); ok {
 			if ok, err := samePEM(own, bk); err != nil || !ok {
-				bad("public_key differs from %s", release.PublicKeyName)
+				bad("public_key differs from %s", layout.PublicKey)
 			}
 		}
 		if key != nil && !bk.Equal(key) {
 			bad("public_key %s is not the trusted key %s", bk.Fingerprint(), key.Fingerprint())
 		}
 	}
-	if b.PublicKey.Path != release.PublicKeyName {
-		bad("public_key.path %q, want %q", b.PublicKey.Path, release.PublicKeyName)
+	if b.PublicKey.Path != layout.PublicKey {
+		bad("public_key.path %q, want %q", b.PublicKey.Path, layout.PublicKey)
 	}
 	if len(b.Commands) == 0 {
 		bad("verify_commands is empty")
@@ -94,20 +94,20 @@ func samePEM(data []byte, k *trust.Key) (bool, error) {
 // of the package is among them, its signatures are the package's, and its
 // key is the trusted one.
 func checkEvidence(r *Report, pkg *Package, m *manifest.Manifest, key *trust.Key) {
-	name := release.EvidenceJSON
+	name := layout.EvidenceJSON
 	data, ok := pkg.File(name)
 	if !ok {
 		return // reported as required
 	}
-	var ev release.ReleaseEvidence
-	if err := strictjson.Decode(data, &ev); err != nil {
+	ev, err := evidence.Parse(data)
+	if err != nil {
 		r.fail("evidence", name, "%v", err)
 		return
 	}
 	var errs []string
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
-	if ev.SchemaVersion != release.EvidenceSchema {
-		bad("schema_version %q, want %q", ev.SchemaVersion, release.EvidenceSchema)
+	if ev.SchemaVersion != evidence.Schema {
+		bad("schema_version %q, want %q", ev.SchemaVersion, evidence.Schema)
 	}
 	p := ev.Package
 	if p.Version != m.Package.Version || p.Commit != m.Package.Commit || p.Ref != m.Package.Ref || p.Repository != m.Package.Repository ||
@@ -130,7 +130,7 @@ func checkEvidence(r *Report, pkg *Package, m *manifest.Manifest, key *trust.Key
 	}
 	for _, f := range signedFiles(pkg) {
 		switch f {
-		case checksums.Name, release.EvidenceJSON, release.EvidenceMD:
+		case checksums.Name, layout.EvidenceJSON, layout.EvidenceMD:
 			continue // written after, or by, the evidence step
 		}
 		if !seen[f] {
@@ -143,7 +143,7 @@ func checkEvidence(r *Report, pkg *Package, m *manifest.Manifest, key *trust.Key
 	}
 	var have []string
 	for f := range pkg.files {
-		if _, ok := signedBy(f); ok || f == release.ProvenanceName || f == release.ProvenanceBundleName {
+		if _, ok := signedBy(f); ok || f == layout.Provenance || f == layout.ProvenanceBundle {
 			have = append(have, f)
 		}
 	}
@@ -159,9 +159,9 @@ func checkEvidence(r *Report, pkg *Package, m *manifest.Manifest, key *trust.Key
 	for _, c := range ev.Controls {
 		ids[c.ID] = true
 	}
-	for _, c := range release.ReleaseControls(&release.Config{}) {
-		if !ids[c.ID] {
-			bad("controls lack %s", c.ID)
+	for _, id := range evidence.ControlIDs() {
+		if !ids[id] {
+			bad("controls lack %s", id)
 		}
 	}
 	report(r, "evidence", name, errs, "%d artifacts, %d signatures, %d controls", len(ev.Artifacts), len(ev.Signatures), len(ev.Controls))

@@ -7,10 +7,9 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/cavra/cavra/packaging/artifact"
 	"github.com/cavra/cavra/packaging/build"
+	"github.com/cavra/cavra/packaging/layout"
 	"github.com/cavra/cavra/packaging/manifest"
-	"github.com/cavra/cavra/packaging/release"
 )
 
 var (
@@ -82,7 +81,7 @@ func checkManifest(r *Report, pkg *Package, m *manifest.Manifest, o Options) {
 	if want := build.Ldflags(m.Package.Version); m.Build.Ldflags != want {
 		bad("build.ldflags %q, want %q", m.Build.Ldflags, want)
 	}
-	if want := append(strings.Fields(build.GOFLAGS), "-ldflags="+build.Ldflags(m.Package.Version)); !slices.Equal(m.Build.Flags, want) {
+	if want := build.Flags(m.Package.Version); !slices.Equal(m.Build.Flags, want) {
 		bad("build.flags %q, want %q", m.Build.Flags, want)
 	}
 	report(r, "manifest.build", name, errs, "CGO_ENABLED=0 GOFLAGS=%q ldflags %q", build.GOFLAGS, m.Build.Ldflags)
@@ -116,7 +115,7 @@ func checkManifest(r *Report, pkg *Package, m *manifest.Manifest, o Options) {
 
 	// The source archive.
 	errs = nil
-	want1 := release.SourcePath(m.Package.Version)
+	want1 := layout.Source(m.Package.Version)
 	src := pkg.files[m.Source.Archive]
 	switch {
 	case m.Source.Archive != want1:
@@ -127,7 +126,7 @@ func checkManifest(r *Report, pkg *Package, m *manifest.Manifest, o Options) {
 	case src.sha256 != m.Source.SHA256 || src.size != m.Source.SizeBytes:
 		bad("source archive %s has sha256 %s and %d bytes, manifest records %s and %d", m.Source.Archive, src.sha256, src.size, m.Source.SHA256, m.Source.SizeBytes)
 	}
-	if want := release.SourceRoot(m.Package.Version); m.Source.Root != want {
+	if want := layout.SourceRoot(m.Package.Version); m.Source.Root != want {
 		bad("source.root %q, want %q", m.Source.Root, want)
 	}
 	report(r, "manifest.source", m.Source.Archive, errs, "sha256 %s", m.Source.SHA256)
@@ -135,13 +134,13 @@ func checkManifest(r *Report, pkg *Package, m *manifest.Manifest, o Options) {
 	// The offline module proxy.
 	errs = nil
 	var mage bool
-	if m.Modules == nil || m.Modules.Proxy != release.ProxyDir {
-		bad("offline_modules.proxy is not %q", release.ProxyDir)
+	if m.Modules == nil || m.Modules.Proxy != layout.ProxyDir {
+		bad("offline_modules.proxy is not %q", layout.ProxyDir)
 	} else {
 		for _, mod := range m.Modules.Modules {
-			dir := release.ProxyDir + "/" + release.EscapePath(mod.Path) + "/@v/"
+			dir := layout.ProxyDir + "/" + layout.EscapePath(mod.Path) + "/@v/"
 			for _, ext := range []string{".info", ".mod", ".zip"} {
-				if err := artifact.CheckPath(dir + mod.Version + ext); err != nil {
+				if err := layout.CheckPath(dir + mod.Version + ext); err != nil {
 					bad("offline_modules: %s@%s: %v", mod.Path, mod.Version, err)
 				} else if pkg.files[dir+mod.Version+ext] == nil {
 					bad("offline_modules: %s is missing", dir+mod.Version+ext)
@@ -153,7 +152,7 @@ func checkManifest(r *Report, pkg *Package, m *manifest.Manifest, o Options) {
 	if !mage {
 		bad("offline_modules does not hold github.com/magefile/mage")
 	}
-	report(r, "manifest.modules", name, errs, "offline module proxy in %s/", release.ProxyDir)
+	report(r, "manifest.modules", name, errs, "offline module proxy in %s/", layout.ProxyDir)
 }
 
 // report adds one check: FAIL with every problem when errs is not empty,

@@ -3,71 +3,23 @@ package verify
 import (
 	"bytes"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"strings"
 
 	"github.com/cavra/cavra/internal/strictjson"
-	"github.com/cavra/cavra/packaging/artifact"
 	"github.com/cavra/cavra/packaging/build"
 	"github.com/cavra/cavra/packaging/checksums"
+	"github.com/cavra/cavra/packaging/layout"
 	"github.com/cavra/cavra/packaging/manifest"
-	"github.com/cavra/cavra/packaging/release"
+	"github.com/cavra/cavra/packaging/provenance"
 	"github.com/cavra/cavra/signing/trust"
 )
-
-// The provenance identifiers the verifier accepts.
-const (
-	PayloadType   = "application/vnd.in-toto+json"
-	StatementType = "https://in-toto.io/Statement/v1"
-	PredicateType = "https://slsa.dev/provenance/v1"
-	BuildType     = "https://cavra.dev/buildtypes/go-runtime-release/v1"
-)
-
-// statement is the part of an in-toto Statement v1 with an SLSA provenance
-// v1 predicate that the verifier reads.
-type statement struct {
-	Type          string `json:"_type"`
-	PredicateType string `json:"predicateType"`
-	Subject       []struct {
-		Name   string            `json:"name"`
-		Digest map[string]string `json:"digest"`
-	} `json:"subject"`
-	Predicate struct {
-		BuildDefinition struct {
-			BuildType          string `json:"buildType"`
-			ExternalParameters struct {
-				Repository string `json:"repository"`
-				Ref        string `json:"ref"`
-				Version    string `json:"version"`
-				Workflow   string `json:"workflow"`
-				Snapshot   bool   `json:"snapshot"`
-			} `json:"externalParameters"`
-			InternalParameters struct {
-				Targets []string          `json:"targets"`
-				Env     map[string]string `json:"env"`
-				Ldflags string            `json:"ldflags"`
-			} `json:"internalParameters"`
-			ResolvedDependencies []struct {
-				URI         string            `json:"uri"`
-				Name        string            `json:"name"`
-				Digest      map[string]string `json:"digest"`
-				Annotations map[string]any    `json:"annotations"`
-			} `json:"resolvedDependencies"`
-		} `json:"buildDefinition"`
-		RunDetails struct {
-			Builder struct {
-				ID string `json:"id"`
-			} `json:"builder"`
-		} `json:"runDetails"`
-	} `json:"predicate"`
-}
 
 // checkProvenance checks the DSSE envelope's signature (with a trusted key)
 // and the statement: types, identity against the manifest, and subjects that
 // cover every file checksums.txt lists with the same digests.
 func checkProvenance(r *Report, pkg *Package, m *manifest.Manifest, key *trust.Key) {
-	name := release.ProvenanceName
+	name := layout.Provenance
 	env, ok := pkg.File(name)
 	if !ok {
 		return // reported as required
@@ -98,27 +50,23 @@ func checkProvenance(r *Report, pkg *Package, m *manifest.Manifest, key *trust.K
 	}
 	var errs []string
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
-	if payloadType != PayloadType {
-		bad("payloadType %q, want %q", payloadType, PayloadType)
+	if payloadType != provenance.PayloadType {
+		bad("payloadType %q, want %q", payloadType, provenance.PayloadType)
 	}
-	var st statement
-	if err := strictjson.CheckDuplicates(payload); err != nil {
+	st, err := provenance.Parse(payload)
+	if err != nil {
 		r.fail("provenance", name, "statement: %v", err)
 		return
 	}
-	if err := json.Unmarshal(payload, &st); err != nil {
-		r.fail("provenance", name, "statement: %v", err)
-		return
+	if st.Type != provenance.StatementType {
+		bad("_type %q, want %q", st.Type, provenance.StatementType)
 	}
-	if st.Type != StatementType {
-		bad("_type %q, want %q", st.Type, StatementType)
-	}
-	if st.PredicateType != PredicateType {
-		bad("predicateType %q, want %q", st.PredicateType, PredicateType)
+	if st.PredicateType != provenance.PredicateType {
+		bad("predicateType %q, want %q", st.PredicateType, provenance.PredicateType)
 	}
 	bd := st.Predicate.BuildDefinition
-	if bd.BuildType != BuildType {
-		bad("buildType %q, want %q", bd.BuildType, BuildType)
+	if bd.BuildType != provenance.BuildType {
+		bad("buildType %q, want %q", bd.BuildType, provenance.BuildType)
 	}
 	ep := bd.ExternalParameters
 	if ep.Version != m.Package.Version || ep.Repository != m.Package.Repository || ep.Ref != m.Package.Ref || ep.Snapshot != m.Snapshot {
@@ -156,7 +104,7 @@ func checkProvenance(r *Report, pkg *Package, m *manifest.Manifest, key *trust.K
 	// Subjects: every listed file, each with its true digest.
 	subjects := map[string]string{}
 	for _, s := range st.Subject {
-		if err := artifact.CheckPath(s.Name); err != nil {
+		if err := layout.CheckPath(s.Name); err != nil {
 			bad("subject %q: %v", s.Name, err)
 			continue
 		}
@@ -200,9 +148,9 @@ func decodeB64(s string) ([]byte, error) {
 // with the trusted key and holds the same statement as the envelope, so
 // cosign v3 and cosign v2 users check the same claims.
 func checkProvenanceBundle(r *Report, pkg *Package, key *trust.Key) {
-	name := release.ProvenanceBundleName
+	name := layout.ProvenanceBundle
 	bundle, err := pkg.bytes(name)
-	env, envErr := pkg.bytes(release.ProvenanceName)
+	env, envErr := pkg.bytes(layout.Provenance)
 	if err != nil || envErr != nil {
 		return // reported as required or unreadable
 	}
@@ -220,8 +168,8 @@ func checkProvenanceBundle(r *Report, pkg *Package, key *trust.Key) {
 		return // reported by checkProvenance
 	}
 	if bt != et || !bytes.Equal(bp, ep) {
-		r.fail("provenance.bundle", name, "holds another statement than %s", release.ProvenanceName)
+		r.fail("provenance.bundle", name, "holds another statement than %s", layout.Provenance)
 		return
 	}
-	r.pass("provenance.bundle", name, "DSSE bundle verifies with %s and holds the statement of %s", key.Fingerprint(), release.ProvenanceName)
+	r.pass("provenance.bundle", name, "DSSE bundle verifies with %s and holds the statement of %s", key.Fingerprint(), layout.Provenance)
 }

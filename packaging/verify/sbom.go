@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/cavra/cavra/packaging/build"
+	"github.com/cavra/cavra/packaging/layout"
 	"github.com/cavra/cavra/packaging/manifest"
-	"github.com/cavra/cavra/packaging/release"
 	"github.com/cavra/cavra/sbom/inspect"
 )
 
@@ -21,8 +21,8 @@ func checkSBOMs(r *Report, pkg *Package, m *manifest.Manifest) {
 		name  string
 		parse func([]byte) (*inspect.Summary, error)
 	}{
-		{release.SPDXName, inspect.SPDX},
-		{release.CycloneDXName, inspect.CycloneDX},
+		{layout.SPDX, inspect.SPDX},
+		{layout.CycloneDX, inspect.CycloneDX},
 	} {
 		data, ok := pkg.File(f.name)
 		if !ok {

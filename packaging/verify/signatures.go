@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"io/fs"
 
+	"github.com/cavra/cavra/packaging/layout"
 	"github.com/cavra/cavra/packaging/manifest"
-	"github.com/cavra/cavra/packaging/release"
 	"github.com/cavra/cavra/signing/trust"
 )
 
@@ -22,10 +22,10 @@ const (
 // the operator gave. It returns nil when there is none.
 func checkTrust(r *Report, pkg *Package, m *manifest.Manifest, o Options) *trust.Key {
 	var own *trust.Key
-	if data, ok := pkg.File(release.PublicKeyName); ok {
+	if data, ok := pkg.File(layout.PublicKey); ok {
 		k, err := trust.ParsePublicKey(data)
 		if err != nil {
-			r.fail("trust", release.PublicKeyName, "%v", err)
+			r.fail("trust", layout.PublicKey, "%v", err)
 		} else {
 			own = k
 		}
@@ -34,30 +34,30 @@ func checkTrust(r *Report, pkg *Package, m *manifest.Manifest, o Options) *trust
 	case o.Key != nil:
 		r.Trust = "key " + o.Key.Fingerprint()
 		if own != nil && !own.Equal(o.Key) {
-			r.fail("trust", release.PublicKeyName, "the package carries key %s, the trusted key is %s: signed or re-signed by someone else", own.Fingerprint(), o.Key.Fingerprint())
+			r.fail("trust", layout.PublicKey, "the package carries key %s, the trusted key is %s: signed or re-signed by someone else", own.Fingerprint(), o.Key.Fingerprint())
 			return o.Key
 		}
-		r.pass("trust", release.PublicKeyName, "signatures are checked against the trusted key %s", o.Key.Fingerprint())
+		r.pass("trust", layout.PublicKey, "signatures are checked against the trusted key %s", o.Key.Fingerprint())
 		return o.Key
 	case o.KeyFingerprint != "":
 		r.Trust = "key " + o.KeyFingerprint
 		switch {
 		case own == nil:
-			r.fail("trust", release.PublicKeyName, "no usable public key in the package to match fingerprint %s", o.KeyFingerprint)
+			r.fail("trust", layout.PublicKey, "no usable public key in the package to match fingerprint %s", o.KeyFingerprint)
 			return nil
 		case own.Fingerprint() != o.KeyFingerprint:
-			r.fail("trust", release.PublicKeyName, "the package's key has fingerprint %s, the trusted fingerprint is %s", own.Fingerprint(), o.KeyFingerprint)
+			r.fail("trust", layout.PublicKey, "the package's key has fingerprint %s, the trusted fingerprint is %s", own.Fingerprint(), o.KeyFingerprint)
 			return nil
 		}
-		r.pass("trust", release.PublicKeyName, "the package's key matches the trusted fingerprint %s", o.KeyFingerprint)
+		r.pass("trust", layout.PublicKey, "the package's key matches the trusted fingerprint %s", o.KeyFingerprint)
 		return own
 	case o.UnsafeAllowUnsigned:
 		r.Trust = TrustUnsigned
 		if !m.Snapshot {
-			r.fail("trust", release.PublicKeyName, "--allow-unsigned is for snapshot dry runs; %s is a release and needs --key or --key-fingerprint", m.Package.Version)
+			r.fail("trust", layout.PublicKey, "--allow-unsigned is for snapshot dry runs; %s is a release and needs --key or --key-fingerprint", m.Package.Version)
 			return nil
 		}
-		r.skip("trust", release.PublicKeyName, "UNSIGNED: signatures are not checked (--allow-unsigned, snapshot dry run)")
+		r.skip("trust", layout.PublicKey, "UNSIGNED: signatures are not checked (--allow-unsigned, snapshot dry run)")
 		return nil
 	}
 	r.Trust = TrustNoKey
@@ -65,7 +65,7 @@ func checkTrust(r *Report, pkg *Package, m *manifest.Manifest, o Options) *trust
 	if own != nil {
 		detail += " (the package carries " + own.Fingerprint() + ", which is not trusted for that reason)"
 	}
-	r.fail("trust", release.PublicKeyName, "%s", detail)
+	r.fail("trust", layout.PublicKey, "%s", detail)
 	return nil
 }
 
@@ -89,8 +89,8 @@ func checkSignatures(r *Report, pkg *Package, key *trust.Key) {
 			name   string
 			verify func(data []byte, sum [32]byte, sig []byte) error
 		}{
-			{f + release.SigSuffix, key.VerifyBlobSum},
-			{f + release.BundleSuffix, key.VerifyBundle},
+			{f + layout.SigSuffix, key.VerifyBlobSum},
+			{f + layout.BundleSuffix, key.VerifyBundle},
 		} {
 			if err := checkSignature(pkg, f, sig.name, sig.verify); err != nil {
 				r.fail("signature", sig.name, "%s: %v", f, err)

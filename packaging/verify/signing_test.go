@@ -12,8 +12,9 @@ import (
 
 	"github.com/cavra/cavra/internal/testrelease"
 	"github.com/cavra/cavra/packaging/checksums"
+	"github.com/cavra/cavra/packaging/layout"
 	"github.com/cavra/cavra/packaging/linuxpkg"
-	"github.com/cavra/cavra/packaging/release"
+	"github.com/cavra/cavra/packaging/manifest"
 	"github.com/cavra/cavra/packaging/verify"
 	"github.com/cavra/cavra/signing/trust"
 )
@@ -126,15 +127,15 @@ func TestSignedTampering(t *testing.T) {
 			os.WriteFile(b, sa, 0o644)
 		}, "signature", bin + ".sig", "does not verify with the trusted key"},
 		{"signature removed", func(t *testing.T, dir string) {
-			os.Remove(filepath.Join(dir, release.ManifestName+".sig"))
-		}, "signature", release.ManifestName + ".sig", "missing"},
+			os.Remove(filepath.Join(dir, manifest.Name+".sig"))
+		}, "signature", manifest.Name + ".sig", "missing"},
 		{"signature not base64", func(t *testing.T, dir string) {
 			write(t, dir, checksums.Name+".sig", []byte("not a signature!"))
 		}, "signature", checksums.Name + ".sig", "not base64"},
 		{"package re-signed with another key", func(t *testing.T, dir string) {
 			priv, _ := otherKey(t)
 			testrelease.Resign(t, dir, priv)
-		}, "trust", release.PublicKeyName, "signed or re-signed by someone else"},
+		}, "trust", layout.PublicKey, "signed or re-signed by someone else"},
 		{"provenance missing a subject, signed with the trusted key", func(t *testing.T, dir string) {
 			editProvenance(t, p, dir, func(st map[string]any) {
 				var keep []any
@@ -145,48 +146,48 @@ func TestSignedTampering(t *testing.T) {
 				}
 				st["subject"] = keep
 			})
-		}, "provenance", release.ProvenanceName, bin + " is not a subject"},
+		}, "provenance", layout.Provenance, bin + " is not a subject"},
 		{"provenance naming another commit, signed with the trusted key", func(t *testing.T, dir string) {
 			editProvenance(t, p, dir, func(st map[string]any) {
 				deps := obj(obj(obj(st["predicate"])["buildDefinition"]))["resolvedDependencies"].([]any)
 				obj(obj(deps[0])["digest"])["gitCommit"] = strings.Repeat("b", 40)
 			})
-		}, "provenance", release.ProvenanceName, "source commit " + strings.Repeat("b", 40)},
+		}, "provenance", layout.Provenance, "source commit " + strings.Repeat("b", 40)},
 		{"provenance of another predicate type, signed with the trusted key", func(t *testing.T, dir string) {
 			editProvenance(t, p, dir, func(st map[string]any) { st["predicateType"] = "https://slsa.dev/provenance/v0.2" })
-		}, "provenance", release.ProvenanceName, "predicateType"},
+		}, "provenance", layout.Provenance, "predicateType"},
 		{"provenance signed with another key", func(t *testing.T, dir string) {
 			priv, _ := otherKey(t)
-			env := read(t, dir, release.ProvenanceName)
+			env := read(t, dir, layout.Provenance)
 			stmt := filepath.Join(t.TempDir(), "statement.json")
 			os.WriteFile(stmt, payload(t, env), 0o644)
-			testrelease.Sign(t, priv, "-dsse", stmt, filepath.Join(dir, release.ProvenanceName))
-		}, "provenance", release.ProvenanceName, "signature does not verify with the trusted key"},
+			testrelease.Sign(t, priv, "-dsse", stmt, filepath.Join(dir, layout.Provenance))
+		}, "provenance", layout.Provenance, "signature does not verify with the trusted key"},
 		{"SBOM with a wrong binary digest, re-signed", func(t *testing.T, dir string) {
 			sum := sum(read(t, dir, bin))
-			for _, f := range []string{release.SPDXName, release.CycloneDXName} {
+			for _, f := range []string{layout.SPDX, layout.CycloneDX} {
 				b := read(t, dir, f)
 				if !strings.Contains(string(b), sum) {
 					t.Fatalf("%s does not name %s", f, sum)
 				}
 				write(t, dir, f, []byte(strings.ReplaceAll(string(b), sum, strings.Repeat("0", 64))))
 			}
-			resignFiles(t, p, dir, release.SPDXName, release.CycloneDXName)
-		}, "sbom", release.SPDXName, bin},
+			resignFiles(t, p, dir, layout.SPDX, layout.CycloneDX)
+		}, "sbom", layout.SPDX, bin},
 		{"bootstrap missing a required file, re-signed", func(t *testing.T, dir string) {
 			var b map[string]any
-			json.Unmarshal(read(t, dir, release.BootstrapName), &b)
+			json.Unmarshal(read(t, dir, layout.Bootstrap), &b)
 			var keep []any
 			for _, f := range b["required_files"].([]any) {
-				if f != release.ProvenanceName {
+				if f != layout.Provenance {
 					keep = append(keep, f)
 				}
 			}
 			b["required_files"] = keep
 			out, _ := json.MarshalIndent(b, "", "  ")
-			write(t, dir, release.BootstrapName, out)
-			resignFiles(t, p, dir, release.BootstrapName)
-		}, "bootstrap", release.BootstrapName, "lacks " + release.ProvenanceName},
+			write(t, dir, layout.Bootstrap, out)
+			resignFiles(t, p, dir, layout.Bootstrap)
+		}, "bootstrap", layout.Bootstrap, "lacks " + layout.Provenance},
 		{"deb carrying another binary, recorded and re-signed", func(t *testing.T, dir string) {
 			// The key holder ships a forged binary, makes everything
 			// consistent, then swaps in the old .deb and records it.
@@ -206,20 +207,20 @@ func TestSignedTampering(t *testing.T) {
 					}
 				}
 			})
-			resignFiles(t, p, dir, release.ManifestName, deb)
+			resignFiles(t, p, dir, manifest.Name, deb)
 		}, "package", "", "installs /usr/bin/cavra-runtime with sha256"},
 		{"evidence with a wrong digest, re-signed", func(t *testing.T, dir string) {
 			var ev map[string]any
-			json.Unmarshal(read(t, dir, release.EvidenceJSON), &ev)
+			json.Unmarshal(read(t, dir, layout.EvidenceJSON), &ev)
 			for _, a := range ev["artifacts"].([]any) {
 				if obj(a)["path"] == bin {
 					obj(a)["sha256"] = strings.Repeat("1", 64)
 				}
 			}
 			out, _ := json.MarshalIndent(ev, "", "  ")
-			write(t, dir, release.EvidenceJSON, out)
-			resignFiles(t, p, dir, release.EvidenceJSON)
-		}, "evidence", release.EvidenceJSON, "lists " + bin + " with sha256 " + strings.Repeat("1", 64)},
+			write(t, dir, layout.EvidenceJSON, out)
+			resignFiles(t, p, dir, layout.EvidenceJSON)
+		}, "evidence", layout.EvidenceJSON, "lists " + bin + " with sha256 " + strings.Repeat("1", 64)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -249,16 +250,16 @@ func payload(t *testing.T, env []byte) []byte {
 func editProvenance(t *testing.T, p *testrelease.Package, dir string, edit func(map[string]any)) {
 	t.Helper()
 	var st map[string]any
-	if err := json.Unmarshal(payload(t, read(t, dir, release.ProvenanceName)), &st); err != nil {
+	if err := json.Unmarshal(payload(t, read(t, dir, layout.Provenance)), &st); err != nil {
 		t.Fatal(err)
 	}
 	edit(st)
 	b, _ := json.Marshal(st)
 	stmt := filepath.Join(t.TempDir(), "statement.json")
 	os.WriteFile(stmt, b, 0o644)
-	testrelease.Sign(t, p.PrivateKey, "-dsse", stmt, filepath.Join(dir, release.ProvenanceName))
+	testrelease.Sign(t, p.PrivateKey, "-dsse", stmt, filepath.Join(dir, layout.Provenance))
 	// The envelope still verifies with the trusted key.
-	if _, _, err := p.Key.VerifyDSSE(read(t, dir, release.ProvenanceName)); err != nil {
+	if _, _, err := p.Key.VerifyDSSE(read(t, dir, layout.Provenance)); err != nil {
 		t.Fatalf("setup: %v", err)
 	}
 }
@@ -271,7 +272,7 @@ func TestUnsignedReleaseRefused(t *testing.T) {
 		t.Fatalf("a tagged, clean commit was released as a snapshot:\n%s", p.Log)
 	}
 	o := verify.Options{UnsafeAllowUnsigned: true, Targets: targets("linux/amd64")}
-	wantFail(t, verifyDir(t, p.Dir, o), "trust", release.PublicKeyName, "--allow-unsigned is for snapshot dry runs")
+	wantFail(t, verifyDir(t, p.Dir, o), "trust", layout.PublicKey, "--allow-unsigned is for snapshot dry runs")
 	o = verify.Options{Key: p.Key, Targets: targets("linux/amd64")}
 	if rep := verifyDir(t, p.Dir, o); !rep.OK() || rep.Snapshot {
 		t.Fatalf("got %s snapshot=%v, want PASS for the release: %v", rep.Status, rep.Snapshot, rep.Errors())

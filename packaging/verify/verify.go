@@ -11,8 +11,8 @@ import (
 	"github.com/cavra/cavra/packaging/archive"
 	"github.com/cavra/cavra/packaging/build"
 	"github.com/cavra/cavra/packaging/checksums"
+	"github.com/cavra/cavra/packaging/layout"
 	"github.com/cavra/cavra/packaging/manifest"
-	"github.com/cavra/cavra/packaging/release"
 	"github.com/cavra/cavra/signing/trust"
 )
 
@@ -243,13 +243,13 @@ func Required(version string, targets []build.Target) []string {
 	signed := []string{
 		manifest.Name,
 		checksums.Name,
-		release.SourcePath(version),
-		release.SPDXName,
-		release.CycloneDXName,
-		release.PublicKeyName,
-		release.BootstrapName,
-		release.EvidenceJSON,
-		release.EvidenceMD,
+		layout.Source(version),
+		layout.SPDX,
+		layout.CycloneDX,
+		layout.PublicKey,
+		layout.Bootstrap,
+		layout.EvidenceJSON,
+		layout.EvidenceMD,
 	}
 	for _, t := range targets {
 		signed = append(signed, t.Binary())
@@ -257,12 +257,12 @@ func Required(version string, targets []build.Target) []string {
 	pkgs, _ := expectedPackages(version, targets)
 	signed = append(signed, pkgs...)
 	req := []string{
-		release.ProvenanceName,
-		release.ProvenanceBundleName,
-		release.ProxyDir + "/" + release.EscapePath("github.com/magefile/mage") + "/@v/list",
+		layout.Provenance,
+		layout.ProvenanceBundle,
+		layout.ProxyDir + "/" + layout.EscapePath("github.com/magefile/mage") + "/@v/list",
 	}
 	for _, f := range signed {
-		req = append(req, f, f+release.SigSuffix, f+release.BundleSuffix)
+		req = append(req, f, f+layout.SigSuffix, f+layout.BundleSuffix)
 	}
 	slices.Sort(req)
 	return req
@@ -334,7 +334,7 @@ func checkChecksums(r *Report, pkg *Package, files []file) {
 // of checksums.txt, or the provenance envelope or its bundle. Every one of
 // them is checked (see checkSignatures and checkProvenance).
 func isSignature(name string, listed map[string]bool) bool {
-	if name == release.ProvenanceName || name == release.ProvenanceBundleName {
+	if name == layout.Provenance || name == layout.ProvenanceBundle {
 		return true
 	}
 	signed, ok := signedBy(name)
@@ -343,10 +343,10 @@ func isSignature(name string, listed map[string]bool) bool {
 
 // signedBy returns the file a .sig or .sigstore.json signature file signs.
 func signedBy(name string) (string, bool) {
-	if f, ok := strings.CutSuffix(name, release.SigSuffix); ok {
+	if f, ok := strings.CutSuffix(name, layout.SigSuffix); ok {
 		return f, true
 	}
-	return strings.CutSuffix(name, release.BundleSuffix)
+	return strings.CutSuffix(name, layout.BundleSuffix)
 }
 
 func inMatrix(targets []build.Target, s string) bool {

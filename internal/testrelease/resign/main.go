@@ -23,11 +23,12 @@ import (
 
 	"github.com/cavra/cavra/packaging/artifact"
 	"github.com/cavra/cavra/packaging/build"
+	"github.com/cavra/cavra/packaging/layout"
 	"github.com/cavra/cavra/packaging/manifest"
 	"github.com/cavra/cavra/packaging/pipeline"
 	"github.com/cavra/cavra/packaging/release"
 	"github.com/cavra/cavra/signing"
-	"github.com/cavra/cavra/signing/provenance"
+	"github.com/cavra/cavra/packaging/provenance"
 )
 
 func main() {
@@ -67,10 +68,10 @@ func blob(ctx context.Context, file string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(file+release.SigSuffix, []byte(base64.StdEncoding.EncodeToString(sig)), 0o644); err != nil {
+	if err := os.WriteFile(file+layout.SigSuffix, []byte(base64.StdEncoding.EncodeToString(sig)), 0o644); err != nil {
 		return err
 	}
-	return os.WriteFile(file+release.BundleSuffix, bundle, 0o644)
+	return os.WriteFile(file+layout.BundleSuffix, bundle, 0o644)
 }
 
 func dsse(ctx context.Context, in, out string) error {
@@ -124,7 +125,7 @@ func resign(ctx context.Context, dir string) error {
 		rel, _ := filepath.Rel(dir, p)
 		rel = filepath.ToSlash(rel)
 		kind, ok := keep[rel]
-		if strings.HasPrefix(rel, release.ProxyDir+"/") && !strings.HasSuffix(rel, release.SigSuffix) && !strings.HasSuffix(rel, release.BundleSuffix) {
+		if strings.HasPrefix(rel, layout.ProxyDir+"/") && !strings.HasSuffix(rel, layout.SigSuffix) && !strings.HasSuffix(rel, layout.BundleSuffix) {
 			kind, ok = artifact.Module, true
 		}
 		if !ok {

@@ -1,4 +1,4 @@
-package provenance_test
+package release_test
 
 import (
 	"bytes"
@@ -11,10 +11,9 @@ import (
 	"github.com/cavra/cavra/packaging/artifact"
 	"github.com/cavra/cavra/packaging/build"
 	"github.com/cavra/cavra/packaging/release"
-	"github.com/cavra/cavra/signing/provenance"
 )
 
-const commit = "0123456789abcdef0123456789abcdef01234567"
+const provCommit = "0123456789abcdef0123456789abcdef01234567"
 
 func config() *release.Config {
 	return &release.Config{
@@ -23,7 +22,7 @@ func config() *release.Config {
 		Out:         "/src/dist",
 		Version:     "v1.2.3",
 		Snapshot:    false,
-		Commit:      commit,
+		Commit:      provCommit,
 		Ref:         "refs/tags/v1.2.3",
 		Repository:  "https://github.com/cavra/cavra.git",
 		WorkflowRef: "cavra/cavra/.github/workflows/release.yml@refs/tags/v1.2.3",
@@ -60,7 +59,7 @@ func artifacts() artifact.List {
 // statement returns the JSON form of the statement, decoded generically.
 func statement(t *testing.T, c *release.Config, l artifact.List) (map[string]any, []byte) {
 	t.Helper()
-	data, err := json.Marshal(provenance.Statement(c, l))
+	data, err := json.Marshal(release.Statement(c, l))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +125,7 @@ func TestStatement(t *testing.T) {
 		{[]any{"predicate", "buildDefinition", "resolvedDependencies"}, []any{
 			map[string]any{
 				"uri":    "git+https://github.com/cavra/cavra@refs/tags/v1.2.3",
-				"digest": map[string]any{"gitCommit": commit},
+				"digest": map[string]any{"gitCommit": provCommit},
 			},
 			map[string]any{
 				"name":        "go",
@@ -217,7 +216,7 @@ func TestStatementDeterministic(t *testing.T) {
 		t.Errorf("a changed digest gives the same statement")
 	}
 	cfg := config()
-	cfg.Commit = "f" + commit[1:]
+	cfg.Commit = "f" + provCommit[1:]
 	if _, e := statement(t, cfg, l); bytes.Equal(a, e) {
 		t.Errorf("a changed commit gives the same statement")
 	}
