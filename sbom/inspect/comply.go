@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -179,8 +180,7 @@ func CheckCycloneDX(data []byte) (*Compliance, error) {
 
 // document is what the checks read from either format.
 type document struct {
-	format   string // "SPDX-2.3"
-	formatOK string // why the format is accepted, or "" when it is not
+	format   string // "SPDX-2.3", "CycloneDX-1.7"
 	created  string
 	authors  []string // organisations and persons
 	tools    []string
@@ -279,10 +279,30 @@ func checkTimestamp(std string, d *document) Requirement {
 }
 
 func checkFormat(d *document) Requirement {
-	if d.formatOK == "" {
-		return fail(BSI, ElemFormat, "%s is older than the TR accepts", d.format)
+	if !formatAccepted(d.format) {
+		return fail(BSI, ElemFormat, "%s, want CycloneDX 1.5 or later or SPDX 2.2.1 or later", d.format)
 	}
-	return pass(BSI, ElemFormat, "%s JSON (%s)", d.format, d.formatOK)
+	return pass(BSI, ElemFormat, "%s JSON (CycloneDX 1.5 or later or SPDX 2.2.1 or later)", d.format)
+}
+
+// formatAccepted reports whether BSI TR-03183-2 v2.0.0 accepts a format
+// ("SPDX-2.3", "CycloneDX-1.7"): CycloneDX 1.5 or later, SPDX 2.2.1 or
+// later. (Decoding accepts fewer: SPDX 2.3, CycloneDX 1.6 and 1.7.)
+func formatAccepted(format string) bool {
+	name, v, _ := strings.Cut(format, "-")
+	least := map[string][]int{"SPDX": {2, 2, 1}, "CycloneDX": {1, 5}}[name]
+	if least == nil {
+		return false
+	}
+	var got []int
+	for _, f := range strings.Split(v, ".") {
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 0 || strconv.Itoa(n) != f {
+			return false
+		}
+		got = append(got, n)
+	}
+	return slices.Compare(got, least) >= 0
 }
 
 func checkSBOMCreator(d *document) Requirement {
@@ -474,7 +494,7 @@ func agentOf(s string) (typ, name, contact string) {
 func person(typ string) bool { return typ == "Organization" || typ == "Person" }
 
 func fromSPDX(doc *spdxDoc) *document {
-	d := &document{format: doc.SPDXVersion, formatOK: "SPDX 2.2.1 or later"}
+	d := &document{format: doc.SPDXVersion}
 	if doc.CreationInfo != nil {
 		d.created = doc.CreationInfo.Created
 		for _, c := range doc.CreationInfo.Creators {
@@ -592,7 +612,7 @@ func sha512Of(sums []spdxChecksum) []string {
 }
 
 func fromCycloneDX(bom *cdxBOM) *document {
-	d := &document{format: "CycloneDX-" + bom.SpecVersion, formatOK: "CycloneDX 1.5 or later"}
+	d := &document{format: "CycloneDX-" + bom.SpecVersion}
 	byRef := map[string]*element{}
 	add := func(c *cdxComponent, kind string) {
 		e := &element{id: c.BOMRef, name: c.Name, version: c.Version, kind: kind, props: map[string][]string{}}

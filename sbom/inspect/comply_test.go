@@ -316,6 +316,19 @@ func TestComplianceJSON(t *testing.T) {
 	}
 }
 
+func TestFormatAccepted(t *testing.T) {
+	for format, want := range map[string]bool{
+		"SPDX-2.3": true, "SPDX-2.2.1": true, "SPDX-2.2.2": true, "SPDX-3.0": true,
+		"SPDX-2.2": false, "SPDX-2.1": false, "SPDX-2.02": false, "SPDX-": false,
+		"CycloneDX-1.5": true, "CycloneDX-1.6": true, "CycloneDX-1.7": true, "CycloneDX-2.0": true,
+		"CycloneDX-1.4": false, "CycloneDX-1": false, "CycloneDX-1.-5": false, "SWID-1.0": false, "": false,
+	} {
+		if got := formatAccepted(format); got != want {
+			t.Errorf("formatAccepted(%q) = %v, want %v", format, got, want)
+		}
+	}
+}
+
 func TestCheckLicense(t *testing.T) {
 	for _, tt := range []struct {
 		expr, err string
@@ -368,6 +381,23 @@ func TestCheckParty(t *testing.T) {
 		err := CheckParty(tt.name, tt.url, tt.email)
 		if tt.err == "" && err != nil || tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)) {
 			t.Errorf("CheckParty(%q, %q, %q) = %v, want %q", tt.name, tt.url, tt.email, err, tt.err)
+		}
+	}
+}
+
+// BenchmarkCheck checks both compliant documents (3 binaries, a Linux
+// package, the source archive; 12 components):
+//
+//	go test ./sbom/inspect -run '^$' -bench Check
+func BenchmarkCheck(b *testing.B) {
+	spdxDoc, cdxDoc := fixture(b, "compliant.spdx.json"), fixture(b, "compliant.cdx.json")
+	b.SetBytes(int64(len(spdxDoc) + len(cdxDoc)))
+	for b.Loop() {
+		if c, err := CheckSPDX(spdxDoc); err != nil || !c.OK() {
+			b.Fatal(err)
+		}
+		if c, err := CheckCycloneDX(cdxDoc); err != nil || !c.OK() {
+			b.Fatal(err)
 		}
 	}
 }

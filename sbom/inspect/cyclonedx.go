@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-
-	"github.com/cavra/cavra/internal/strictjson"
 )
 
 // cdxComponent holds the fields of a CycloneDX component that a summary
@@ -127,17 +125,9 @@ func CycloneDX(data []byte) (*Summary, error) {
 
 // decodeCycloneDX decodes a CycloneDX 1.6 or 1.7 JSON document.
 func decodeCycloneDX(data []byte) (*cdxBOM, error) {
-	if err := checkSize("cyclonedx", data); err != nil {
-		return nil, err
-	}
 	var bom cdxBOM
-	// Keys that repeat, or differ only in case, would let two readers of
-	// one document see different things.
-	if err := strictjson.CheckDuplicates(data); err != nil {
-		return nil, fmt.Errorf("inspect: cyclonedx: %w", err)
-	}
-	if err := json.Unmarshal(data, &bom); err != nil {
-		return nil, fmt.Errorf("inspect: cyclonedx: %w", err)
+	if err := decode("cyclonedx", data, &bom); err != nil {
+		return nil, err
 	}
 	if bom.BOMFormat != "CycloneDX" {
 		return nil, fmt.Errorf("inspect: cyclonedx: bomFormat is %q, want CycloneDX", bom.BOMFormat)

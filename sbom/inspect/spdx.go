@@ -1,13 +1,10 @@
 package inspect
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"path"
 	"strings"
-
-	"github.com/cavra/cavra/internal/strictjson"
 )
 
 // spdxDoc holds the fields of an SPDX 2.3 JSON document that a summary
@@ -64,17 +61,9 @@ type spdxChecksum struct {
 
 // decodeSPDX decodes an SPDX 2.3 JSON document.
 func decodeSPDX(data []byte) (*spdxDoc, error) {
-	if err := checkSize("spdx", data); err != nil {
-		return nil, err
-	}
 	var doc spdxDoc
-	// Keys that repeat, or differ only in case, would let two readers of
-	// one document see different things.
-	if err := strictjson.CheckDuplicates(data); err != nil {
-		return nil, fmt.Errorf("inspect: spdx: %w", err)
-	}
-	if err := json.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("inspect: spdx: %w", err)
+	if err := decode("spdx", data, &doc); err != nil {
+		return nil, err
 	}
 	if doc.SPDXVersion != "SPDX-2.3" {
 		return nil, fmt.Errorf("inspect: spdx: spdxVersion is %q, want SPDX-2.3", doc.SPDXVersion)
