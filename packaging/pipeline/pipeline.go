@@ -82,10 +82,12 @@ func (SBOM) Run(ctx context.Context, s *release.State) (artifact.List, error) {
 	if !strings.HasPrefix(repo, "https://") {
 		repo = "" // a local clone's path is no public identifier
 	}
+	start := time.Now()
 	license, err := sourceLicense(s)
 	if err != nil {
 		return nil, err
 	}
+	s.Log.Done("licence "+license+" (LICENSE, licensecheck)", time.Since(start))
 	info := sbom.Info{
 		Name: "cavra-runtime", Version: c.Version, Commit: c.Commit, Repository: repo,
 		ModulePath: "github.com/cavra/cavra", GoVersion: c.GoVersion, Created: c.Epoch, Snapshot: c.Snapshot,
@@ -103,12 +105,12 @@ func (SBOM) Run(ctx context.Context, s *release.State) (artifact.List, error) {
 	for _, a := range s.Artifacts.Of(artifact.Source) {
 		files = append(files, sbom.File{Kind: sbom.SourceArchive, Path: a.Path, File: file(a), SHA256: a.SHA256})
 	}
-	start := time.Now()
+	start = time.Now()
 	spdx, cdx, err := sbom.Generate(ctx, info, bins, files...)
 	if err != nil {
 		return nil, err
 	}
-	s.Log.Done(fmt.Sprintf("sbom %d binaries, %d files, %s", len(bins), len(files), license), time.Since(start))
+	s.Log.Done(fmt.Sprintf("sbom %d binaries, %d files", len(bins), len(files)), time.Since(start))
 	a, err := artifact.WriteFile(s.Dir, release.SPDXName, artifact.SBOM, 0o644, spdx)
 	if err != nil {
 		return nil, err
