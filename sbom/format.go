@@ -165,7 +165,7 @@ func encodeSPDX(m *model, id uuid.UUID) ([]byte, error) {
 				rel(d.spdxID(), "GENERATED_FROM", src.spdxID())
 			}
 		case kindPackage:
-			rel(d.spdxID(), "CONTAINS", (&deployable{path: d.contains}).spdxID())
+			rel(d.spdxID(), "CONTAINS", fileID(d.contains))
 		}
 	}
 

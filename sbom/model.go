@@ -72,11 +72,15 @@ func (d *deployable) purl(version string) string {
 	return packageurl.NewPackageURL(packageurl.TypeGeneric, "", path.Base(d.path), version, q, "").ToString()
 }
 
-// spdxID is d's SPDX identifier: its path made safe, and a hash of the
-// path so that two paths that differ only in unsafe characters differ.
-func (d *deployable) spdxID() string {
-	h := sha256.Sum256([]byte(d.path))
-	return "File-" + unsafeID.ReplaceAllString(d.path, "-") + "-" + hex.EncodeToString(h[:8])
+// spdxID is d's SPDX identifier (see fileID).
+func (d *deployable) spdxID() string { return fileID(d.path) }
+
+// fileID is the SPDX identifier of the file at path p in the package: the
+// path made safe, and a hash of the path so that two paths that differ only
+// in unsafe characters differ.
+func fileID(p string) string {
+	h := sha256.Sum256([]byte(p))
+	return "File-" + unsafeID.ReplaceAllString(p, "-") + "-" + hex.EncodeToString(h[:8])
 }
 
 var unsafeID = regexp.MustCompile(`[^A-Za-z0-9.-]+`)
