@@ -20,12 +20,11 @@ import (
 
 // scan is what the Go binary cataloger found in one binary.
 type scan struct {
-	bin     Binary
-	coord   file.Coordinates
-	meta    file.Metadata
-	digests []file.Digest
-	pkgs    []pkg.Package // main, dependencies and stdlib, sorted
-	rels    []artifact.Relationship
+	bin    Binary
+	sha512 string
+	coord  file.Coordinates
+	pkgs   []pkg.Package // main, dependencies and stdlib, sorted
+	rels   []artifact.Relationship
 }
 
 // executable lists the MIME types syft's Go binary cataloger asks for.
@@ -38,21 +37,14 @@ var executable = []string{
 }
 
 // catalog runs syft's Go binary cataloger over the bytes of b.
-func catalog(ctx context.Context, info Info, b Binary, data []byte, sha1sum string) (*scan, error) {
+func catalog(ctx context.Context, info Info, b Binary, data []byte, sha512sum string) (*scan, error) {
 	mime := mimetype.Detect(data).String()
 	if !slices.Contains(executable, mime) {
 		return nil, fmt.Errorf("sbom: %s: not an executable (%s)", b.Path, mime)
 	}
-	sc := &scan{
-		bin:   b,
-		coord: file.NewCoordinates(b.Path, ""),
-		meta:  file.Metadata{Path: b.Path, MIMEType: mime}, // Type is TypeRegular
-		digests: []file.Digest{
-			{Algorithm: "sha1", Value: sha1sum},
-			{Algorithm: "sha256", Value: b.SHA256},
-		},
-	}
-	r := &resolver{loc: file.NewLocationFromCoordinates(sc.coord), meta: sc.meta, data: data}
+	sc := &scan{bin: b, sha512: sha512sum, coord: file.NewCoordinates(b.Path, "")}
+	meta := file.Metadata{Path: b.Path, MIMEType: mime} // Type is TypeRegular
+	r := &resolver{loc: file.NewLocationFromCoordinates(sc.coord), meta: meta, data: data}
 
 	c := golang.NewGoModuleBinaryCataloger(golang.CatalogerConfig{
 		// No licenses from the module cache, a vendor directory or a

@@ -1,7 +1,10 @@
 // Package sbom writes the software bills of materials of a CAVRA release
 // package: one SPDX 2.3 JSON document and one CycloneDX 1.7 JSON document
-// that together describe every cavra-runtime binary in the package and the
-// Linux packages that carry them.
+// that together describe every cavra-runtime binary in the package, the
+// Linux packages that carry them and the source archive they were built
+// from, so that an auditor finds in each document the NTIA minimum elements
+// and the data fields BSI TR-03183-2 v2.0.0 requires (package
+// github.com/cavra/cavra/sbom/inspect checks both).
 //
 // # What is described
 //
@@ -16,22 +19,47 @@
 //   - the Go standard library, as a package named "stdlib" whose version is
 //     the Go version ("go1.26.8").
 //
-// Each binary is listed as a file under its path in the package
-// ([Binary.Path], never its location on disk) with its SHA-1 and SHA-256.
-// In SPDX the binary's file CONTAINS each of its packages, every module is
-// a DEPENDENCY_OF the main module, and the document DESCRIBES a root package
-// named [Info.Name] at [Info.Version]. In CycloneDX the BOM's
-// metadata.component is that application; it depends on each binary's file
-// component, which depends on the packages found in it, and the main module
-// depends on the other modules and stdlib. The SPDX document comment and
-// the CycloneDX metadata properties carry cavra:commit and cavra:snapshot
-// (true for a snapshot) as key=value pairs; CycloneDX also has
-// cavra:go-version.
+// The components of the documents are
 //
-// Further files given as [File] values, the release's Linux packages, are
-// listed as files with their SHA-1 and SHA-256 too: in SPDX each CONTAINS
-// the binary it carries, in CycloneDX the application depends on each and
-// each on its binary. They are part of the document's identity.
+//   - the release, named [Info.Name] at [Info.Version]: the SPDX document
+//     DESCRIBES it, it is the CycloneDX metadata.component;
+//   - the deployables: each binary, each Linux package and the source
+//     archive ([File]), named by its path in the package ([Binary.Path],
+//     never its location on disk), at the release version, with its file
+//     name, SHA-256 and SHA-512, a pkg:generic package URL carrying the
+//     SHA-256, and BSI's executable, archive and structured properties
+//     (SPDX: packages with packageFileName, checksums and annotations
+//     "bsi:component:executable=executable"; CycloneDX: components of type
+//     file with hashes and the bsi:component:* properties of BSI's
+//     CycloneDX taxonomy);
+//   - the Go modules and the standard library found in each binary.
+//
+// The release contains (SPDX CONTAINS, CycloneDX dependsOn) its
+// deployables; each binary contains the modules and the standard library
+// linked into it; each Linux package contains its binary; each binary is
+// GENERATED_FROM the source archive (SPDX); the main module depends on the
+// other modules and stdlib. Every CycloneDX component has an entry in the
+// dependency graph, empty when it depends on nothing.
+//
+// Supplier, creator and author: [Info.Supplier] (CAVRA, with a URL and an
+// e-mail address) supplies and creates the release, its deployables and
+// the main module, and authors both documents together with the tool syft
+// (SPDX creators "Organization: ..." and "Tool: syft-..."; CycloneDX
+// metadata.authors, manufacturer, supplier and tools). The Go standard
+// library is supplied and created by [GoAuthors].
+//
+// Licences: the release's own code is under [Info.License] (read from
+// LICENSE by the caller), declared for the release, its deployables and
+// the main module; stdlib is under [StdlibLicense]. The concluded licence
+// of a deployable is the conjunction of the licences of what it contains
+// (a binary: "Apache-2.0 AND BSD-3-Clause"), NOASSERTION when a module of
+// unknown licence is linked in. Modules of other suppliers keep what syft
+// says about them (nothing: licence search is off), so their supplier and
+// licence stay NOASSERTION and the checker fails them, by name.
+//
+// The SPDX document comment and the CycloneDX metadata properties carry
+// cavra:commit and cavra:snapshot (true for a snapshot) as key=value
+// pairs; CycloneDX also has cavra:go-version.
 //
 // Nothing is fetched: license search, module proxies and guessing versions
 // from binary contents are all off.
@@ -55,10 +83,10 @@
 // # Determinism
 //
 // Both documents are a function of their inputs alone: the same [Info] and
-// the same binary bytes give the same output bytes, wherever the binaries
-// are on disk, whatever the working directory, time zone or clock. syft's
-// format helpers stamp the current time and random UUIDs, so Generate takes
-// their format models and rewrites these fields before encoding:
+// the same file bytes give the same output bytes, wherever the files are on
+// disk, whatever the working directory, time zone or clock. syft's format
+// helpers stamp the current time and random UUIDs, so Generate takes their
+// format models and rewrites these fields before encoding:
 //
 //   - the creation time is [Info.Created] (SOURCE_DATE_EPOCH) in UTC, to the
 //     second;
@@ -66,26 +94,27 @@
 //     (<Info.Repository, or https://Info.ModulePath>/spdx/<name>-<version>-<uuid>)
 //     and the CycloneDX serial number (urn:uuid:<uuid>) are name-based
 //     (version 5) UUIDs over every field of [Info] and the sorted paths,
-//     targets and digests of the binaries, one for each format;
-//   - the only creator is the tool "syft-" + [SyftVersion] (SPDX) or syft
-//     at [SyftVersion] (CycloneDX), a constant, not the syft version found
-//     in the running program's build information, which differs between a
-//     test binary and a release binary;
-//   - packages, files, relationships, components and dependencies are
-//     sorted.
+//     targets, kinds and digests of the files, one for each format;
+//   - the tool is "syft-" + [SyftVersion] (SPDX) or syft at [SyftVersion]
+//     (CycloneDX), a constant, not the syft version found in the running
+//     program's build information, which differs between a test binary and
+//     a release binary;
+//   - packages, components, relationships and dependencies are sorted.
 //
 // Package identifiers come from syft, which derives them by hashing the
-// package contents and the binary's package path, so they are stable too.
+// package contents and the binary's package path, so they are stable too;
+// the identifiers of deployables are their paths (CycloneDX) or derived
+// from them (SPDX).
 //
-// The verifier side, which reads these documents with the standard library
-// alone, is package github.com/cavra/cavra/sbom/inspect.
+// The verifier side, which reads and checks these documents with the
+// standard library alone, is package github.com/cavra/cavra/sbom/inspect.
 package sbom
 
 import (
 	"bytes"
 	"context"
-	"crypto/sha1"
 	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -97,7 +126,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/anchore/syft/syft/file"
+	"github.com/cavra/cavra/sbom/inspect"
 )
 
 // File names of the documents inside a release package.
@@ -111,6 +140,24 @@ const (
 // and a release binary write the same bytes; a test checks it against the
 // module graph.
 const SyftVersion = "v1.57.1"
+
+// StdlibLicense is the licence of the Go standard library (GOROOT/LICENSE;
+// a test checks it).
+const StdlibLicense = "BSD-3-Clause"
+
+// GoAuthors supply and create the Go standard library.
+var GoAuthors = Party{Name: "The Go Authors", URL: "https://go.dev"}
+
+// Party is an organisation the documents name as supplier, creator or
+// author.
+type Party struct {
+	Name  string // e.g. "CAVRA"
+	URL   string // https URL, e.g. "https://github.com/cavra/cavra"
+	Email string // contact address, or ""
+}
+
+// Check reports what is wrong with p, naming the field.
+func (p Party) Check() error { return inspect.CheckParty(p.Name, p.URL, p.Email) }
 
 // Binary is one release binary to describe.
 type Binary struct {
@@ -130,12 +177,15 @@ type Info struct {
 	GoVersion  string    // "go1.26.8"
 	Created    time.Time // SOURCE_DATE_EPOCH, UTC
 	Snapshot   bool
+	Supplier   Party  // supplies and creates the release, authors the documents
+	License    string // SPDX licence expression of the release's own code, e.g. "Apache-2.0"
 }
 
 // Generate returns an SPDX 2.3 JSON document and a CycloneDX 1.7 JSON
-// document describing bins. It reads each binary once, fails if its SHA-256
-// is not [Binary.SHA256], and fails if a binary is not a Go binary of
-// info.ModulePath built with info.GoVersion for its [Binary.Target].
+// document describing bins and files. It reads each file once, fails if
+// its SHA-256 is not the one given, and fails if a binary is not a Go
+// binary of info.ModulePath built with info.GoVersion for its
+// [Binary.Target].
 func Generate(ctx context.Context, info Info, bins []Binary, files ...File) (spdx, cyclonedx []byte, err error) {
 	if err := info.check(); err != nil {
 		return nil, nil, err
@@ -153,23 +203,23 @@ func Generate(ctx context.Context, info Info, bins []Binary, files ...File) (spd
 		if err := ctx.Err(); err != nil {
 			return nil, nil, fmt.Errorf("sbom: %w", err)
 		}
-		data, sha1sum, err := readBinary(b)
+		data, sha512sum, err := readBinary(b)
 		if err != nil {
 			return nil, nil, err
 		}
-		sc, err := catalog(ctx, info, b, data, sha1sum)
+		sc, err := catalog(ctx, info, b, data, sha512sum)
 		if err != nil {
 			return nil, nil, err
 		}
 		scans = append(scans, sc)
 	}
-	s := assemble(info, scans, extra)
+	m := newModel(info, scans, extra)
 	id := documentID(info, bins, extra)
-	spdx, err = encodeSPDX(s, info, id, scans, extra)
+	spdx, err = encodeSPDX(m, id)
 	if err != nil {
 		return nil, nil, err
 	}
-	cyclonedx, err = encodeCycloneDX(s, info, id, scans, extra)
+	cyclonedx, err = encodeCycloneDX(m, id)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -202,6 +252,12 @@ func (info Info) check() error {
 	if info.Created.IsZero() {
 		return errors.New("sbom: info: Created is zero (set it from SOURCE_DATE_EPOCH)")
 	}
+	if err := info.Supplier.Check(); err != nil {
+		return fmt.Errorf("sbom: info: Supplier: %w", err)
+	}
+	if err := inspect.CheckLicense(info.License); err != nil {
+		return fmt.Errorf("sbom: info: License: %w", err)
+	}
 	return nil
 }
 
@@ -215,8 +271,7 @@ func checkBinaries(bins []Binary) ([]Binary, error) {
 	bins = slices.Clone(bins)
 	slices.SortFunc(bins, func(a, b Binary) int { return strings.Compare(a.Path, b.Path) })
 	for i, b := range bins {
-		if b.Path == "" || b.Path != path.Clean(b.Path) || path.IsAbs(b.Path) ||
-			b.Path == "." || strings.HasPrefix(b.Path, "../") || strings.Contains(b.Path, `\`) {
+		if !cleanPath(b.Path) {
 			return nil, fmt.Errorf("sbom: binary path %q is not a clean relative slash path", b.Path)
 		}
 		if i > 0 && bins[i-1].Path == b.Path {
@@ -237,10 +292,15 @@ func checkBinaries(bins []Binary) ([]Binary, error) {
 	return bins, nil
 }
 
+func cleanPath(p string) bool {
+	return p != "" && p == path.Clean(p) && !path.IsAbs(p) && p != "." &&
+		p != ".." && !strings.HasPrefix(p, "../") && !strings.Contains(p, `\`)
+}
+
 // readBinary reads b.File into memory, hashing as it reads, and returns the
-// bytes and their SHA-1 if the SHA-256 is b.SHA256. The cataloger then parses
-// exactly the bytes that were checked.
-func readBinary(b Binary) (data []byte, sha1sum string, err error) {
+// bytes and their SHA-512 if the SHA-256 is b.SHA256. The cataloger then
+// parses exactly the bytes that were checked.
+func readBinary(b Binary) (data []byte, sha512sum string, err error) {
 	f, err := os.Open(b.File)
 	if err != nil {
 		return nil, "", fmt.Errorf("sbom: %s: %w", b.Path, err)
@@ -250,32 +310,42 @@ func readBinary(b Binary) (data []byte, sha1sum string, err error) {
 	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
 		buf.Grow(int(fi.Size()) + bytes.MinRead)
 	}
-	h256, h1 := sha256.New(), sha1.New()
-	if _, err := io.Copy(io.MultiWriter(&buf, h256, h1), f); err != nil {
+	h256, h512 := sha256.New(), sha512.New()
+	if _, err := io.Copy(io.MultiWriter(&buf, h256, h512), f); err != nil {
 		return nil, "", fmt.Errorf("sbom: %s: %w", b.Path, err)
 	}
 	if got := sum(h256); got != b.SHA256 {
 		return nil, "", fmt.Errorf("sbom: %s: sha256 mismatch: file has %s, want %s", b.Path, got, b.SHA256)
 	}
-	return buf.Bytes(), sum(h1), nil
+	return buf.Bytes(), sum(h512), nil
 }
 
 func sum(h hash.Hash) string { return hex.EncodeToString(h.Sum(nil)) }
 
-// File is a further file of the release that the SBOMs list with its
-// digests, such as a Linux package; Contains names the binary it carries.
+// FileKind says what a further file of the release is.
+type FileKind string
+
+// The kinds of further file.
+const (
+	LinuxPackage  FileKind = "package" // a .deb, .rpm or .apk carrying a binary
+	SourceArchive FileKind = "source"  // the source archive the binaries were built from
+)
+
+// File is a further file of the release that the documents list as a
+// deployable: a Linux package, which Contains a binary, or the source
+// archive.
 type File struct {
+	Kind     FileKind
 	Path     string // slash path in the package
 	File     string // where it is on disk now
 	SHA256   string // hex, already computed by the caller
-	Contains string // path of the binary it carries, or ""
+	Contains string // a Linux package: the path of the binary it carries
 }
 
 // extraFile is a File that was read and hashed.
 type extraFile struct {
 	File
-	sha1  string
-	coord file.Coordinates
+	sha512 string
 }
 
 // readFiles checks and hashes files (each read once), sorted by path.
@@ -283,22 +353,35 @@ func readFiles(bins []Binary, files []File) ([]extraFile, error) {
 	files = slices.Clone(files)
 	slices.SortFunc(files, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
 	var out []extraFile
+	sources := 0
 	for i, f := range files {
-		if f.Path == "" || f.Path != path.Clean(f.Path) || path.IsAbs(f.Path) || strings.HasPrefix(f.Path, "../") || strings.Contains(f.Path, `\`) {
+		if !cleanPath(f.Path) {
 			return nil, fmt.Errorf("sbom: file path %q is not a clean relative slash path", f.Path)
 		}
 		if (i > 0 && files[i-1].Path == f.Path) || slices.ContainsFunc(bins, func(b Binary) bool { return b.Path == f.Path }) {
 			return nil, fmt.Errorf("sbom: %s: listed twice", f.Path)
 		}
-		if f.Contains != "" && !slices.ContainsFunc(bins, func(b Binary) bool { return b.Path == f.Contains }) {
-			return nil, fmt.Errorf("sbom: %s: contains %s, which is not a binary of the release", f.Path, f.Contains)
+		switch f.Kind {
+		case LinuxPackage:
+			if !slices.ContainsFunc(bins, func(b Binary) bool { return b.Path == f.Contains }) {
+				return nil, fmt.Errorf("sbom: %s: contains %q, which is not a binary of the release", f.Path, f.Contains)
+			}
+		case SourceArchive:
+			if sources++; sources > 1 {
+				return nil, fmt.Errorf("sbom: %s: a second source archive", f.Path)
+			}
+			if f.Contains != "" {
+				return nil, fmt.Errorf("sbom: %s: a source archive contains no binary (%s)", f.Path, f.Contains)
+			}
+		default:
+			return nil, fmt.Errorf("sbom: %s: kind %q is not %q or %q", f.Path, f.Kind, LinuxPackage, SourceArchive)
 		}
 		in, err := os.Open(f.File)
 		if err != nil {
 			return nil, fmt.Errorf("sbom: %s: %w", f.Path, err)
 		}
-		h256, h1 := sha256.New(), sha1.New()
-		_, err = io.Copy(io.MultiWriter(h256, h1), in)
+		h256, h512 := sha256.New(), sha512.New()
+		_, err = io.Copy(io.MultiWriter(h256, h512), in)
 		in.Close()
 		if err != nil {
 			return nil, fmt.Errorf("sbom: %s: %w", f.Path, err)
@@ -307,7 +390,7 @@ func readFiles(bins []Binary, files []File) ([]extraFile, error) {
 			return nil, fmt.Errorf("sbom: %s: sha256 mismatch: file has %s, want %s", f.Path, got, f.SHA256)
 		}
 		f.SHA256 = strings.ToLower(f.SHA256)
-		out = append(out, extraFile{File: f, sha1: sum(h1), coord: file.NewCoordinates(f.Path, "")})
+		out = append(out, extraFile{File: f, sha512: sum(h512)})
 	}
 	return out, nil
 }

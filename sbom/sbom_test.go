@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"crypto/sha512"
 	"debug/buildinfo"
 	"encoding/hex"
 	"encoding/json"
@@ -159,8 +160,12 @@ func info(tb testing.TB, bins []sbom.Binary) sbom.Info {
 		ModulePath: "github.com/cavra/cavra",
 		GoVersion:  read(tb, bins[0], version).goVersion,
 		Created:    time.Unix(1700000000, 0).UTC(),
+		Supplier:   supplier,
+		License:    "Apache-2.0",
 	}
 }
+
+var supplier = sbom.Party{Name: "CAVRA", URL: "https://github.com/cavra/cavra", Email: "maintainers@cavra.dev"}
 
 func generate(tb testing.TB, info sbom.Info, bins []sbom.Binary) (spdxDoc, cdxDoc []byte) {
 	tb.Helper()
@@ -292,7 +297,7 @@ func TestSPDX(t *testing.T) {
 		{"parsed SPDXVersion", doc.SPDXVersion, "SPDX-2.3"},
 		{"name", doc.DocumentName, "cavra-runtime"},
 		{"created", doc.CreationInfo.Created, "2023-11-14T22:13:20Z"},
-		{"creators", fmt.Sprint(doc.CreationInfo.Creators), "[{syft-" + sbom.SyftVersion + " Tool}]"},
+		{"creators", fmt.Sprint(doc.CreationInfo.Creators), "[{CAVRA (maintainers@cavra.dev) Organization} {syft-" + sbom.SyftVersion + " Tool}]"},
 	} {
 		if tt.got != tt.want {
 			t.Errorf("%s: got %q, want %q", tt.name, tt.got, tt.want)
@@ -325,40 +330,90 @@ func TestSPDX(t *testing.T) {
 	if got := purls(root.PackageExternalReferences); got != "pkg:golang/github.com/cavra/cavra@v1.2.3" {
 		t.Errorf("root purl: got %q", got)
 	}
-	if len(doc.Files) != len(bins) {
-		t.Errorf("files: got %d, want %d", len(doc.Files), len(bins))
+	if len(doc.Files) != 0 {
+		t.Errorf("files: got %d, want none (deployables are packages)", len(doc.Files))
 	}
 	for _, b := range bins {
-		var f *spdx.File
-		for _, g := range doc.Files {
-			if g.FileName == b.Path {
-				f = g
+		var f *spdx.Package
+		for _, p := range doc.Packages {
+			if p.PackageName == b.Path {
+				f = p
 			}
 		}
 		if f == nil {
-			t.Errorf("%s: no file", b.Path)
+			t.Errorf("%s: no package", b.Path)
 			continue
 		}
 		sums := map[spdx.ChecksumAlgorithm]string{}
-		for _, c := range f.Checksums {
+		for _, c := range f.PackageChecksums {
 			sums[c.Algorithm] = c.Value
 		}
-		if sums[spdx.SHA256] != b.SHA256 || len(sums[spdx.SHA1]) != 40 {
-			t.Errorf("%s: checksums: got %v, want SHA256 %s and a SHA1", b.Path, sums, b.SHA256)
+		if want := map[spdx.ChecksumAlgorithm]string{spdx.SHA256: b.SHA256, spdx.SHA512: sha512sum(t, b.File)}; !maps.Equal(sums, want) {
+			t.Errorf("%s: checksums: got %v, want %v", b.Path, sums, want)
 		}
-		got := contains[f.FileSPDXIdentifier]
+		for _, tt := range []struct{ name, got, want string }{
+			{"packageFileName", f.PackageFileName, path.Base(b.Path)},
+			{"version", f.PackageVersion, version},
+			{"supplier", f.PackageSupplier.Supplier, "CAVRA (maintainers@cavra.dev)"},
+			{"originator", f.PackageOriginator.Originator, "CAVRA (maintainers@cavra.dev)"},
+			{"licenseDeclared", f.PackageLicenseDeclared, "Apache-2.0"},
+			{"licenseConcluded", f.PackageLicenseConcluded, concluded(t, b)},
+			{"purpose", f.PrimaryPackagePurpose, "APPLICATION"},
+		} {
+			if tt.got != tt.want {
+				t.Errorf("%s: %s: got %q, want %q", b.Path, tt.name, tt.got, tt.want)
+			}
+		}
+		var notes []string
+		for _, a := range f.Annotations {
+			notes = append(notes, a.AnnotationComment)
+		}
+		if want := []string{"bsi:component:executable=executable", "bsi:component:archive=no archive", "bsi:component:structured=structured"}; !slices.Equal(notes, want) {
+			t.Errorf("%s: annotations: got %q, want %q", b.Path, notes, want)
+		}
+		got := contains[f.PackageSPDXIdentifier]
 		slices.Sort(got)
 		if want := packages(t, b); !slices.Equal(got, want) {
 			t.Errorf("%s CONTAINS: got %v, want %v", b.Path, got, want)
 		}
+		if !slices.Contains(contains[root.PackageSPDXIdentifier], b.Path+"@"+version) {
+			t.Errorf("the release does not CONTAIN %s", b.Path)
+		}
 	}
 	for _, p := range doc.Packages {
-		if p.PackageName == in.ModulePath {
+		switch p.PackageName {
+		case in.ModulePath:
 			if got := purls(p.PackageExternalReferences); got != "pkg:golang/github.com/cavra/cavra@v1.2.3" {
 				t.Errorf("main module purl: got %q", got)
 			}
+			if p.PackageSupplier.Supplier != "CAVRA (maintainers@cavra.dev)" || p.PackageLicenseDeclared != "Apache-2.0" || p.PackageLicenseConcluded != "Apache-2.0" {
+				t.Errorf("main module: got supplier %v, licences %q, %q", p.PackageSupplier, p.PackageLicenseDeclared, p.PackageLicenseConcluded)
+			}
+		case "stdlib":
+			if p.PackageSupplier.Supplier != "The Go Authors" || p.PackageLicenseDeclared != sbom.StdlibLicense || p.PackageHomePage != "https://go.dev" {
+				t.Errorf("stdlib: got supplier %v, licence %q, homepage %q", p.PackageSupplier, p.PackageLicenseDeclared, p.PackageHomePage)
+			}
 		}
 	}
+}
+
+// sha512sum returns the SHA-512 of a file.
+func sha512sum(tb testing.TB, f string) string {
+	data, err := os.ReadFile(f)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s := sha512.Sum512(data)
+	return hex.EncodeToString(s[:])
+}
+
+// concluded is the concluded licence of a binary: the release's and the
+// Go licence, or NOASSERTION when it links modules of others.
+func concluded(tb testing.TB, b sbom.Binary) string {
+	if len(read(tb, b, version).modules) > 1 {
+		return "NOASSERTION"
+	}
+	return "Apache-2.0 AND " + sbom.StdlibLicense
 }
 
 func purls(refs []*spdx.PackageExternalReference) string {
@@ -415,7 +470,10 @@ func TestCycloneDX(t *testing.T) {
 	}
 	deps := map[string][]string{}
 	for _, d := range *bom.Dependencies {
-		deps[d.Ref] = *d.Dependencies
+		deps[d.Ref] = nil
+		if d.Dependencies != nil {
+			deps[d.Ref] = *d.Dependencies
+		}
 	}
 	var files []string
 	for _, b := range bins {
@@ -434,8 +492,34 @@ func TestCycloneDX(t *testing.T) {
 		for _, h := range *f.Hashes {
 			sums[h.Algorithm] = h.Value
 		}
-		if sums[cdx.HashAlgoSHA256] != b.SHA256 {
-			t.Errorf("%s: hashes: got %v, want SHA-256 %s", b.Path, sums, b.SHA256)
+		if want := map[cdx.HashAlgorithm]string{cdx.HashAlgoSHA256: b.SHA256, cdx.HashAlgoSHA512: sha512sum(t, b.File)}; !maps.Equal(sums, want) {
+			t.Errorf("%s: hashes: got %v, want %v", b.Path, sums, want)
+		}
+		props := map[string]string{}
+		for _, p := range *f.Properties {
+			props[p.Name] = p.Value
+		}
+		if want := map[string]string{
+			"bsi:component:executable": "executable",
+			"bsi:component:archive":    "no archive",
+			"bsi:component:structured": "structured",
+			"bsi:component:filename":   path.Base(b.Path),
+		}; !maps.Equal(props, want) {
+			t.Errorf("%s: properties: got %v, want %v", b.Path, props, want)
+		}
+		var lics []string
+		for _, l := range *f.Licenses {
+			lics = append(lics, string(*l.Acknowledgement)+" "+l.Expression)
+		}
+		if want := []string{"declared Apache-2.0", "concluded " + concluded(t, b)}; concluded(t, b) == "NOASSERTION" {
+			if !slices.Equal(lics, want[:1]) {
+				t.Errorf("%s: licences: got %q, want %q", b.Path, lics, want[:1])
+			}
+		} else if !slices.Equal(lics, want) {
+			t.Errorf("%s: licences: got %q, want %q", b.Path, lics, want)
+		}
+		if f.Supplier == nil || f.Supplier.Name != "CAVRA" || f.Manufacturer == nil || (*f.Manufacturer.URL)[0] != supplier.URL || f.Version != version {
+			t.Errorf("%s: got supplier %+v, manufacturer %+v, version %q", b.Path, f.Supplier, f.Manufacturer, f.Version)
 		}
 		var got []string
 		for _, ref := range deps[f.BOMRef] {
@@ -453,6 +537,16 @@ func TestCycloneDX(t *testing.T) {
 	slices.Sort(files)
 	if got := deps[md.Component.BOMRef]; !slices.Equal(got, files) {
 		t.Errorf("release dependsOn: got %v, want the files %v", got, files)
+	}
+	// Every component is in the graph, those that depend on nothing with
+	// an empty entry.
+	for ref := range byRef {
+		if _, ok := deps[ref]; !ok {
+			t.Errorf("%s: no entry in dependencies", ref)
+		}
+	}
+	if md.Authors == nil || (*md.Authors)[0].Name != "CAVRA" || md.Manufacturer == nil || md.Manufacturer.Name != "CAVRA" {
+		t.Errorf("metadata: got authors %v, manufacturer %v, want CAVRA", md.Authors, md.Manufacturer)
 	}
 }
 
@@ -497,6 +591,8 @@ func TestSyftDecode(t *testing.T) {
 		if stdlibs != len(bins) {
 			t.Errorf("%s: got %d stdlib packages, want one a binary (%d)", tt.id, stdlibs, len(bins))
 		}
+		// The binaries decode as files with their digests (CycloneDX)
+		// or as packages (SPDX).
 		digests := map[string]string{}
 		for c, ds := range s.Artifacts.FileDigests {
 			for _, d := range ds {
@@ -505,9 +601,14 @@ func TestSyftDecode(t *testing.T) {
 				}
 			}
 		}
+		for p := range s.Artifacts.Packages.Enumerate() {
+			if p.Type != pkg.GoModulePkg && p.Version == in.Version {
+				digests[p.Name] = "package"
+			}
+		}
 		for _, b := range bins {
-			if digests[b.Path] != b.SHA256 {
-				t.Errorf("%s: %s: sha256: got %q, want %s", tt.id, b.Path, digests[b.Path], b.SHA256)
+			if want := map[string]string{"spdx-json": "package", "cyclonedx-json": b.SHA256}[tt.id]; digests[b.Path] != want {
+				t.Errorf("%s: %s: got %q, want %s", tt.id, b.Path, digests[b.Path], want)
 			}
 		}
 	}
@@ -644,6 +745,34 @@ func TestErrors(t *testing.T) {
 			in.Version = ""
 			return b
 		}, "sbom: info: Version is empty"},
+		{"no supplier", func(in *sbom.Info, b []sbom.Binary) []sbom.Binary {
+			in.Supplier.Name = ""
+			return b
+		}, `sbom: info: Supplier: name "" is empty`},
+		{"supplier with a parenthesis", func(in *sbom.Info, b []sbom.Binary) []sbom.Binary {
+			in.Supplier.Name = "CAVRA (the project)"
+			return b
+		}, `sbom: info: Supplier: name "CAVRA (the project)" is empty, padded, or has a parenthesis`},
+		{"supplier URL", func(in *sbom.Info, b []sbom.Binary) []sbom.Binary {
+			in.Supplier.URL = "http://cavra.dev"
+			return b
+		}, `sbom: info: Supplier: URL "http://cavra.dev" is not an https URL`},
+		{"supplier e-mail", func(in *sbom.Info, b []sbom.Binary) []sbom.Binary {
+			in.Supplier.Email = "CAVRA <maintainers@cavra.dev>"
+			return b
+		}, `sbom: info: Supplier: e-mail "CAVRA <maintainers@cavra.dev>" is not a bare address`},
+		{"no licence", func(in *sbom.Info, b []sbom.Binary) []sbom.Binary {
+			in.License = ""
+			return b
+		}, "sbom: info: License: empty licence expression"},
+		{"licence NOASSERTION", func(in *sbom.Info, b []sbom.Binary) []sbom.Binary {
+			in.License = "NOASSERTION"
+			return b
+		}, "sbom: info: License: NOASSERTION names no licence"},
+		{"licence expression", func(in *sbom.Info, b []sbom.Binary) []sbom.Binary {
+			in.License = "Apache-2.0 AND"
+			return b
+		}, `sbom: info: License: licence expression "Apache-2.0 AND": ends where a licence is expected`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			in := in
@@ -681,7 +810,10 @@ func TestSyftVersion(t *testing.T) {
 }
 
 // TestFixtures rewrites, with -update, the documents that package inspect
-// tests and fuzzes with, and the summaries they should give.
+// tests and fuzzes with, and the summaries they should give: release.* of
+// two binaries, one linking modules of others; compliant.* of a release of
+// cavra-runtime with a Linux package and the source archive, which passes
+// every compliance check (TestCompliance).
 func TestFixtures(t *testing.T) {
 	if !*update {
 		t.Skip("run with -update to rewrite inspect/testdata")
@@ -692,9 +824,12 @@ func TestFixtures(t *testing.T) {
 	}
 	in := info(t, bins)
 	spdxDoc, cdxDoc := generate(t, in, bins)
+	compliantSPDX, compliantCDX := compliant(t)
 	for name, data := range map[string]any{
 		"release.spdx.json":         spdxDoc,
 		"release.cdx.json":          cdxDoc,
+		"compliant.spdx.json":       compliantSPDX,
+		"compliant.cdx.json":        compliantCDX,
 		"release.spdx.summary.json": want(t, in, bins, "SPDX-2.3"),
 		"release.cdx.summary.json":  want(t, in, bins, "CycloneDX-1.7"),
 	} {
@@ -748,7 +883,7 @@ func TestLinuxPackages(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := sha256.Sum256(data)
-	f := sbom.File{Path: "packages/cavra-runtime_1.2.3_amd64.deb", File: deb, SHA256: hex.EncodeToString(s[:]), Contains: bins[0].Path}
+	f := sbom.File{Kind: sbom.LinuxPackage, Path: "packages/cavra-runtime_1.2.3_amd64.deb", File: deb, SHA256: hex.EncodeToString(s[:]), Contains: bins[0].Path}
 	in := info(t, bins)
 	spdxDoc, cdxDoc, err := sbom.Generate(context.Background(), in, bins, f)
 	if err != nil {
@@ -788,5 +923,25 @@ func TestLinuxPackages(t *testing.T) {
 	bad.Contains = "bin/plan9-386/cavra-runtime"
 	if _, _, err := sbom.Generate(context.Background(), in, bins, bad); err == nil || !strings.Contains(err.Error(), "not a binary of the release") {
 		t.Errorf("got %v, want an unknown binary refused", err)
+	}
+	for _, tt := range []struct {
+		name  string
+		edit  func(*sbom.File) []sbom.File
+		error string
+	}{
+		{"no kind", func(f *sbom.File) []sbom.File { f.Kind = ""; return nil }, `: kind "" is not "package" or "source"`},
+		{"source contains", func(f *sbom.File) []sbom.File { f.Kind = sbom.SourceArchive; return nil }, ": a source archive contains no binary"},
+		{"two sources", func(f *sbom.File) []sbom.File {
+			f.Kind, f.Contains = sbom.SourceArchive, ""
+			g := *f
+			g.Path = "source/other.tar.gz"
+			return []sbom.File{g}
+		}, ": a second source archive"},
+	} {
+		bad := f
+		more := tt.edit(&bad)
+		if _, _, err := sbom.Generate(context.Background(), in, bins, append(more, bad)...); err == nil || !strings.Contains(err.Error(), tt.error) {
+			t.Errorf("%s: got %v, want an error with %q", tt.name, err, tt.error)
+		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cavra/cavra/packaging/build"
+	"github.com/cavra/cavra/sbom/inspect"
 )
 
 // Config describes one release. It is computed once, before any step runs,
@@ -32,6 +33,42 @@ type Config struct {
 	Epoch       time.Time      // SOURCE_DATE_EPOCH, UTC
 	GoVersion   string         // e.g. go1.26.8
 	Targets     []build.Target // the targets to build, a subset of build.Matrix
+	Supplier    Supplier       // supplies the release and authors its SBOMs
+}
+
+// Supplier is the organisation that supplies and creates the release and
+// authors its SBOMs, as both SBOMs name it. [Detect] takes
+// [DefaultSupplier] and lets the maintainer override each field with
+// CAVRA_SUPPLIER_NAME, CAVRA_SUPPLIER_URL and CAVRA_SUPPLIER_EMAIL.
+type Supplier struct {
+	Name  string // e.g. "CAVRA"
+	URL   string // https URL
+	Email string // contact address, or ""
+}
+
+// DefaultSupplier is who supplies a CAVRA release unless the maintainer
+// says otherwise.
+var DefaultSupplier = Supplier{Name: "CAVRA", URL: "https://github.com/cavra/cavra", Email: "maintainers@cavra.dev"}
+
+// supplier returns DefaultSupplier with the fields the environment sets.
+func supplier(getenv func(string) string) (Supplier, error) {
+	s := DefaultSupplier
+	for _, f := range []struct {
+		env string
+		v   *string
+	}{
+		{"CAVRA_SUPPLIER_NAME", &s.Name},
+		{"CAVRA_SUPPLIER_URL", &s.URL},
+		{"CAVRA_SUPPLIER_EMAIL", &s.Email},
+	} {
+		if v := getenv(f.env); v != "" {
+			*f.v = v
+		}
+	}
+	if err := inspect.CheckParty(s.Name, s.URL, s.Email); err != nil {
+		return Supplier{}, fmt.Errorf("release: supplier (CAVRA_SUPPLIER_NAME, _URL, _EMAIL): %w", err)
+	}
+	return s, nil
 }
 
 // Name returns the package folder name, go-runtime-<version>.
@@ -54,8 +91,8 @@ type Options struct {
 var versionRE = regexp.MustCompile(`^v?[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$`)
 
 // Detect computes the release configuration from the repository, the
-// environment (VERSION, SOURCE_DATE_EPOCH, CAVRA_RELEASE, GITHUB_*), and the
-// go command.
+// environment (VERSION, SOURCE_DATE_EPOCH, CAVRA_RELEASE, CAVRA_SUPPLIER_*,
+// GITHUB_*), and the go command.
 //
 // The version is $VERSION when set, else the tag v* at HEAD when the tree is
 // clean, else <latest tag or v0.0.0>-snapshot.<12 hex of the commit>, with
@@ -175,6 +212,9 @@ func Detect(ctx context.Context, o Options) (*Config, error) {
 	}
 	c.WorkflowRef = getenv("GITHUB_WORKFLOW_REF")
 	c.Builder = builderID(getenv)
+	if c.Supplier, err = supplier(getenv); err != nil {
+		return nil, err
+	}
 
 	r := o.Runner
 	if r == nil {

@@ -94,6 +94,7 @@ func TestDetectTaggedRelease(t *testing.T) {
 		Epoch:      time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
 		GoVersion:  runtime.Version(),
 		Targets:    build.Matrix,
+		Supplier:   release.Supplier{Name: "CAVRA", URL: "https://github.com/cavra/cavra", Email: "maintainers@cavra.dev"},
 	}
 	if !reflect.DeepEqual(*c, want) {
 		t.Errorf("got  %+v\nwant %+v", *c, want)
@@ -359,6 +360,47 @@ func TestDetectGitHub(t *testing.T) {
 	c = mustDetect(t, repo, env)
 	if c.Repository != "https://github.example/cavra/cavra" || c.Builder != "https://cavra.dev/builders/local-mage@v1" || c.WorkflowRef != "" {
 		t.Errorf("without GITHUB_WORKFLOW_REF: got repository %q builder %q workflow %q", c.Repository, c.Builder, c.WorkflowRef)
+	}
+}
+
+// TestDetectSupplier: the maintainer overrides the supplier the SBOMs name,
+// field by field; a supplier the SBOMs could not carry is refused, naming
+// the variables.
+func TestDetectSupplier(t *testing.T) {
+	t.Parallel()
+	repo := newRepo(t, "v1.2.3")
+	for _, tt := range []struct {
+		name string
+		env  map[string]string
+		want release.Supplier
+		err  string
+	}{
+		{"default", nil, release.DefaultSupplier, ""},
+		{"all three", map[string]string{
+			"CAVRA_SUPPLIER_NAME":  "Example GmbH",
+			"CAVRA_SUPPLIER_URL":   "https://example.org/cavra",
+			"CAVRA_SUPPLIER_EMAIL": "sbom@example.org",
+		}, release.Supplier{Name: "Example GmbH", URL: "https://example.org/cavra", Email: "sbom@example.org"}, ""},
+		{"URL only", map[string]string{"CAVRA_SUPPLIER_URL": "https://cavra.dev"},
+			release.Supplier{Name: "CAVRA", URL: "https://cavra.dev", Email: "maintainers@cavra.dev"}, ""},
+		{"http URL", map[string]string{"CAVRA_SUPPLIER_URL": "http://cavra.dev"}, release.Supplier{},
+			`release: supplier (CAVRA_SUPPLIER_NAME, _URL, _EMAIL): URL "http://cavra.dev" is not an https URL`},
+		{"name with parentheses", map[string]string{"CAVRA_SUPPLIER_NAME": "CAVRA (EU)"}, release.Supplier{}, "has a parenthesis"},
+		{"e-mail with a name", map[string]string{"CAVRA_SUPPLIER_EMAIL": "CAVRA <sbom@cavra.dev>"}, release.Supplier{}, "is not a bare address"},
+	} {
+		c, err := detect(t, repo, tt.env)
+		if tt.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("%s: got %v, want an error with %q", tt.name, err, tt.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if c.Supplier != tt.want {
+			t.Errorf("%s: got %+v, want %+v", tt.name, c.Supplier, tt.want)
+		}
 	}
 }
 

@@ -58,7 +58,17 @@
 //	provenance.bundle  the Sigstore bundle of the provenance verifies and holds the same
 //	                   statement as the envelope
 //	sbom               SPDX 2.3 and CycloneDX: the runtime and Go versions, SOURCE_DATE_EPOCH,
-//	                   the snapshot label, and exactly the manifest's binaries and digests
+//	                   the snapshot label, and exactly the manifest's binaries, Linux packages
+//	                   and source archive with their digests
+//	sbom.ntia          per SBOM: the NTIA minimum elements of the document (author, timestamp)
+//	                   and of every component (supplier, name, version, unique identifier,
+//	                   dependency relationship); one FAIL per missing element, naming it
+//	sbom.bsi           per SBOM: the required data fields of BSI TR-03183-2 v2.0.0: format,
+//	                   creator and timestamp of the document; creator, name, version,
+//	                   dependencies and licences of every component; file name, SHA-512 and
+//	                   the executable, archive and structured properties of every deployable
+//	                   (see package github.com/cavra/cavra/sbom/inspect); the report's
+//	                   sbom_compliance holds every result
 //	bootstrap          its file list covers the verifier's list and every file present; its key
 //	                   is cosign.pub and the trusted key; its identity is the manifest's
 //	evidence           its identity is the manifest's; every artifact it lists has that size and

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/cavra/cavra/internal/jsonio"
+	"github.com/cavra/cavra/sbom/inspect"
 )
 
 // Status is the outcome of one check.
@@ -41,6 +42,18 @@ type Report struct {
 	Failed         int     `json:"failed"`
 	Skipped        int     `json:"skipped"`
 	Checks         []Check `json:"checks"`
+
+	// SBOMCompliance holds, for each SBOM that could be read, every
+	// requirement of the NTIA minimum elements and BSI TR-03183-2 for
+	// the document and each component; the checks sbom.ntia and sbom.bsi
+	// sum it up.
+	SBOMCompliance []SBOMCompliance `json:"sbom_compliance,omitempty"`
+}
+
+// SBOMCompliance is the compliance of one SBOM of the package.
+type SBOMCompliance struct {
+	File string `json:"file"`
+	*inspect.Compliance
 }
 
 // OK reports whether every check passed or was skipped.

@@ -15,14 +15,17 @@ import (
 // checkSBOMs checks both SBOMs against the manifest: they parse as SPDX 2.3
 // and CycloneDX, name the runtime version, the Go version and the commit's
 // creation time, carry the snapshot label, and list exactly the package's
-// binaries and Linux packages with their digests.
+// binaries, Linux packages and source archive with their digests. Then it
+// checks each against the NTIA minimum elements and BSI TR-03183-2 (see
+// [checkCompliance]).
 func checkSBOMs(r *Report, pkg *Package, m *manifest.Manifest) {
 	for _, f := range []struct {
-		name  string
-		parse func([]byte) (*inspect.Summary, error)
+		name   string
+		parse  func([]byte) (*inspect.Summary, error)
+		comply func([]byte) (*inspect.Compliance, error)
 	}{
-		{layout.SPDX, inspect.SPDX},
-		{layout.CycloneDX, inspect.CycloneDX},
+		{layout.SPDX, inspect.SPDX, inspect.CheckSPDX},
+		{layout.CycloneDX, inspect.CycloneDX, inspect.CheckCycloneDX},
 	} {
 		data, ok := pkg.File(f.name)
 		if !ok {
@@ -66,9 +69,16 @@ func checkSBOMs(r *Report, pkg *Package, m *manifest.Manifest) {
 				bad("lists %s with sha256 %s, manifest records %s", lp.Path, got, lp.SHA256)
 			}
 		}
+		switch got, ok := sum.Files[m.Source.Archive]; {
+		case !ok:
+			bad("does not list %s", m.Source.Archive)
+		case got != m.Source.SHA256:
+			bad("lists %s with sha256 %s, manifest records %s", m.Source.Archive, got, m.Source.SHA256)
+		}
 		var extra []string
 		for p := range sum.Files {
-			if m.BinaryFor(targetOf(m, p)) == nil && !slices.ContainsFunc(m.Packages, func(lp manifest.LinuxPackage) bool { return lp.Path == p }) {
+			if m.BinaryFor(targetOf(m, p)) == nil && p != m.Source.Archive &&
+				!slices.ContainsFunc(m.Packages, func(lp manifest.LinuxPackage) bool { return lp.Path == p }) {
 				extra = append(extra, p)
 			}
 		}
@@ -76,7 +86,42 @@ func checkSBOMs(r *Report, pkg *Package, m *manifest.Manifest) {
 		if len(extra) > 0 {
 			bad("lists files the manifest does not: %s", strings.Join(extra, ", "))
 		}
-		report(r, "sbom", f.name, errs, "%s: %s %s, %s, %d binaries, %d packages, %d modules", sum.Format, sum.Name, sum.Version, sum.GoVersion, len(m.Binaries), len(m.Packages), len(sum.Modules))
+		report(r, "sbom", f.name, errs, "%s: %s %s, %s, %d binaries, %d packages, the source archive, %d modules", sum.Format, sum.Name, sum.Version, sum.GoVersion, len(m.Binaries), len(m.Packages), len(sum.Modules))
+		checkCompliance(r, pkg, f.name, f.comply)
+	}
+}
+
+// The checks of the SBOMs against standards.
+const (
+	checkNTIA = "sbom.ntia"
+	checkBSI  = "sbom.bsi"
+)
+
+// checkCompliance checks one SBOM against the NTIA minimum elements and
+// BSI TR-03183-2 with package inspect's checker: one PASS per standard
+// when every element of the document and of each component passes, else
+// one FAIL per failed element, naming the component and the element. The
+// report keeps every result in SBOMCompliance.
+func checkCompliance(r *Report, pkg *Package, name string, comply func([]byte) (*inspect.Compliance, error)) {
+	data, _ := pkg.File(name)
+	c, err := comply(data)
+	if err != nil {
+		r.fail(checkNTIA, name, "%v", strings.TrimPrefix(err.Error(), "inspect: "))
+		return
+	}
+	r.SBOMCompliance = append(r.SBOMCompliance, SBOMCompliance{File: name, Compliance: c})
+	for _, std := range []struct{ check, name string }{{checkNTIA, inspect.NTIA}, {checkBSI, inspect.BSI}} {
+		passed, failed := c.Count(std.name)
+		if failed == 0 && passed > 0 {
+			r.pass(std.check, name, "%s: all %d requirements pass, for the document and %d components", std.name, passed, len(c.Components))
+			continue
+		}
+		for _, f := range c.Failures(std.name) {
+			r.fail(std.check, name, "%s", f)
+		}
+		if failed == 0 {
+			r.fail(std.check, name, "%s: nothing checked", std.name)
+		}
 	}
 }
 

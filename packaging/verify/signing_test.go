@@ -174,6 +174,39 @@ func TestSignedTampering(t *testing.T) {
 			}
 			resignFiles(t, p, dir, layout.SPDX, layout.CycloneDX)
 		}, "sbom", layout.SPDX, bin},
+		// An SBOM an auditor would refuse fails by element, even signed.
+		{"SPDX SBOM without the release's supplier, re-signed", func(t *testing.T, dir string) {
+			editSBOM(t, p, dir, layout.SPDX, func(m map[string]any) {
+				for _, x := range m["packages"].([]any) {
+					if obj(x)["name"] == "cavra-runtime" {
+						delete(obj(x), "supplier")
+					}
+				}
+			})
+		}, "sbom.ntia", layout.SPDX, "cavra-runtime [SPDXRef-DocumentRoot-Directory-cavra-runtime]: NTIA minimum elements supplier: no supplier"},
+		{"SPDX SBOM without an author, re-signed", func(t *testing.T, dir string) {
+			editSBOM(t, p, dir, layout.SPDX, func(m map[string]any) {
+				obj(m["creationInfo"])["creators"] = []any{"Tool: syft-v1.57.1"}
+			})
+		}, "sbom.ntia", layout.SPDX, "document: NTIA minimum elements author: no organisation or person"},
+		{"CycloneDX SBOM without a binary's SHA-512, re-signed", func(t *testing.T, dir string) {
+			editSBOM(t, p, dir, layout.CycloneDX, func(m map[string]any) {
+				for _, x := range m["components"].([]any) {
+					if c := obj(x); c["name"] == bin {
+						c["hashes"] = c["hashes"].([]any)[:1] // SHA-256 only
+					}
+				}
+			})
+		}, "sbom.bsi", layout.CycloneDX, bin + " [" + bin + "]: BSI TR-03183-2 v2.0.0 hash: no SHA-512"},
+		{"CycloneDX SBOM without a binary's licences, re-signed", func(t *testing.T, dir string) {
+			editSBOM(t, p, dir, layout.CycloneDX, func(m map[string]any) {
+				for _, x := range m["components"].([]any) {
+					if c := obj(x); c["name"] == bin {
+						delete(c, "licenses")
+					}
+				}
+			})
+		}, "sbom.bsi", layout.CycloneDX, bin + " [" + bin + "]: BSI TR-03183-2 v2.0.0 licence: no declared licence"},
 		{"bootstrap missing a required file, re-signed", func(t *testing.T, dir string) {
 			var b map[string]any
 			json.Unmarshal(read(t, dir, layout.Bootstrap), &b)
@@ -229,6 +262,23 @@ func TestSignedTampering(t *testing.T) {
 			wantFail(t, verifyDir(t, dir, verify.Options{Key: p.Key}), tc.check, tc.file, tc.detail)
 		})
 	}
+}
+
+// editSBOM changes an SBOM of the package in dir and signs it again with
+// the package's own (trusted) key.
+func editSBOM(t *testing.T, p *testrelease.Package, dir, name string, edit func(map[string]any)) {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(read(t, dir, name), &m); err != nil {
+		t.Fatal(err)
+	}
+	edit(m)
+	out, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, dir, name, out)
+	resignFiles(t, p, dir, name)
 }
 
 // payload returns the statement inside a DSSE envelope.

@@ -19,6 +19,7 @@ import (
 	"github.com/cavra/cavra/packaging/archive"
 	"github.com/cavra/cavra/packaging/build"
 	"github.com/cavra/cavra/packaging/checksums"
+	"github.com/cavra/cavra/packaging/layout"
 	"github.com/cavra/cavra/packaging/manifest"
 	"github.com/cavra/cavra/packaging/verify"
 )
@@ -63,6 +64,25 @@ func TestReleasePasses(t *testing.T) {
 					if !has(rep, verify.Pass, check, b.Binary, "") {
 						t.Errorf("no PASS %s for %s", check, b.Binary)
 					}
+				}
+			}
+			// Both SBOMs pass every NTIA element and BSI requirement, for
+			// the document and each component: the release, 6 binaries,
+			// 6 Linux packages, the source archive, and the main module
+			// and stdlib of each binary.
+			for _, f := range []string{layout.SPDX, layout.CycloneDX} {
+				for _, check := range []string{"sbom.ntia", "sbom.bsi"} {
+					if !has(rep, verify.Pass, check, f, "for the document and 26 components") {
+						t.Errorf("no PASS %s for %s", check, f)
+					}
+				}
+			}
+			if len(rep.SBOMCompliance) != 2 {
+				t.Fatalf("got %d SBOM compliance reports, want 2", len(rep.SBOMCompliance))
+			}
+			for _, c := range rep.SBOMCompliance {
+				if !c.OK() || len(c.Components) != 26 {
+					t.Errorf("%s: got OK %v with %d components, want 26: %q", c.File, c.OK(), len(c.Components), c.Failures(""))
 				}
 			}
 			var js bytes.Buffer

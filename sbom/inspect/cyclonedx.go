@@ -3,36 +3,83 @@ package inspect
 import (
 	"encoding/json"
 	"fmt"
-
-	"github.com/cavra/cavra/internal/strictjson"
+	"slices"
 )
 
-// cdxComponent holds the fields of a CycloneDX component that a summary needs.
+// cdxComponent holds the fields of a CycloneDX component that a summary
+// and the compliance checks need.
 type cdxComponent struct {
-	Type    string `json:"type"`
-	Name    string `json:"name"`
-	Version string `json:"version"`
-	PURL    string `json:"purl"`
-	Hashes  []struct {
+	BOMRef       string      `json:"bom-ref"`
+	Type         string      `json:"type"`
+	Name         string      `json:"name"`
+	Version      string      `json:"version"`
+	PURL         string      `json:"purl"`
+	CPE          string      `json:"cpe"`
+	SWID         *cdxSWID    `json:"swid"`
+	Supplier     *cdxOrg     `json:"supplier"`
+	Manufacturer *cdxOrg     `json:"manufacturer"`
+	Authors      []cdxPerson `json:"authors"`
+	Hashes       []struct {
 		Alg     string `json:"alg"`
 		Content string `json:"content"`
 	} `json:"hashes"`
+	Licenses   []cdxLicense   `json:"licenses"`
+	Properties []cdxProperty  `json:"properties"`
 	Components []cdxComponent `json:"components"`
 }
 
-// cdxBOM holds the fields of a CycloneDX JSON BOM that a summary needs.
+type cdxSWID struct {
+	TagID string `json:"tagId"`
+}
+
+// cdxOrg is an organizationalEntity.
+type cdxOrg struct {
+	Name    string      `json:"name"`
+	URL     []string    `json:"url"`
+	Contact []cdxPerson `json:"contact"`
+}
+
+// cdxPerson is an organizationalContact.
+type cdxPerson struct {
+	Name  string `json:"name"`
+	Email string `json:"email"`
+}
+
+// cdxLicense is a licenseChoice: a licence or an expression.
+type cdxLicense struct {
+	License *struct {
+		ID              string `json:"id"`
+		Name            string `json:"name"`
+		Acknowledgement string `json:"acknowledgement"`
+	} `json:"license"`
+	Expression      string `json:"expression"`
+	Acknowledgement string `json:"acknowledgement"`
+}
+
+type cdxProperty struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// cdxBOM holds the fields of a CycloneDX JSON BOM that a summary and the
+// compliance checks need.
 type cdxBOM struct {
 	BOMFormat   string `json:"bomFormat"`
 	SpecVersion string `json:"specVersion"`
 	Metadata    *struct {
-		Timestamp  string        `json:"timestamp"`
-		Component  *cdxComponent `json:"component"`
-		Properties []struct {
-			Name  string `json:"name"`
-			Value string `json:"value"`
-		} `json:"properties"`
+		Timestamp    string          `json:"timestamp"`
+		Tools        json.RawMessage `json:"tools"`
+		Authors      []cdxPerson     `json:"authors"`
+		Manufacturer *cdxOrg         `json:"manufacturer"`
+		Supplier     *cdxOrg         `json:"supplier"`
+		Component    *cdxComponent   `json:"component"`
+		Properties   []cdxProperty   `json:"properties"`
 	} `json:"metadata"`
-	Components []cdxComponent `json:"components"`
+	Components   []cdxComponent `json:"components"`
+	Dependencies []struct {
+		Ref       string   `json:"ref"`
+		DependsOn []string `json:"dependsOn"`
+	} `json:"dependencies"`
 }
 
 // cycloneDXVersions are the spec versions accepted.
@@ -40,29 +87,11 @@ var cycloneDXVersions = []string{"1.6", "1.7"}
 
 // CycloneDX summarizes a CycloneDX 1.6 or 1.7 JSON document.
 func CycloneDX(data []byte) (*Summary, error) {
-	if err := checkSize("cyclonedx", data); err != nil {
+	bom, err := decodeCycloneDX(data)
+	if err != nil {
 		return nil, err
 	}
-	var bom cdxBOM
-	// Keys that repeat, or differ only in case, would let two readers of
-	// one document see different things.
-	if err := strictjson.CheckDuplicates(data); err != nil {
-		return nil, fmt.Errorf("inspect: cyclonedx: %w", err)
-	}
-	if err := json.Unmarshal(data, &bom); err != nil {
-		return nil, fmt.Errorf("inspect: cyclonedx: %w", err)
-	}
 	s := newSummary("cyclonedx")
-	if bom.BOMFormat != "CycloneDX" {
-		return nil, s.errorf("bomFormat is %q, want CycloneDX", bom.BOMFormat)
-	}
-	ok := false
-	for _, v := range cycloneDXVersions {
-		ok = ok || bom.SpecVersion == v
-	}
-	if !ok {
-		return nil, s.errorf("specVersion is %q, want one of %q", bom.SpecVersion, cycloneDXVersions)
-	}
 	s.Format = "CycloneDX-" + bom.SpecVersion
 	md := bom.Metadata
 	if md == nil {
@@ -92,6 +121,21 @@ func CycloneDX(data []byte) (*Summary, error) {
 		return nil, err
 	}
 	return s.finish()
+}
+
+// decodeCycloneDX decodes a CycloneDX 1.6 or 1.7 JSON document.
+func decodeCycloneDX(data []byte) (*cdxBOM, error) {
+	var bom cdxBOM
+	if err := decode("cyclonedx", data, &bom); err != nil {
+		return nil, err
+	}
+	if bom.BOMFormat != "CycloneDX" {
+		return nil, fmt.Errorf("inspect: cyclonedx: bomFormat is %q, want CycloneDX", bom.BOMFormat)
+	}
+	if !slices.Contains(cycloneDXVersions, bom.SpecVersion) {
+		return nil, fmt.Errorf("inspect: cyclonedx: specVersion is %q, want one of %q", bom.SpecVersion, cycloneDXVersions)
+	}
+	return &bom, nil
 }
 
 // components adds cs and the components nested in them to the summary.

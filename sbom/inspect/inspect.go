@@ -1,17 +1,58 @@
 // Package inspect reads the SBOMs of a CAVRA release package with the
 // standard library alone, so that an air-gapped verifier can check them
-// against the release manifest.
+// against the release manifest and against the NTIA minimum elements and
+// BSI TR-03183-2.
+//
+// # Summaries
 //
 // [SPDX] and [CycloneDX] decode a document made by package
 // github.com/cavra/cavra/sbom into a [Summary]: the release it names, the
 // Go version, the Go modules linked into the binaries and the SHA-256 of
-// each binary. They refuse documents of another format or spec version,
-// documents larger than [MaxSize], and documents that lack or contradict
-// what a summary needs: a described release with a version, a creation
-// time, a stdlib package, a SHA-256 for every file, one version per
-// module. Errors name the field at fault, as in
+// each file (binary, Linux package, source archive). They refuse documents
+// of another format or spec version, documents larger than [MaxSize], and
+// documents that lack or contradict what a summary needs: a described
+// release with a version, a creation time, a stdlib package, a SHA-256 for
+// every file, one version per module. Errors name the field at fault, as in
 //
-//	inspect: spdx: files[2] "bin/linux-amd64/cavra-runtime": checksums: no SHA256
+//	inspect: spdx: packages[2] "SPDXRef-File-bin-linux-amd64-cavra-runtime-2271f5982ed9cb38": checksums: no SHA256
+//
+// # Compliance
+//
+// [CheckSPDX] and [CheckCycloneDX] check any SPDX 2.3 or CycloneDX 1.6/1.7
+// JSON document against two standards and report every requirement, PASS
+// or FAIL, for the document and for each component ([Compliance]):
+//
+//	standard  for        element       SPDX 2.3                              CycloneDX
+//	NTIA      document   author        creators: Organization or Person      metadata.authors or manufacturer
+//	NTIA      document   timestamp     creationInfo.created (RFC 3339)       metadata.timestamp
+//	BSI       document   format        SPDX >= 2.2.1                         CycloneDX >= 1.5
+//	BSI       document   creator       an author's e-mail: "Org (e-mail)"    authors e-mail, manufacturer URL or e-mail
+//	BSI       document   timestamp     as NTIA
+//	NTIA      component  supplier      supplier: Organization or Person      supplier.name (release: or metadata.supplier)
+//	NTIA,BSI  component  name          name                                  name
+//	NTIA,BSI  component  version       versionInfo                           version
+//	NTIA      component  identifier    externalRefs purl, CPE or SWID        purl, cpe or swid
+//	NTIA,BSI  component  dependencies  relationships                         dependencies
+//	BSI       component  creator       originator with e-mail, or homepage   manufacturer (URL or e-mail) or authors e-mail
+//	BSI       component  licence       licenseDeclared and licenseConcluded  licenses acknowledged declared and concluded
+//	BSI       deployable filename      packageFileName (no path)             property bsi:component:filename
+//	BSI       deployable hash          checksums SHA512                      hashes SHA-512
+//	BSI       deployable executable    annotation bsi:component:executable   property bsi:component:executable
+//	BSI       deployable archive       annotation bsi:component:archive      property bsi:component:archive
+//	BSI       deployable structured    annotation bsi:component:structured   property bsi:component:structured
+//
+// BSI is TR-03183-2 v2.0.0, the last version that accepts SPDX 2 (v2.1.0
+// asks for SPDX 3.0.1 and would need other mappings); the property names
+// and values are those of BSI's CycloneDX taxonomy, carried in SPDX 2.3,
+// which has no properties, as annotations "<name>=<value>". A licence
+// must be an SPDX licence expression ([CheckLicense]), a creator's contact
+// an e-mail address or an https URL. Dependencies pass when the component
+// has an entry in the graph (CycloneDX; SPDX has no empty entries), every
+// reference from or to it resolves, something contains or depends on it
+// (unless it is the release), and, for an executable, it names what it
+// contains. A deployable is a file of the release (see [KindDeployable]);
+// the release ([KindRelease]) and the modules inside binaries
+// ([KindModule]) are no files, so the file fields do not apply to them.
 //
 // The input may be hostile: it is only decoded with encoding/json into
 // small structures and walked, never executed, and decoding never panics.
@@ -19,11 +60,14 @@ package inspect
 
 import (
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"path"
 	"strings"
 	"time"
+
+	"github.com/cavra/cavra/internal/strictjson"
 )
 
 // MaxSize is the largest document accepted, in bytes.
@@ -67,6 +111,22 @@ func checkSize(kind string, data []byte) error {
 	}
 	if len(data) == 0 {
 		return fmt.Errorf("inspect: %s: empty document", kind)
+	}
+	return nil
+}
+
+// decode decodes a document of the format kind into v, after checking its
+// size and that no key repeats: keys that repeat, or differ only in case,
+// would let two readers of one document see different things.
+func decode(kind string, data []byte, v any) error {
+	if err := checkSize(kind, data); err != nil {
+		return err
+	}
+	if err := strictjson.CheckDuplicates(data); err != nil {
+		return fmt.Errorf("inspect: %s: %w", kind, err)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("inspect: %s: %w", kind, err)
 	}
 	return nil
 }

@@ -140,8 +140,8 @@ func TestSPDX(t *testing.T) {
 	doc := fixture(t, "release.spdx.json")
 	summary := wantSummary(t, "release.spdx.summary.json")
 	bin := firstFile(summary)
-	file := func(m obj) obj { return find(m["files"], "fileName", bin) }
 	pkgNamed := func(m obj, name string) obj { return find(m["packages"], "name", name) }
+	file := func(m obj) obj { return pkgNamed(m, bin) }
 	sha256 := func(f obj) obj {
 		return findFunc(f["checksums"], func(c obj) bool { return c["algorithm"] == "SHA256" })
 	}
@@ -162,8 +162,8 @@ func TestSPDX(t *testing.T) {
 		}, err: `comment: cavra:snapshot is "maybe"`},
 		{name: "no SHA256", edit: func(m obj) {
 			f := file(m)
-			f["checksums"] = arr{findFunc(f["checksums"], func(c obj) bool { return c["algorithm"] == "SHA1" })}
-		}, err: `files[0] "` + bin + `": checksums: no SHA256`},
+			f["checksums"] = arr{findFunc(f["checksums"], func(c obj) bool { return c["algorithm"] == "SHA512" })}
+		}, err: `packages[0] "SPDXRef-File-bin-linux-amd64-cavra-runtime-2271f5982ed9cb38": checksums: no SHA256`},
 		{name: "no checksums", edit: func(m obj) { delete(file(m), "checksums") }, err: "checksums: no SHA256"},
 		{name: "short SHA256", edit: func(m obj) { sha256(file(m))["checksumValue"] = "abc" }, err: `SHA-256 "abc" is not 64 hex digits`},
 		{name: "SHA256 not hex", edit: func(m obj) { sha256(file(m))["checksumValue"] = strings.Repeat("z", 64) }, err: "is not 64 hex digits"},
@@ -173,18 +173,35 @@ func TestSPDX(t *testing.T) {
 			c := sha256(file(m))
 			c["checksumValue"] = strings.ToUpper(c["checksumValue"].(string))
 		}},
-		{name: "file renamed", edit: func(m obj) { file(m)["fileName"] = "./bin/other" },
-			want: func(s *Summary) { s.Files["bin/other"] = s.Files[bin]; delete(s.Files, bin) }},
-		{name: "absolute file", edit: func(m obj) { file(m)["fileName"] = "/etc/passwd" }, err: `file name "/etc/passwd" is not a clean relative path`},
-		{name: "dotdot file", edit: func(m obj) { file(m)["fileName"] = "../x" }, err: "is not a clean relative path"},
+		{name: "file renamed", edit: func(m obj) { file(m)["name"] = "./bin/other/cavra-runtime" },
+			want: func(s *Summary) { s.Files["bin/other/cavra-runtime"] = s.Files[bin]; delete(s.Files, bin) }},
+		{name: "absolute file", edit: func(m obj) { file(m)["name"] = "/etc/cavra-runtime" }, err: `file name "/etc/cavra-runtime" is not a clean relative path`},
+		{name: "dotdot file", edit: func(m obj) { file(m)["name"] = "../cavra-runtime" }, err: "is not a clean relative path"},
+		{name: "packageFileName of another file", edit: func(m obj) { file(m)["packageFileName"] = "cavra-runtime.exe" },
+			err: `packageFileName "cavra-runtime.exe" is not the file name of "` + bin + `"`},
 		{name: "file twice", edit: func(m obj) {
 			f := obj{}
 			for k, v := range file(m) {
 				f[k] = v
 			}
 			f["SPDXID"] = "SPDXRef-File-copy"
-			m["files"] = append(m["files"].(arr), f)
+			m["packages"] = append(m["packages"].(arr), f)
 		}, err: "listed twice"},
+		{name: "binary as an SPDX file", edit: func(m obj) {
+			// Documents before packages carried files: still read.
+			f := file(m)
+			var keep arr
+			for _, x := range m["packages"].(arr) {
+				if x.(obj)["name"] != bin {
+					keep = append(keep, x)
+				}
+			}
+			m["packages"] = keep
+			m["files"] = arr{obj{"SPDXID": f["SPDXID"], "fileName": bin, "checksums": f["checksums"]}}
+		}},
+		{name: "SPDX file without SHA256", edit: func(m obj) {
+			m["files"] = arr{obj{"SPDXID": "SPDXRef-File-x", "fileName": "bin/x", "checksums": arr{}}}
+		}, err: `files[0] "bin/x": checksums: no SHA256`},
 		{name: "SPDXID twice", edit: func(m obj) { file(m)["SPDXID"] = pkgNamed(m, "stdlib")["SPDXID"] }, err: "SPDXID empty or used twice"},
 		{name: "stdlib versions", edit: func(m obj) { pkgNamed(m, "stdlib")["versionInfo"] = "go1.0" }, err: "stdlib at"},
 		{name: "module versions", edit: func(m obj) { pkgNamed(m, "github.com/google/uuid")["versionInfo"] = "v0.0.1" },
@@ -231,9 +248,14 @@ func TestSPDX(t *testing.T) {
 		}, err: "describes 0 elements, want 1"},
 		{name: "describes two", edit: func(m obj) { m["documentDescribes"] = arr{"SPDXRef-A", "SPDXRef-B"} }, err: "describes 3 elements"},
 		{name: "describes a file", edit: func(m obj) {
+			m["files"] = arr{obj{"SPDXID": "SPDXRef-File-x", "fileName": "bin/x", "checksums": arr{obj{"algorithm": "SHA256", "checksumValue": otherSum}}}}
+			r := find(m["relationships"], "relationshipType", "DESCRIBES")
+			r["relatedSpdxElement"] = "SPDXRef-File-x"
+		}, err: "the described element is not a package"},
+		{name: "describes a binary", edit: func(m obj) {
 			r := find(m["relationships"], "relationshipType", "DESCRIBES")
 			r["relatedSpdxElement"] = file(m)["SPDXID"]
-		}, err: "the described element is not a package"},
+		}, err: `the described release has no pkg:golang purl ("pkg:generic/cavra-runtime@v1.2.3?checksum=`},
 		{name: "malformed", raw: doc[:len(doc)/2], err: "inspect: spdx: unexpected EOF"},
 		{name: "case-variant key", raw: []byte(strings.Replace(string(doc), `"spdxVersion"`, `"SPDXVersion": "SPDX-2.2", "spdxVersion"`, 1)), err: `inspect: spdx: duplicate key "spdxVersion" (as "SPDXVersion"`},
 		{name: "array", raw: []byte("[]"), err: "inspect: spdx: json: cannot unmarshal array"},
@@ -270,7 +292,7 @@ func TestCycloneDX(t *testing.T) {
 		}, err: "cavra:snapshot given twice"},
 		{name: "no SHA-256", edit: func(m obj) {
 			f := file(m)
-			f["hashes"] = arr{find(f["hashes"], "alg", "SHA-1")}
+			f["hashes"] = arr{find(f["hashes"], "alg", "SHA-512")}
 		}, err: `"` + bin + `": hashes: no SHA-256`},
 		{name: "SHA-256 changed", edit: func(m obj) { sha256(file(m))["content"] = otherSum },
 			want: func(s *Summary) { s.Files[bin] = otherSum }},
@@ -357,6 +379,26 @@ func check(t *testing.T, s *Summary, err error) {
 	}
 }
 
+// checkCompliance tests what every compliance report promises.
+func checkCompliance(t *testing.T, c *Compliance, err error) {
+	if err != nil {
+		if c != nil {
+			t.Fatalf("compliance %+v with error %v", c, err)
+		}
+		return
+	}
+	n := 0
+	c.each("", func(_ string, r Requirement) {
+		n++
+		if r.Status != Pass && r.Status != Fail || r.Standard != NTIA && r.Standard != BSI || r.Element == "" {
+			t.Fatalf("bad requirement %+v", r)
+		}
+	})
+	if n != c.Passed+c.Failed || len(c.Document) != 5 || len(c.Failures("")) != c.Failed {
+		t.Fatalf("counts: %d requirements, %d passed, %d failed", n, c.Passed, c.Failed)
+	}
+}
+
 func FuzzSPDX(f *testing.F) {
 	f.Add(fixture(f, "release.spdx.json"))
 	f.Add(fixture(f, "release.cdx.json"))
@@ -366,7 +408,10 @@ func FuzzSPDX(f *testing.F) {
 		`{"SPDXID":"SPDXRef-S","name":"stdlib","versionInfo":"go1","externalRefs":[{"referenceType":"purl","referenceLocator":"pkg:golang/stdlib@1"}]}],` +
 		`"files":[{"SPDXID":"SPDXRef-F","fileName":"./b","checksums":[{"algorithm":"SHA256","checksumValue":"` + otherSum + `"}]}],` +
 		`"relationships":[{"spdxElementId":"SPDXRef-DOCUMENT","relationshipType":"DESCRIBES","relatedSpdxElement":"SPDXRef-R"}]}`))
+	f.Add(fixture(f, "compliant.spdx.json"))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := CheckSPDX(data)
+		checkCompliance(t, c, err)
 		s, err := SPDX(data)
 		check(t, s, err)
 		if err == nil && s.Format != "SPDX-2.3" {
@@ -383,7 +428,10 @@ func FuzzCycloneDX(f *testing.F) {
 		`"components":[{"type":"library","name":"m","version":"v1","purl":"pkg:golang/m@v1"},` +
 		`{"type":"library","name":"stdlib","version":"go1","purl":"pkg:golang/stdlib@1",` +
 		`"components":[{"type":"file","name":"b","hashes":[{"alg":"SHA-256","content":"` + otherSum + `"}]}]}]}`))
+	f.Add(fixture(f, "compliant.cdx.json"))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := CheckCycloneDX(data)
+		checkCompliance(t, c, err)
 		s, err := CycloneDX(data)
 		check(t, s, err)
 		if err == nil && !strings.HasPrefix(s.Format, "CycloneDX-1.") {

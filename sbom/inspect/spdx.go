@@ -1,40 +1,30 @@
 package inspect
 
 import (
-	"encoding/json"
+	"errors"
 	"fmt"
+	"path"
 	"strings"
-
-	"github.com/cavra/cavra/internal/strictjson"
 )
 
-// spdxDoc holds the fields of an SPDX 2.3 JSON document that a summary needs.
+// spdxDoc holds the fields of an SPDX 2.3 JSON document that a summary
+// and the compliance checks need.
 type spdxDoc struct {
 	SPDXVersion  string `json:"spdxVersion"`
 	SPDXID       string `json:"SPDXID"`
 	Name         string `json:"name"`
 	Comment      string `json:"comment"`
 	CreationInfo *struct {
-		Created string `json:"created"`
+		Created  string   `json:"created"`
+		Creators []string `json:"creators"`
 	} `json:"creationInfo"`
-	DocumentDescribes []string `json:"documentDescribes"`
-	Packages          []struct {
-		SPDXID       string `json:"SPDXID"`
-		Name         string `json:"name"`
-		VersionInfo  string `json:"versionInfo"`
-		ExternalRefs []struct {
-			Category string `json:"referenceCategory"`
-			Type     string `json:"referenceType"`
-			Locator  string `json:"referenceLocator"`
-		} `json:"externalRefs"`
-	} `json:"packages"`
-	Files []struct {
-		SPDXID    string `json:"SPDXID"`
-		FileName  string `json:"fileName"`
-		Checksums []struct {
-			Algorithm string `json:"algorithm"`
-			Value     string `json:"checksumValue"`
-		} `json:"checksums"`
+	DocumentDescribes []string      `json:"documentDescribes"`
+	Packages          []spdxPackage `json:"packages"`
+	Files             []struct {
+		SPDXID           string         `json:"SPDXID"`
+		FileName         string         `json:"fileName"`
+		Checksums        []spdxChecksum `json:"checksums"`
+		LicenseConcluded string         `json:"licenseConcluded"`
 	} `json:"files"`
 	Relationships []struct {
 		A    string `json:"spdxElementId"`
@@ -43,28 +33,105 @@ type spdxDoc struct {
 	} `json:"relationships"`
 }
 
-// SPDX summarizes an SPDX 2.3 JSON document.
-func SPDX(data []byte) (*Summary, error) {
-	if err := checkSize("spdx", data); err != nil {
+type spdxPackage struct {
+	SPDXID           string         `json:"SPDXID"`
+	Name             string         `json:"name"`
+	VersionInfo      string         `json:"versionInfo"`
+	PackageFileName  string         `json:"packageFileName"`
+	Supplier         string         `json:"supplier"`
+	Originator       string         `json:"originator"`
+	Homepage         string         `json:"homepage"`
+	Checksums        []spdxChecksum `json:"checksums"`
+	LicenseConcluded string         `json:"licenseConcluded"`
+	LicenseDeclared  string         `json:"licenseDeclared"`
+	ExternalRefs     []struct {
+		Category string `json:"referenceCategory"`
+		Type     string `json:"referenceType"`
+		Locator  string `json:"referenceLocator"`
+	} `json:"externalRefs"`
+	Annotations []struct {
+		Comment string `json:"comment"`
+	} `json:"annotations"`
+}
+
+type spdxChecksum struct {
+	Algorithm string `json:"algorithm"`
+	Value     string `json:"checksumValue"`
+}
+
+// decodeSPDX decodes an SPDX 2.3 JSON document.
+func decodeSPDX(data []byte) (*spdxDoc, error) {
+	var doc spdxDoc
+	if err := decode("spdx", data, &doc); err != nil {
 		return nil, err
 	}
-	var doc spdxDoc
-	// Keys that repeat, or differ only in case, would let two readers of
-	// one document see different things.
-	if err := strictjson.CheckDuplicates(data); err != nil {
-		return nil, fmt.Errorf("inspect: spdx: %w", err)
+	if doc.SPDXVersion != "SPDX-2.3" {
+		return nil, fmt.Errorf("inspect: spdx: spdxVersion is %q, want SPDX-2.3", doc.SPDXVersion)
 	}
-	if err := json.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("inspect: spdx: %w", err)
+	if doc.SPDXID != "SPDXRef-DOCUMENT" {
+		return nil, fmt.Errorf("inspect: spdx: SPDXID is %q, want SPDXRef-DOCUMENT", doc.SPDXID)
+	}
+	return &doc, nil
+}
+
+// described returns the SPDX identifiers the document describes.
+func (doc *spdxDoc) described() map[string]bool {
+	described := map[string]bool{}
+	for _, id := range doc.DocumentDescribes {
+		described[id] = true
+	}
+	for _, r := range doc.Relationships {
+		if r.A == "SPDXRef-DOCUMENT" && r.Type == "DESCRIBES" {
+			described[r.B] = true
+		}
+	}
+	return described
+}
+
+// purl returns the package URL among p's external references.
+func (p *spdxPackage) purl() (string, error) {
+	purl := ""
+	for _, ref := range p.ExternalRefs {
+		if ref.Type == "purl" {
+			if purl != "" {
+				return "", errors.New("externalRefs: two purls")
+			}
+			purl = ref.Locator
+		}
+	}
+	return purl, nil
+}
+
+// sha256Of returns the one SHA256 of a file or package.
+func sha256Of(sums []spdxChecksum) (string, error) {
+	sum := ""
+	for _, c := range sums {
+		if c.Algorithm == "SHA256" {
+			if sum != "" {
+				return "", errors.New("checksums: two SHA256")
+			}
+			if c.Value == "" {
+				return "", errors.New("checksums: empty SHA256")
+			}
+			sum = c.Value
+		}
+	}
+	if sum == "" {
+		return "", errors.New("checksums: no SHA256")
+	}
+	return sum, nil
+}
+
+// SPDX summarizes an SPDX 2.3 JSON document. Deployable files are
+// packages with a packageFileName (the base name of the package name,
+// which is the path) or, in older documents, files.
+func SPDX(data []byte) (*Summary, error) {
+	doc, err := decodeSPDX(data)
+	if err != nil {
+		return nil, err
 	}
 	s := newSummary("spdx")
-	if doc.SPDXVersion != "SPDX-2.3" {
-		return nil, s.errorf("spdxVersion is %q, want SPDX-2.3", doc.SPDXVersion)
-	}
 	s.Format = doc.SPDXVersion
-	if doc.SPDXID != "SPDXRef-DOCUMENT" {
-		return nil, s.errorf("SPDXID is %q, want SPDXRef-DOCUMENT", doc.SPDXID)
-	}
 	s.Name = doc.Name
 	if doc.CreationInfo == nil {
 		return nil, s.errorf("creationInfo: missing")
@@ -80,15 +147,7 @@ func SPDX(data []byte) (*Summary, error) {
 		}
 	}
 
-	described := map[string]bool{}
-	for _, id := range doc.DocumentDescribes {
-		described[id] = true
-	}
-	for _, r := range doc.Relationships {
-		if r.A == "SPDXRef-DOCUMENT" && r.Type == "DESCRIBES" {
-			described[r.B] = true
-		}
-	}
+	described := doc.described()
 	if len(described) != 1 {
 		return nil, s.errorf("relationships: the document describes %d elements, want 1", len(described))
 	}
@@ -101,22 +160,29 @@ func SPDX(data []byte) (*Summary, error) {
 			return nil, s.errorf("%s: SPDXID empty or used twice", field)
 		}
 		seen[p.SPDXID] = true
-		purl := ""
-		for _, ref := range p.ExternalRefs {
-			if ref.Type == "purl" {
-				if purl != "" {
-					return nil, s.errorf("%s: externalRefs: two purls", field)
-				}
-				purl = ref.Locator
-			}
+		purl, err := p.purl()
+		if err != nil {
+			return nil, s.errorf("%s: %w", field, err)
 		}
-		if described[p.SPDXID] {
+		switch {
+		case described[p.SPDXID]:
 			root = true
 			s.Version, s.mainPURL = p.VersionInfo, purl
-			continue
-		}
-		if err := s.pkg(field, p.Name, p.VersionInfo, purl); err != nil {
-			return nil, err
+		case p.PackageFileName != "":
+			if path.Base(p.Name) != p.PackageFileName {
+				return nil, s.errorf("%s: packageFileName %q is not the file name of %q", field, p.PackageFileName, p.Name)
+			}
+			sum, err := sha256Of(p.Checksums)
+			if err != nil {
+				return nil, s.errorf("%s: %w", field, err)
+			}
+			if err := s.file(field, p.Name, sum); err != nil {
+				return nil, err
+			}
+		default:
+			if err := s.pkg(field, p.Name, p.VersionInfo, purl); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if !root {
@@ -129,20 +195,9 @@ func SPDX(data []byte) (*Summary, error) {
 			return nil, s.errorf("%s: SPDXID empty or used twice", field)
 		}
 		seen[f.SPDXID] = true
-		sum := ""
-		for _, c := range f.Checksums {
-			if c.Algorithm == "SHA256" {
-				if sum != "" {
-					return nil, s.errorf("%s: checksums: two SHA256", field)
-				}
-				if c.Value == "" {
-					return nil, s.errorf("%s: checksums: empty SHA256", field)
-				}
-				sum = c.Value
-			}
-		}
-		if sum == "" {
-			return nil, s.errorf("%s: checksums: no SHA256", field)
+		sum, err := sha256Of(f.Checksums)
+		if err != nil {
+			return nil, s.errorf("%s: %w", field, err)
 		}
 		if err := s.file(field, f.FileName, sum); err != nil {
 			return nil, err

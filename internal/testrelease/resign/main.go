@@ -26,9 +26,9 @@ import (
 	"github.com/cavra/cavra/packaging/layout"
 	"github.com/cavra/cavra/packaging/manifest"
 	"github.com/cavra/cavra/packaging/pipeline"
+	"github.com/cavra/cavra/packaging/provenance"
 	"github.com/cavra/cavra/packaging/release"
 	"github.com/cavra/cavra/signing"
-	"github.com/cavra/cavra/packaging/provenance"
 )
 
 func main() {
@@ -103,7 +103,7 @@ func resign(ctx context.Context, dir string) error {
 		Version: m.Package.Version, Snapshot: m.Snapshot, Dirty: m.Package.Dirty, Commit: m.Package.Commit,
 		Ref: m.Package.Ref, Repository: m.Package.Repository, WorkflowRef: m.Package.WorkflowRef,
 		Builder: "https://cavra.dev/builders/local-mage@v1", Epoch: time.Unix(m.Package.SourceDateEpoch, 0).UTC(),
-		GoVersion: m.Go.Version, ModuleDir: m.Go.ModuleDir,
+		GoVersion: m.Go.Version, ModuleDir: m.Go.ModuleDir, Supplier: release.DefaultSupplier,
 	}
 	// Keep what the build produced, as it is now on disk; drop the rest.
 	keep := map[string]artifact.Kind{m.Source.Archive: artifact.Source}

@@ -1,0 +1,36 @@
+package sbom
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/google/licensecheck"
+)
+
+// minCoverage is the share of a licence file, in per cent of its words,
+// that must be the one licence found.
+const minCoverage = 90
+
+// LicenseOf returns the SPDX identifier of the licence whose text data is,
+// such as a LICENSE file, found with github.com/google/licensecheck. A
+// text that holds no licence, several licences, or a licence and much
+// else is refused.
+func LicenseOf(data []byte) (string, error) {
+	cov := licensecheck.Scan(data)
+	var ids []string
+	for _, m := range cov.Match {
+		if !m.IsURL && !slices.Contains(ids, m.ID) {
+			ids = append(ids, m.ID)
+		}
+	}
+	switch {
+	case len(ids) == 0:
+		return "", fmt.Errorf("no licence text found")
+	case len(ids) > 1:
+		return "", fmt.Errorf("%d licences found (%s), want one", len(ids), strings.Join(ids, ", "))
+	case cov.Percent < minCoverage:
+		return "", fmt.Errorf("%s covers only %.0f%% of the text, want %d%%", ids[0], cov.Percent, minCoverage)
+	}
+	return ids[0], nil
+}
