@@ -37,7 +37,7 @@ import (
 	"strings"
 
 	"github.com/cavra/cavra/packaging/build"
-	steps "github.com/cavra/cavra/packaging/pipeline"
+	"github.com/cavra/cavra/packaging/steps"
 	"github.com/cavra/cavra/packaging/release"
 	"github.com/cavra/cavra/signing"
 )
@@ -48,7 +48,6 @@ func main() {
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
 
-func pipeline(key *signing.Key) release.Pipeline { return steps.Release(key) }
 
 var errUsage = errors.New("usage")
 
@@ -60,7 +59,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var err error
 	switch args[0] {
 	case "steps":
-		fmt.Fprintln(stdout, strings.Join(pipeline(nil).Steps(), "\n"))
+		fmt.Fprintln(stdout, strings.Join(steps.Release(nil).Steps(), "\n"))
 		return 0
 	case "release":
 		err = runRelease(ctx, args[1:], "", stdout, stderr)
@@ -149,7 +148,7 @@ func runRelease(ctx context.Context, args []string, mode string, stdout, stderr 
 			fmt.Fprintln(fs.Output(), "-through STEP is required")
 			return errUsage
 		}
-		if _, err := pipeline(nil).Through(through); err != nil {
+		if _, err := steps.Release(nil).Through(through); err != nil {
 			return err
 		}
 		if *out == "" {
@@ -185,7 +184,7 @@ func runRelease(ctx context.Context, args []string, mode string, stdout, stderr 
 		return err
 	}
 	log.Printf("signing key %s (%s)", fp, key.Identity())
-	p := pipeline(key)
+	p := steps.Release(key)
 	if through != "" {
 		if p, err = p.Through(through); err != nil {
 			return err

@@ -1,53 +1,145 @@
 package testrepo
 
 import (
+	"maps"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
 
-// TestLightSide checks the line through the code: the runtime, the
-// verifier and the magefiles link the standard library, this module and (for
-// the magefiles) mage, nothing else, so they build offline from a package's
-// source with an empty module cache.
-func TestLightSide(t *testing.T) {
+// The line through the code, as policy (after go/build's deps_test.go).
+//
+// A light package links the standard library and light packages of this
+// module, nothing else, so that it builds offline from a package's source
+// with an empty module cache: the runtime, the verifier and rebuilder, and
+// the formats they read. The magefiles are light too, with mage. A heavy
+// package may link anything; only the release command and the test tools
+// use them, and they never need to run offline.
+//
+// Every package of the module is in this table: a new one must choose.
+var sides = map[string]string{
+	// The runtime.
+	"cmd/cavra-runtime": light,
+	"runtime/daemon":    light,
+	"runtime/enforce":   light,
+	"runtime/evidence":  light,
+	"runtime/policy":    light,
+
+	// The verifier, rebuilder and upgrade check, and the formats they read
+	// (written by the release with the same packages).
+	"cmd/cavra":            light,
+	"packaging/verify":     light,
+	"packaging/rebuild":    light,
+	"packaging/upgrade":    light,
+	"packaging/layout":     light, // names of the package and its files
+	"packaging/manifest":   light, // cavra-runtime.reproducibility.json
+	"packaging/checksums":  light, // checksums.txt
+	"packaging/bootstrap":  light, // offline-trust-root-bootstrap.json
+	"packaging/evidence":   light, // release-evidence.json and .md
+	"packaging/provenance": light, // the SLSA provenance statement
+	"packaging/linuxpkg":   light, // reading .deb, .rpm and .apk
+	"packaging/archive":    light, // zip and tar.gz, written and read
+	"packaging/build":      light, // the pinned build settings and commands
+	"sbom/inspect":         light, // reading SPDX and CycloneDX, NTIA and BSI checks
+	"signing/trust":        light, // checking signatures, DSSE and Sigstore bundles
+	"internal/jsonio":      light,
+	"internal/strictjson":  light,
+
+	// The release: the light steps and the pipeline runner are used by the
+	// magefiles; the steps that need syft, nfpm or cosign are heavy.
+	"packaging/release":   light,
+	"packaging/artifact":  light,
+	"packaging/reprotest": light,
+	"packaging/nfpm":      heavy, // nfpm.Step
+	"sbom":                heavy, // sbom.Step, syft
+	"signing":             heavy, // cosign keys, signing, KMS
+	"packaging/steps":     heavy, // the whole step list
+	"cmd/cavra-release":   heavy,
+
+	// Test support.
+	"internal/readme":             light,
+	"internal/testrepo":           light,
+	"internal/testtools":          light,
+	"internal/workflows":          light,
+	"internal/testrelease":        light,
+	"internal/testrelease/resign": heavy,
+}
+
+const (
+	light = "light"
+	heavy = "heavy"
+)
+
+const module = "github.com/cavra/cavra"
+
+// TestSides checks the table: every package of the module is in it, and
+// every light package links the standard library and light packages alone.
+// The magefiles link mage besides.
+func TestSides(t *testing.T) {
 	root := ModuleRoot(t)
-	for _, tc := range []struct {
-		pkg   string
-		tags  string
-		allow []string
-	}{
-		{pkg: "./cmd/cavra-runtime"},
-		{pkg: "./cmd/cavra"},
-		{pkg: "./magefiles", tags: "mage", allow: []string{"github.com/magefile/mage/"}},
-	} {
-		args := []string{"list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}"}
-		if tc.tags != "" {
-			args = append(args, "-tags", tc.tags)
-		}
-		cmd := exec.Command("go", append(args, tc.pkg)...)
+	list := func(args ...string) []string {
+		cmd := exec.Command("go", append([]string{"list"}, args...)...)
 		cmd.Dir = root
 		out, err := cmd.Output()
 		if err != nil {
-			t.Fatalf("go list %s: %v", tc.pkg, err)
+			t.Fatalf("go list %s: %v", strings.Join(args, " "), err)
 		}
-		n := 0
-	next:
-		for _, p := range strings.Fields(string(out)) {
-			n++
-			if strings.HasPrefix(p, "github.com/cavra/cavra/") || p == "github.com/cavra/cavra" {
-				continue
+		return strings.Split(strings.TrimSpace(string(out)), "\n")
+	}
+	// Every package and the non-standard packages it links, in one go.
+	deps := map[string][]string{}
+	for _, line := range list("-f", "{{.ImportPath}}{{range .Deps}} {{.}}{{end}}", module+"/...") {
+		f := strings.Fields(line)
+		deps[f[0]] = f[1:]
+	}
+	std := map[string]bool{}
+	for _, p := range list("-deps", "-f", "{{if .Standard}}{{.ImportPath}}{{end}}", module+"/...") {
+		std[p] = true
+	}
+	for p := range deps {
+		rel := strings.TrimPrefix(strings.TrimPrefix(p, module), "/")
+		if _, ok := sides[rel]; !ok {
+			t.Errorf("package %s is not in the table of sides: add it as light or heavy", rel)
+		}
+	}
+	for _, rel := range slices.Sorted(maps.Keys(sides)) {
+		d, ok := deps[module+"/"+rel]
+		switch {
+		case !ok:
+			t.Errorf("the table of sides names %s, which does not exist", rel)
+		case sides[rel] == light:
+			checkLight(t, rel, d, std)
+		}
+	}
+	// The magefiles, behind their build tag.
+	mage := list("-deps", "-tags", "mage", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", "./magefiles")
+	checkLight(t, "magefiles", mage, std, "github.com/magefile/mage/")
+}
+
+// checkLight reports every package in deps that a light package may not
+// link: anything but the standard library, light packages of this module
+// and the allowed prefixes.
+func checkLight(t *testing.T, pkg string, deps []string, std map[string]bool, allow ...string) {
+	t.Helper()
+next:
+	for _, d := range deps {
+		rel, ours := strings.CutPrefix(d, module+"/")
+		switch {
+		case d == "" || std[d] || d == module || (ours && rel == pkg):
+			continue
+		case ours && sides[rel] == light:
+			continue
+		case ours:
+			t.Errorf("%s is light but links %s, which is %s", pkg, rel, sides[rel])
+			continue
+		}
+		for _, a := range allow {
+			if strings.HasPrefix(d, a) {
+				continue next
 			}
-			for _, a := range tc.allow {
-				if strings.HasPrefix(p, a) {
-					continue next
-				}
-			}
-			t.Errorf("%s links %s", tc.pkg, p)
 		}
-		if n == 0 {
-			t.Errorf("%s: go list printed nothing", tc.pkg)
-		}
+		t.Errorf("%s is light but links %s", pkg, d)
 	}
 }
 

@@ -12,15 +12,15 @@ import (
 	"github.com/cavra/cavra/packaging/manifest"
 )
 
-// WriteManifest writes cavra-runtime.reproducibility.json from the config and
+// Manifest writes cavra-runtime.reproducibility.json from the config and
 // the artifacts of earlier steps.
-type WriteManifest struct{}
+type Manifest struct{}
 
 // Name implements [Step].
-func (WriteManifest) Name() string { return "manifest" }
+func (Manifest) Name() string { return "manifest" }
 
 // Run implements [Step].
-func (WriteManifest) Run(ctx context.Context, s *State) (artifact.List, error) {
+func (Manifest) Run(ctx context.Context, s *State) (artifact.List, error) {
 	m, err := NewManifest(s.Config, s.Artifacts)
 	if err != nil {
 		return nil, err

@@ -25,7 +25,7 @@ import (
 	"github.com/cavra/cavra/packaging/build"
 	"github.com/cavra/cavra/packaging/layout"
 	"github.com/cavra/cavra/packaging/manifest"
-	"github.com/cavra/cavra/packaging/pipeline"
+	"github.com/cavra/cavra/packaging/steps"
 	"github.com/cavra/cavra/packaging/provenance"
 	"github.com/cavra/cavra/packaging/release"
 	"github.com/cavra/cavra/signing"
@@ -150,7 +150,7 @@ func resign(ctx context.Context, dir string) error {
 	if err != nil {
 		return err
 	}
-	p := pipeline.Finish(key)
+	p := steps.AfterBuild(key)
 	p = p[:len(p)-1] // no zip
 	_, err = release.RunIn(ctx, c, p, dir, list, nil)
 	return err

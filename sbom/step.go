@@ -1,23 +1,4 @@
-// Package pipeline assembles the complete release pipeline: the light steps
-// of package release with the heavy ones that need syft (SBOM), nfpm (Linux
-// packages) and cosign (provenance). Only the release command and test tools
-// import it; the runtime, the verifier and the magefiles never do.
-//
-// The steps, in order (steps on one line run at the same time):
-//
-//	source, modules        the source archive of the commit; mage for offline use
-//	build                  six binaries, from the source archive
-//	packages               .deb, .rpm and .apk for the Linux targets
-//	sbom                   SPDX and CycloneDX SBOMs of the binaries, packages and source archive
-//	manifest               cavra-runtime.reproducibility.json
-//	public-key             cosign.pub
-//	bootstrap              offline-trust-root-bootstrap.json
-//	evidence               release-evidence.json and .md
-//	provenance             the DSSE-signed SLSA provenance
-//	checksums              checksums.txt
-//	sign                   a .sig for every listed file and checksums.txt
-//	zip                    cavra-go-runtime-<version>.zip, its .sha256 and .sig
-package pipeline
+package sbom
 
 import (
 	"archive/tar"
@@ -33,50 +14,21 @@ import (
 
 	"github.com/cavra/cavra/packaging/artifact"
 	"github.com/cavra/cavra/packaging/layout"
-	"github.com/cavra/cavra/packaging/nfpm"
 	"github.com/cavra/cavra/packaging/release"
-	"github.com/cavra/cavra/sbom"
-	"github.com/cavra/cavra/signing"
 )
 
-// Release returns the whole pipeline, signing with key (nil only to list
-// the step names).
-func Release(key *signing.Key) release.Pipeline {
-	return append(release.Pipeline{
-		{release.Source{}, release.Modules{}},
-		{release.Build{}},
-	}, Finish(key)...)
-}
-
-// Finish returns the steps after the build, for a package whose binaries,
-// source archive and modules exist.
-func Finish(key *signing.Key) release.Pipeline {
-	return release.Pipeline{
-		{nfpm.Step{}},
-		{SBOM{}},
-		{release.WriteManifest{}},
-		{release.PublicKey{Signer: key}},
-		{release.Bootstrap{Signer: key}},
-		{release.Evidence{Signer: key}},
-		{release.Provenance{Signer: key}},
-		{release.Checksums{}},
-		{release.Sign{Signer: key}},
-		{release.Zip{Signer: key}},
-	}
-}
-
-// SBOM writes the SPDX 2.3 and CycloneDX SBOMs of the binaries (with syft's
+// Step is the release step "sbom": it writes the SPDX 2.3 and CycloneDX SBOMs of the binaries (with syft's
 // Go cataloger), the Linux packages that carry them and the source archive.
 // The supplier comes from the release configuration; the licence of the
 // release's own code is read from LICENSE at the module root in the source
 // archive, the code the binaries are built from.
-type SBOM struct{}
+type Step struct{}
 
 // Name implements release.Step.
-func (SBOM) Name() string { return "sbom" }
+func (Step) Name() string { return "sbom" }
 
 // Run implements release.Step.
-func (SBOM) Run(ctx context.Context, s *release.State) (artifact.List, error) {
+func (Step) Run(ctx context.Context, s *release.State) (artifact.List, error) {
 	c := s.Config
 	repo := c.Repository
 	if !strings.HasPrefix(repo, "https://") {
@@ -88,25 +40,25 @@ func (SBOM) Run(ctx context.Context, s *release.State) (artifact.List, error) {
 		return nil, err
 	}
 	s.Log.Done("licence "+license+" (LICENSE, licensecheck)", time.Since(start))
-	info := sbom.Info{
+	info := Info{
 		Name: "cavra-runtime", Version: c.Version, Commit: c.Commit, Repository: repo,
 		ModulePath: "github.com/cavra/cavra", GoVersion: c.GoVersion, Created: c.Epoch, Snapshot: c.Snapshot,
-		Supplier: sbom.Party(c.Supplier), License: license,
+		Supplier: Party(c.Supplier), License: license,
 	}
 	file := func(a artifact.Artifact) string { return filepath.Join(s.Dir, filepath.FromSlash(a.Path)) }
-	var bins []sbom.Binary
+	var bins []Binary
 	for _, a := range s.Artifacts.Of(artifact.Binary) {
-		bins = append(bins, sbom.Binary{Path: a.Path, Target: a.Target, File: file(a), SHA256: a.SHA256})
+		bins = append(bins, Binary{Path: a.Path, Target: a.Target, File: file(a), SHA256: a.SHA256})
 	}
-	var files []sbom.File
+	var files []File
 	for _, a := range s.Artifacts.Of(artifact.Package) {
-		files = append(files, sbom.File{Kind: sbom.LinuxPackage, Path: a.Path, File: file(a), SHA256: a.SHA256, Contains: a.Contains})
+		files = append(files, File{Kind: LinuxPackage, Path: a.Path, File: file(a), SHA256: a.SHA256, Contains: a.Contains})
 	}
 	for _, a := range s.Artifacts.Of(artifact.Source) {
-		files = append(files, sbom.File{Kind: sbom.SourceArchive, Path: a.Path, File: file(a), SHA256: a.SHA256})
+		files = append(files, File{Kind: SourceArchive, Path: a.Path, File: file(a), SHA256: a.SHA256})
 	}
 	start = time.Now()
-	spdx, cdx, err := sbom.Generate(ctx, info, bins, files...)
+	spdx, cdx, err := Generate(ctx, info, bins, files...)
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +116,7 @@ func sourceLicense(s *release.State) (string, error) {
 		if len(text) > maxLicense {
 			return "", fmt.Errorf("sbom: %s: larger than %d bytes", where, maxLicense)
 		}
-		id, err := sbom.LicenseOf(text)
+		id, err := LicenseOf(text)
 		if err != nil {
 			return "", fmt.Errorf("sbom: %s: %w", where, err)
 		}

@@ -1,4 +1,4 @@
-package pipeline
+package sbom
 
 import (
 	"bytes"
@@ -18,7 +18,7 @@ import (
 // TestSourceLicense reads the licence of the release from LICENSE in the
 // source archive, as the SBOM step does.
 func TestSourceLicense(t *testing.T) {
-	apache, err := os.ReadFile(filepath.Join("..", "..", "LICENSE"))
+	apache, err := os.ReadFile(filepath.Join("..", "LICENSE"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,41 @@
+// Package steps lists the steps of a release, in order: the light steps of
+// package release and the steps that need a heavy library, each in that
+// library's package (nfpm.Step, sbom.Step). Only the release command and the
+// test tools import it; the runtime, the verifier and the magefiles never do.
+//
+// Steps in one stage (one line of the list) run at the same time; every
+// stage sees the artifacts of the stages before it.
+package steps
+
+import (
+	"github.com/cavra/cavra/packaging/nfpm"
+	"github.com/cavra/cavra/packaging/release"
+	"github.com/cavra/cavra/sbom"
+	"github.com/cavra/cavra/signing"
+)
+
+// Release returns every step of a release, signing with key (nil only to
+// list the step names).
+func Release(key *signing.Key) release.Pipeline {
+	return append(release.Pipeline{
+		{release.Source{}, release.Modules{}}, // the source archive of the commit; mage, for the offline verify targets
+		{release.Build{}},                     // six binaries, built from the source archive
+	}, AfterBuild(key)...)
+}
+
+// AfterBuild returns the steps after the build, for a package whose
+// binaries, source archive and modules exist.
+func AfterBuild(key *signing.Key) release.Pipeline {
+	return release.Pipeline{
+		{nfpm.Step{}},                     // .deb, .rpm and .apk of the Linux binaries
+		{sbom.Step{}},                     // SPDX and CycloneDX SBOMs of the binaries, packages and source archive
+		{release.Manifest{}},              // cavra-runtime.reproducibility.json
+		{release.PublicKey{Signer: key}},  // cosign.pub
+		{release.Bootstrap{Signer: key}},  // offline-trust-root-bootstrap.json
+		{release.Evidence{Signer: key}},   // release-evidence.json and .md
+		{release.Provenance{Signer: key}}, // SLSA provenance: DSSE envelope and Sigstore bundle
+		{release.Checksums{}},             // checksums.txt
+		{release.Sign{Signer: key}},       // a .sig and a .sigstore.json for every listed file and checksums.txt
+		{release.Zip{Signer: key}},        // cavra-go-runtime-<version>.zip, its .sha256, .sig and .sigstore.json
+	}
+}
