@@ -46,6 +46,8 @@ import (
 	_ "github.com/sigstore/sigstore/pkg/signature/kms/azure"
 	_ "github.com/sigstore/sigstore/pkg/signature/kms/gcp"
 	_ "github.com/sigstore/sigstore/pkg/signature/kms/hashivault"
+
+	"github.com/cavra/cavra/signing/trust"
 )
 
 // Kinds of key.
@@ -217,6 +219,16 @@ func (k *Key) SignDSSE(ctx context.Context, payloadType string, payload []byte) 
 		return nil, fmt.Errorf("signing: %s: DSSE: %w", k.ref, err)
 	}
 	return env, nil
+}
+
+// Fingerprint returns the key's fingerprint as package trust computes it:
+// "sha256:" and the hex SHA-256 of the DER public key.
+func (k *Key) Fingerprint() string {
+	pub, err := trust.ParsePublicKey(k.pub)
+	if err != nil {
+		return "unknown: " + err.Error()
+	}
+	return pub.Fingerprint()
 }
 
 // PublicKeyPEM returns the public key as cosign.pub holds it.

@@ -37,8 +37,8 @@ import (
 	"strings"
 
 	"github.com/cavra/cavra/packaging/build"
-	"github.com/cavra/cavra/packaging/steps"
 	"github.com/cavra/cavra/packaging/release"
+	"github.com/cavra/cavra/packaging/steps"
 	"github.com/cavra/cavra/signing"
 )
 
@@ -47,7 +47,6 @@ func main() {
 	defer stop()
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
-
 
 var errUsage = errors.New("usage")
 
@@ -118,11 +117,7 @@ func runKeygen(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fp, err := release.Fingerprint(key.PublicKeyPEM())
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "private key %s (keep it secret; never commit it)\npublic key  %s\nfingerprint %s\n", priv, pub, fp)
+	fmt.Fprintf(stdout, "private key %s (keep it secret; never commit it)\npublic key  %s\nfingerprint %s\n", priv, pub, key.Fingerprint())
 	return nil
 }
 
@@ -179,11 +174,7 @@ func runRelease(ctx context.Context, args []string, mode string, stdout, stderr 
 	if err != nil {
 		return err
 	}
-	fp, err := release.Fingerprint(key.PublicKeyPEM())
-	if err != nil {
-		return err
-	}
-	log.Printf("signing key %s (%s)", fp, key.Identity())
+	log.Printf("signing key %s (%s)", key.Fingerprint(), key.Identity())
 	p := steps.Release(key)
 	if through != "" {
 		if p, err = p.Through(through); err != nil {

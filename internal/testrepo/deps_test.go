@@ -44,6 +44,7 @@ var sides = map[string]string{
 	"sbom/inspect":         light, // reading SPDX and CycloneDX, NTIA and BSI checks
 	"signing/trust":        light, // checking signatures, DSSE and Sigstore bundles
 	"internal/jsonio":      light,
+	"internal/progress":    light,
 	"internal/strictjson":  light,
 
 	// The release: the light steps and the pipeline runner are used by the

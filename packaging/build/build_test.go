@@ -384,7 +384,7 @@ func TestEnviron(t *testing.T) {
 		"HOME=/home/second", // the last value wins
 	}
 	c := build.Spec(build.Matrix[0], "v1.0.0", "x")
-	got := c.Environ(host, build.Network)
+	got := c.Environ(host, build.Network())
 	want := []string{
 		"CGO_ENABLED=0",
 		"GOAMD64=v1",
@@ -454,7 +454,7 @@ func TestNetwork(t *testing.T) {
 		"GOENV": "off", "GOTOOLCHAIN": "local", "GOWORK": "off", "GOFLAGS": build.GOFLAGS,
 		"GODEBUG": "", "CGO_ENABLED": "0",
 	}
-	if !reflect.DeepEqual(build.Network, want) {
-		t.Errorf("got %v, want %v", build.Network, want)
+	if !reflect.DeepEqual(build.Network(), want) {
+		t.Errorf("got %v, want %v", build.Network(), want)
 	}
 }

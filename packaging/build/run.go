@@ -34,21 +34,23 @@ var kept = []string{
 	"USERPROFILE", "LOCALAPPDATA", "APPDATA", "ProgramData",
 }
 
-// Network holds the controls that keep a build offline and read-only. They
-// are applied on top of a recorded command's environment, so a manifest can
-// never turn them off.
-var Network = map[string]string{
-	"GOPROXY":     "off",   // no module downloads
-	"GOSUMDB":     "off",   // no checksum database lookups; go.sum still checks
-	"GONOSUMDB":   "",      // no exceptions
-	"GOPRIVATE":   "",      // no exceptions
-	"GOINSECURE":  "",      // no exceptions
-	"GOENV":       "off",   // ignore the user's go env file
-	"GOTOOLCHAIN": "local", // never fetch another toolchain
-	"GOWORK":      "off",   // ignore any go.work above the source
-	"GOFLAGS":     GOFLAGS, // -mod=readonly: go.mod and go.sum as shipped
-	"GODEBUG":     "",      // the go command's own defaults
-	"CGO_ENABLED": "0",     // no C toolchain
+// Network returns the controls that keep a build offline and read-only,
+// a new map each call. They are applied on top of a recorded command's
+// environment, so a manifest can never turn them off.
+func Network() map[string]string {
+	return map[string]string{
+		"GOPROXY":     "off",   // no module downloads
+		"GOSUMDB":     "off",   // no checksum database lookups; go.sum still checks
+		"GONOSUMDB":   "",      // no exceptions
+		"GOPRIVATE":   "",      // no exceptions
+		"GOINSECURE":  "",      // no exceptions
+		"GOENV":       "off",   // ignore the user's go env file
+		"GOTOOLCHAIN": "local", // never fetch another toolchain
+		"GOWORK":      "off",   // ignore any go.work above the source
+		"GOFLAGS":     GOFLAGS, // -mod=readonly: go.mod and go.sum as shipped
+		"GODEBUG":     "",      // the go command's own defaults
+		"CGO_ENABLED": "0",     // no C toolchain
+	}
 }
 
 // Environ returns the process environment for c: the kept host variables from
@@ -104,7 +106,7 @@ func (r *Runner) environ(c Command) []string {
 	}
 	ov := r.Overrides
 	if ov == nil {
-		ov = Network
+		ov = Network()
 	}
 	return c.Environ(host, ov)
 }

@@ -7,6 +7,7 @@ package checksums
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"slices"
@@ -25,6 +26,12 @@ const MaxSize = 4 << 20
 type Line struct {
 	Path   string
 	SHA256 string
+}
+
+// SHA256 returns the hex SHA-256 of data, as checksums.txt records it.
+func SHA256(data []byte) string {
+	s := sha256.Sum256(data)
+	return hex.EncodeToString(s[:])
 }
 
 // Format returns the file's bytes for lines, sorted by path. It refuses paths

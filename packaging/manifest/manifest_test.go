@@ -19,7 +19,7 @@ func sample() *Manifest {
 		Targets:       []string{t.String()},
 		Build:         Build{Env: map[string]string{"CGO_ENABLED": "0"}, Levels: map[string]string{"GOAMD64": "v1"}},
 		Binaries:      []Binary{{Target: t.String(), Binary: t.Binary(), Rebuild: cmd, RebuildCommand: cmd.String()}},
-		Controls:      Controls{Env: build.Network, Network: "none"},
+		Controls:      Controls{Env: build.Network(), Network: "none"},
 	}
 }
 

@@ -23,9 +23,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"crypto/sha256"
 	"debug/buildinfo"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -37,8 +35,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cavra/cavra/internal/progress"
 	"github.com/cavra/cavra/packaging/archive"
 	"github.com/cavra/cavra/packaging/build"
+	"github.com/cavra/cavra/packaging/checksums"
 	"github.com/cavra/cavra/packaging/manifest"
 	"github.com/cavra/cavra/packaging/verify"
 )
@@ -91,7 +91,7 @@ func Run(ctx context.Context, input string, o Options) (*Report, error) {
 		Snapshot:       vr.Snapshot,
 		ManifestSHA256: vr.ManifestSHA256,
 		Verify:         VerifySummary{Status: vr.Status, Passed: vr.Passed, Failed: vr.Failed, Skipped: vr.Skipped, Failures: vr.Errors()},
-		Controls:       build.Network,
+		Controls:       build.Network(),
 		Cache:          "user",
 		Started:        start.UTC().Format(time.RFC3339),
 	}
@@ -110,9 +110,9 @@ func Run(ctx context.Context, input string, o Options) (*Report, error) {
 	}
 	defer os.RemoveAll(work)
 
-	r := &build.Runner{Go: o.Go, Overrides: build.Network}
+	r := &build.Runner{Go: o.Go, Overrides: build.Network()}
 	if o.FreshCache {
-		r.Overrides = withCache(build.Network, filepath.Join(work, "gocache"))
+		r.Overrides["GOCACHE"] = filepath.Join(work, "gocache")
 	}
 	rebuildAll(ctx, rep, vr, pkg, r, work, o)
 	rep.finish(start)
@@ -120,14 +120,6 @@ func Run(ctx context.Context, input string, o Options) (*Report, error) {
 		return rep, err
 	}
 	return rep, nil
-}
-
-func withCache(env map[string]string, dir string) map[string]string {
-	m := map[string]string{"GOCACHE": dir}
-	for k, v := range env {
-		m[k] = v
-	}
-	return m
 }
 
 // checkOut refuses an output folder inside a package folder.
@@ -233,6 +225,7 @@ func rebuildAll(ctx context.Context, rep *Report, vr *verify.Report, pkg *verify
 	root := filepath.Join(work, "src", top, filepath.FromSlash(m.Go.ModuleDir))
 
 	rep.Targets = make([]Target, len(targets))
+	log := progress.New(o.Log)
 	var wg sync.WaitGroup
 	for i, t := range targets {
 		wg.Go(func() {
@@ -245,9 +238,7 @@ func rebuildAll(ctx context.Context, rep *Report, vr *verify.Report, pkg *verify
 			}
 			res = rebuildOne(ctx, r, root, work, pkg, b, t)
 			rep.Targets[i] = res
-			if o.Log != nil {
-				logf(o.Log, "  %s %-14s %6.2fs  %s", res.Status, res.Target, res.Seconds, res.Actual)
-			}
+			log.Printf("  %s %-14s %6.2fs  %s", res.Status, res.Target, res.Seconds, res.Actual)
 		})
 	}
 	wg.Wait()
@@ -258,14 +249,6 @@ func rebuildAll(ctx context.Context, rep *Report, vr *verify.Report, pkg *verify
 			}
 		}
 	}
-}
-
-var logMu sync.Mutex
-
-func logf(w io.Writer, format string, args ...any) {
-	logMu.Lock()
-	defer logMu.Unlock()
-	fmt.Fprintf(w, format+"\n", args...)
 }
 
 var goEnvNames = []string{
@@ -293,8 +276,7 @@ func rebuildOne(ctx context.Context, r *build.Runner, root, work string, pkg *ve
 		res.Status, res.Detail = verify.Fail, err.Error()
 		return res
 	}
-	sum := sha256.Sum256(rebuilt)
-	res.Actual, res.ActualSize = hex.EncodeToString(sum[:]), int64(len(rebuilt))
+	res.Actual, res.ActualSize = checksums.SHA256(rebuilt), int64(len(rebuilt))
 	if res.Actual == res.Expected {
 		res.Status, res.Detail = verify.Pass, "rebuilt binary is bit-for-bit identical"
 		return res

@@ -43,7 +43,7 @@ const InstalledPath = "/usr/bin/cavra-runtime"
 // restricted-network rebuild.
 func Controls(goVersion string) manifest.Controls {
 	return manifest.Controls{
-		Env:       build.Network,
+		Env:       build.Network(),
 		Network:   "none",
 		Toolchain: goVersion,
 		Evidence: []string{

@@ -1,14 +1,6 @@
 package release_test
 
 import (
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/sha256"
-	"crypto/x509"
-	"encoding/hex"
-	"encoding/pem"
 	"slices"
 	"testing"
 
@@ -17,7 +9,6 @@ import (
 	"github.com/cavra/cavra/packaging/layout"
 	"github.com/cavra/cavra/packaging/manifest"
 	"github.com/cavra/cavra/packaging/release"
-	"github.com/cavra/cavra/signing/trust"
 )
 
 func TestEscapePath(t *testing.T) {
@@ -136,44 +127,6 @@ func TestListedAndSigned(t *testing.T) {
 		}
 		if got := release.Signed(tt.k); got != tt.signed {
 			t.Errorf("Signed(%s): got %v, want %v", tt.k, got, tt.signed)
-		}
-	}
-}
-
-func TestFingerprint(t *testing.T) {
-	ec, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	edPub, _, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, pub := range []any{&ec.PublicKey, edPub} {
-		der, err := x509.MarshalPKIXPublicKey(pub)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pemBytes := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
-		got, err := release.Fingerprint(pemBytes)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s := sha256.Sum256(der)
-		if want := "sha256:" + hex.EncodeToString(s[:]); got != want {
-			t.Errorf("got %v, want %v", got, want)
-		}
-		k, err := trust.ParsePublicKey(pemBytes)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got != k.Fingerprint() {
-			t.Errorf("got %v, trust computes %v", got, k.Fingerprint())
-		}
-	}
-	for _, bad := range []string{"", "not pem", "-----BEGIN PUBLIC KEY-----\n"} {
-		if got, err := release.Fingerprint([]byte(bad)); err == nil {
-			t.Errorf("Fingerprint(%q): got %v, want an error", bad, got)
 		}
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cavra/cavra/internal/progress"
 	"github.com/cavra/cavra/packaging/artifact"
 )
 
@@ -154,7 +155,7 @@ func runStage(ctx context.Context, s *State, st Stage) (artifact.List, error) {
 				cancel()
 				return
 			}
-			s.Log.Step(step.Name(), time.Since(start), results[i])
+			s.Log.Printf("%-42s %6.2fs  %d file(s)", "step "+step.Name(), time.Since(start).Seconds(), len(results[i]))
 		})
 	}
 	wg.Wait()
@@ -186,40 +187,8 @@ func replace(src, dst string) error {
 }
 
 // Log prints progress: each step and each unit of work as it finishes, with
-// its time. It is safe for concurrent use. A nil *Log prints nothing.
-type Log struct {
-	mu    sync.Mutex
-	w     io.Writer
-	start time.Time
-}
+// its time. A nil *Log prints nothing.
+type Log = progress.Log
 
 // NewLog returns a Log writing to w.
-func NewLog(w io.Writer) *Log { return &Log{w: w, start: time.Now()} }
-
-// Printf prints one line.
-func (l *Log) Printf(format string, args ...any) {
-	if l == nil {
-		return
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	fmt.Fprintf(l.w, format+"\n", args...)
-}
-
-// Done prints that one unit of work (e.g. "build linux/amd64") finished.
-func (l *Log) Done(what string, d time.Duration) {
-	l.Printf("  %-40s %6.2fs", what, d.Seconds())
-}
-
-// Step prints that a step finished, with the number of files it wrote.
-func (l *Log) Step(name string, d time.Duration, got artifact.List) {
-	l.Printf("%-42s %6.2fs  %d file(s)", "step "+name, d.Seconds(), len(got))
-}
-
-// Total prints the total time since the log was created.
-func (l *Log) Total(what string) {
-	if l == nil {
-		return
-	}
-	l.Printf("%-42s %6.2fs", what, time.Since(l.start).Seconds())
-}
+func NewLog(w io.Writer) *Log { return progress.New(w) }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/cavra/cavra/packaging/artifact"
 	"github.com/cavra/cavra/packaging/layout"
+	"github.com/cavra/cavra/signing/trust"
 )
 
 // PublicKey writes cosign.pub, the release public key, for convenience: a
@@ -17,7 +18,7 @@ func (PublicKey) Name() string { return "public-key" }
 
 // Run implements [Step].
 func (p PublicKey) Run(ctx context.Context, s *State) (artifact.List, error) {
-	if _, err := Fingerprint(p.Signer.PublicKeyPEM()); err != nil {
+	if _, err := trust.ParsePublicKey(p.Signer.PublicKeyPEM()); err != nil {
 		return nil, err
 	}
 	a, err := artifact.WriteFile(s.Dir, layout.PublicKey, artifact.PublicKey, 0o644, p.Signer.PublicKeyPEM())

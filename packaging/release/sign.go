@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cavra/cavra/packaging/artifact"
+	"github.com/cavra/cavra/packaging/checksums"
 	"github.com/cavra/cavra/packaging/layout"
 )
 
@@ -63,7 +64,7 @@ func (sg Sign) one(ctx context.Context, s *State, a artifact.Artifact) (artifact
 	if err != nil {
 		return nil, err
 	}
-	if got := sha256hex(data); got != a.SHA256 {
+	if got := checksums.SHA256(data); got != a.SHA256 {
 		return nil, fmt.Errorf("%s changed on disk after its step recorded it", a.Path)
 	}
 	return signBlob(ctx, sg.Signer, s.Dir, a.Path, artifact.Signature, data)

@@ -2,10 +2,6 @@ package release
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/pem"
-	"fmt"
 )
 
 // Signer signs release files. The release command loads a cosign key (see
@@ -28,15 +24,4 @@ type Signer interface {
 	Kind() string
 	// Identity describes the key without a secret, e.g. "kms:awskms:///alias/release".
 	Identity() string
-}
-
-// Fingerprint returns "sha256:" and the hex SHA-256 of the DER public key
-// in pemBytes, as package trust computes it.
-func Fingerprint(pemBytes []byte) (string, error) {
-	b, _ := pem.Decode(pemBytes)
-	if b == nil {
-		return "", fmt.Errorf("public key is not PEM")
-	}
-	s := sha256.Sum256(b.Bytes)
-	return "sha256:" + hex.EncodeToString(s[:]), nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/cavra/cavra/packaging/archive"
 	"github.com/cavra/cavra/packaging/artifact"
+	"github.com/cavra/cavra/packaging/checksums"
 )
 
 // Zip writes cavra-go-runtime-<version>.zip beside the package folder, with
@@ -74,7 +75,7 @@ func (zp Zip) Run(ctx context.Context, s *State) (artifact.List, error) {
 		if err != nil {
 			return nil, err
 		}
-		if sha256hex(data) != z.SHA256 {
+		if checksums.SHA256(data) != z.SHA256 {
 			return nil, fmt.Errorf("%s changed on disk after it was written", c.ZipName())
 		}
 		sigs, err := signBlob(ctx, zp.Signer, s.OutDir, c.ZipName(), artifact.Archive, data)

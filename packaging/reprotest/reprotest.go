@@ -13,8 +13,6 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"io/fs"
@@ -28,6 +26,7 @@ import (
 	"time"
 
 	"github.com/cavra/cavra/internal/jsonio"
+	"github.com/cavra/cavra/packaging/checksums"
 )
 
 // Options control a reproducibility test.
@@ -54,10 +53,21 @@ var Variants = [2]Variant{
 	{Name: "b", TZ: "Pacific/Chatham", Umask: "077", Lang: "tr_TR.UTF-8"},
 }
 
+// Status is how one file compares between the two releases.
+type Status string
+
+// The outcomes of comparing one file.
+const (
+	Same      Status = "SAME"      // identical bytes
+	Allowed   Status = "ALLOWED"   // a signature, the signing key, or a zip holding only such differences
+	Different Status = "DIFFERENT" // bytes differ
+	Missing   Status = "MISSING"   // present in only one release
+)
+
 // File is the comparison of one file present in either release.
 type File struct {
-	Path   string `json:"path"`   // relative to the output folder; zip entries as zip!entry
-	Status string `json:"status"` // SAME, DIFFERENT, MISSING, ALLOWED
+	Path   string `json:"path"` // relative to the output folder; zip entries as zip!entry
+	Status Status `json:"status"`
 	A      string `json:"a_sha256,omitempty"`
 	B      string `json:"b_sha256,omitempty"`
 	Detail string `json:"detail,omitempty"`
@@ -221,7 +231,7 @@ func collect(dir string) (map[string]string, error) {
 		if err != nil {
 			return err
 		}
-		sums[rel] = digest(data)
+		sums[rel] = checksums.SHA256(data)
 		if path.Base(rel) == "checksums.txt" {
 			sums[rel+stable] = stableChecksums(data)
 		}
@@ -240,7 +250,7 @@ func collect(dir string) (map[string]string, error) {
 				if err != nil {
 					return err
 				}
-				sums[rel+"!"+f.Name] = digest(b) + fmt.Sprintf(" mode=%v time=%d", f.Mode(), f.Modified.Unix())
+				sums[rel+"!"+f.Name] = checksums.SHA256(b) + fmt.Sprintf(" mode=%v time=%d", f.Mode(), f.Modified.Unix())
 				if path.Base(f.Name) == "checksums.txt" {
 					sums[rel+"!"+f.Name+stable] = stableChecksums(b)
 				}
@@ -265,12 +275,7 @@ func stableChecksums(data []byte) string {
 			keep = append(keep, line)
 		}
 	}
-	return digest([]byte(strings.Join(keep, "")))
-}
-
-func digest(b []byte) string {
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:])
+	return checksums.SHA256([]byte(strings.Join(keep, "")))
 }
 
 func (r *Report) compare(a, b map[string]string) {
@@ -326,18 +331,18 @@ func (r *Report) compare(a, b map[string]string) {
 		}
 		switch {
 		case f.A == "" || f.B == "":
-			f.Status, f.Detail = "MISSING", "present in only one release"
+			f.Status, f.Detail = Missing, "present in only one release"
 		case f.A == f.B:
-			f.Status = "SAME"
+			f.Status = Same
 		case allowed:
-			f.Status, f.Detail = "ALLOWED", "signature, signing key, or a zip holding only such differences"
+			f.Status, f.Detail = Allowed, "signature, signing key, or a zip holding only such differences"
 		default:
-			f.Status, f.Detail = "DIFFERENT", "bytes differ"
+			f.Status, f.Detail = Different, "bytes differ"
 		}
 		switch f.Status {
-		case "SAME":
+		case Same:
 			r.Same++
-		case "ALLOWED":
+		case Allowed:
 			r.Allowed++
 		default:
 			r.Differ++
@@ -347,7 +352,7 @@ func (r *Report) compare(a, b map[string]string) {
 	// Name the first file of the package folder that differs, else the
 	// first zip or entry.
 	for _, f := range r.Files {
-		if f.Status == "SAME" || f.Status == "ALLOWED" {
+		if f.Status == Same || f.Status == Allowed {
 			continue
 		}
 		if r.First == "" {
@@ -364,7 +369,7 @@ func (r *Report) compare(a, b map[string]string) {
 func (r *Report) WriteText(w io.Writer) error {
 	var b strings.Builder
 	for _, f := range r.Files {
-		if f.Status != "SAME" {
+		if f.Status != Same {
 			fmt.Fprintf(&b, "%-9s %s: %s\n", f.Status, f.Path, f.Detail)
 		}
 	}

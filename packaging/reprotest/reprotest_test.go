@@ -49,29 +49,29 @@ func TestCompare(t *testing.T) {
 		b      map[string]string
 		ok     bool
 		first  string
-		status map[string]string
+		status map[string]Status
 	}{
 		{"identical", with(nil), true, "", nil},
 		{"only a signature differs, and the zips holding it", with(map[string]string{
 			"go-runtime-v1/checksums.txt.sig": "s2", z: "z2", z + ".sha256": "zs2", z + "!go-runtime-v1/checksums.txt.sig": "s2",
-		}), true, "", map[string]string{z: "ALLOWED", "go-runtime-v1/checksums.txt.sig": "ALLOWED"}},
+		}), true, "", map[string]Status{z: "ALLOWED", "go-runtime-v1/checksums.txt.sig": "ALLOWED"}},
 		{"the key differs without another key", with(map[string]string{"go-runtime-v1/cosign.pub": "k2", "go-runtime-v1/offline-trust-root-bootstrap.json": "b2"}),
-			true, "", map[string]string{"go-runtime-v1/offline-trust-root-bootstrap.json": "ALLOWED"}},
+			true, "", map[string]Status{"go-runtime-v1/offline-trust-root-bootstrap.json": "ALLOWED"}},
 		{"the bootstrap differs with the same key", with(map[string]string{"go-runtime-v1/offline-trust-root-bootstrap.json": "b2"}),
 			false, "go-runtime-v1/offline-trust-root-bootstrap.json", nil},
 		{"the manifest differs", with(map[string]string{
 			"go-runtime-v1/cavra-runtime.reproducibility.json": "m2", z: "z2", z + ".sha256": "zs2", z + "!go-runtime-v1/cavra-runtime.reproducibility.json": "m2",
-		}), false, "go-runtime-v1/cavra-runtime.reproducibility.json", map[string]string{z: "DIFFERENT"}},
+		}), false, "go-runtime-v1/cavra-runtime.reproducibility.json", map[string]Status{z: "DIFFERENT"}},
 		{"only the zip bytes differ", with(map[string]string{z: "z2"}), false, z, nil},
 		{"checksums.txt differs only in key files' lines, keys differ", with(map[string]string{
 			"go-runtime-v1/cosign.pub": "k2", "go-runtime-v1/checksums.txt": "c2",
-		}), true, "", map[string]string{"go-runtime-v1/checksums.txt": "ALLOWED"}},
+		}), true, "", map[string]Status{"go-runtime-v1/checksums.txt": "ALLOWED"}},
 		{"checksums.txt differs elsewhere, keys differ", with(map[string]string{
 			"go-runtime-v1/cosign.pub": "k2", "go-runtime-v1/checksums.txt": "c2", "go-runtime-v1/checksums.txt#without-key-files": "cs2",
 		}), false, "go-runtime-v1/checksums.txt", nil},
 		{"checksums.txt differs, same key", with(map[string]string{"go-runtime-v1/checksums.txt": "c2"}), false, "go-runtime-v1/checksums.txt", nil},
 		{"a file is missing", with(map[string]string{"go-runtime-v1/checksums.txt": ""}), false, "go-runtime-v1/checksums.txt",
-			map[string]string{"go-runtime-v1/checksums.txt": "MISSING"}},
+			map[string]Status{"go-runtime-v1/checksums.txt": "MISSING"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -267,15 +267,9 @@ func PAE(payloadType string, payload []byte) []byte {
 // payload when at least one signature verifies with k. Signatures by other
 // keys are ignored, as DSSE allows; none by k is an error.
 func (k *Key) VerifyDSSE(data []byte) (payloadType string, payload []byte, err error) {
-	if len(data) > MaxEnvelope {
-		return "", nil, fmt.Errorf("envelope of %d bytes, more than %d", len(data), MaxEnvelope)
-	}
-	var env Envelope
-	if err := strictjson.Decode(bytes.TrimSuffix(data, []byte("\n")), &env); err != nil {
-		return "", nil, fmt.Errorf("envelope: %w", err)
-	}
-	if payload, err = decode64(env.Payload); err != nil { // DSSE allows URL-safe base64 too
-		return "", nil, fmt.Errorf("envelope: payload is not base64: %w", err)
+	env, payload, err := ParseEnvelope(data)
+	if err != nil {
+		return "", nil, err
 	}
 	if len(env.Signatures) == 0 {
 		return "", nil, errors.New("envelope has no signatures")
@@ -287,4 +281,21 @@ func (k *Key) VerifyDSSE(data []byte) (payloadType string, payload []byte, err e
 		}
 	}
 	return "", nil, fmt.Errorf("envelope: %w", ErrBadSignature)
+}
+
+// ParseEnvelope decodes a DSSE envelope strictly and its payload, WITHOUT
+// checking any signature: to read what an envelope says when no key is
+// trusted. Use [Key.VerifyDSSE] to trust it.
+func ParseEnvelope(data []byte) (env *Envelope, payload []byte, err error) {
+	if len(data) > MaxEnvelope {
+		return nil, nil, fmt.Errorf("envelope of %d bytes, more than %d", len(data), MaxEnvelope)
+	}
+	env = &Envelope{}
+	if err := strictjson.Decode(bytes.TrimSuffix(data, []byte("\n")), env); err != nil {
+		return nil, nil, fmt.Errorf("envelope: %w", err)
+	}
+	if payload, err = decode64(env.Payload); err != nil { // DSSE allows URL-safe base64 too
+		return nil, nil, fmt.Errorf("envelope: payload is not base64: %w", err)
+	}
+	return env, payload, nil
 }

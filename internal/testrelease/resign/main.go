@@ -25,9 +25,9 @@ import (
 	"github.com/cavra/cavra/packaging/build"
 	"github.com/cavra/cavra/packaging/layout"
 	"github.com/cavra/cavra/packaging/manifest"
-	"github.com/cavra/cavra/packaging/steps"
 	"github.com/cavra/cavra/packaging/provenance"
 	"github.com/cavra/cavra/packaging/release"
+	"github.com/cavra/cavra/packaging/steps"
 	"github.com/cavra/cavra/signing"
 )
 
