@@ -296,6 +296,9 @@ func TestRebuildRefusesUnsafeSource(t *testing.T) {
 	tw := tar.NewWriter(gz)
 	tw.WriteHeader(&tar.Header{Name: m.Source.Root + "/go.mod", Mode: 0o644, Size: 9, Typeflag: tar.TypeReg})
 	tw.Write([]byte("module x\n"))
+	license := mustRead(t, filepath.Join(p.Repo, "LICENSE")) // the SBOM step reads it
+	tw.WriteHeader(&tar.Header{Name: m.Source.Root + "/LICENSE", Mode: 0o644, Size: int64(len(license)), Typeflag: tar.TypeReg})
+	tw.Write(license)
 	tw.WriteHeader(&tar.Header{Name: m.Source.Root + "/evil", Linkname: "/etc", Typeflag: tar.TypeSymlink})
 	tw.Close()
 	gz.Close()
