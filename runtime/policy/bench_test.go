@@ -4,7 +4,7 @@ import "testing"
 
 func benchEval(b *testing.B, pack string, reg *Registry, req Request) {
 	b.Helper()
-	p, err := Builtin(pack)
+	p, err := BuiltinNative(pack)
 	if err != nil {
 		b.Fatal(err)
 	}
