@@ -14,7 +14,8 @@ const ClientTimeout = 5 * time.Second
 
 // Exchange sends one request to the daemon on the Unix socket and returns
 // its response, CAVRA's way: the request and a newline, then one JSON
-// value back. It works with both exchanges the daemon offers.
+// value back; it also closes its side after the request. It works with
+// both exchanges the daemon offers.
 func Exchange(socket string, request []byte, timeout time.Duration) ([]byte, error) {
 	if socket == "" {
 		return nil, errors.New("daemon socket path is required")
@@ -32,6 +33,11 @@ func Exchange(socket string, request []byte, timeout time.Duration) ([]byte, err
 	}
 	if _, err := c.Write(append(request[:len(request):len(request)], '\n')); err != nil {
 		return nil, err
+	}
+	// Say the request is complete, so that a daemon answers even a
+	// request cut short (with a block) instead of waiting for the rest.
+	if uc, ok := c.(*net.UnixConn); ok {
+		uc.CloseWrite()
 	}
 	return ReadValue(c, 16<<20)
 }

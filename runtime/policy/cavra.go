@@ -66,8 +66,11 @@ type Compiled struct {
 }
 
 // starRule is one CAVRA pattern: * (and **) match any run of
-// characters, / included; everything else is literal; the pattern must
-// match the whole subject.
+// characters but a newline, / included; everything else is literal; the
+// pattern must match the whole subject. (CAVRA quotes the pattern for a
+// regular expression, turns each * into .* and anchors it at both ends.)
+// Leftmost matching of the literal parts finds a match if there is one,
+// for patterns whose literal parts hold no newline.
 type starRule struct {
 	pat    string
 	parts  []string // pat split at '*'
@@ -115,12 +118,13 @@ func (r *starRule) match(s string, fold bool) bool {
 			continue
 		}
 		i := indexFold(mid, p, fold)
-		if i < 0 {
+		if i < 0 || strings.IndexByte(mid[:i], '\n') >= 0 {
 			return false
 		}
 		mid = mid[i+len(p):]
 	}
-	return true
+	// As in CAVRA's regular expression, * (.*) does not match a newline.
+	return strings.IndexByte(mid, '\n') < 0
 }
 
 func equalFold(s, lower string, fold bool) bool {

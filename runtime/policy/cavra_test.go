@@ -125,6 +125,12 @@ func TestStarRule(t *testing.T) {
 		{"a*b*a", "ab", false},
 		{"a*bb*a", "abba", true},
 		{"a*bb*a", "abab", false},
+		{"*", "a\nb", false}, // .* stops at a newline, as in CAVRA
+		{"pytest*", "pytest\ncurl x", false},
+		{"a*b*c", "a\nbc", false},
+		{"a*b*c", "ab\nc", false},
+		{"a*b*c", "abc\n", false},
+		{"a\nb", "a\nb", true},
 		{"a*b*a", "abba", true},
 	}
 	for _, tt := range tests {

@@ -33,16 +33,18 @@ func (c *Compiled) evalCommand(line string, res *Result) {
 	a.run(cmd)
 	for i := range a.views {
 		v := &a.views[i]
-		if v.push != "" {
-			res.set(Block, RuleGitProtected, High, "", reasonProtected+" (reached through "+v.describe()+")")
-			return
-		}
 		if r := firstMatch(c.cmdBlock, v.text, false); r != nil {
 			sev := cmdSeverity(cmd)
 			if sev != Critical {
 				sev = cmdSeverity(v.text)
 			}
 			res.set(Block, RuleCommandBlock, sev, "", r.reason+" (reached through "+v.describe()+")")
+			return
+		}
+	}
+	for i := range a.views {
+		if v := &a.views[i]; v.push != "" {
+			res.set(Block, RuleGitProtected, High, "", reasonProtected+" (reached through "+v.describe()+")")
 			return
 		}
 	}
@@ -288,7 +290,15 @@ func (a *analysis) one(line string, depth, via int, wrapper string) {
 			a.fail("pipeline too long")
 		}
 		for k := 0; k+1 < len(pipe) && k < maxPipeViews; k++ {
-			a.views = append(a.views, view{text: strings.Join(norms[k:], " | "), via: cv, wrapper: wrapper})
+			rest := " | " + strings.Join(norms[k+1:], " | ")
+			a.views = append(a.views, view{text: norms[k] + rest, via: cv, wrapper: wrapper})
+			// The pipeline as the command behind a wrapper starts it.
+			w := stripPrefixes(pipe[k].words)
+			if len(w) > 1 && runners[progBase(w[0])] {
+				for j := 1; j < len(w) && j <= maxPipeViews; j++ {
+					a.views = append(a.views, view{text: strings.Join(w[j:], " ") + rest, via: cv | viaWrapper, wrapper: progBase(w[0])})
+				}
+			}
 		}
 		pi = pj + 1
 	}
