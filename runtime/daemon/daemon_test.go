@@ -23,7 +23,7 @@ import (
 
 // shortDir returns a directory whose path is short enough for a Unix
 // socket (about 100 bytes at most).
-func shortDir(t *testing.T) string {
+func shortDir(t testing.TB) string {
 	t.Helper()
 	d, err := os.MkdirTemp("", "cavra")
 	if err != nil {

@@ -350,11 +350,12 @@ func (d *scanner) end() error {
 // struct field names: ignoring case, with Unicode simple folding (so
 // the Kelvin sign matches k and the long s matches s).
 func foldKey(key, name string) bool {
+	ascii := true
 	if len(key) == len(name) {
-		i := 0
-		for ; i < len(key); i++ {
+		for i := 0; i < len(key); i++ {
 			c := key[i]
 			if c >= utf8.RuneSelf {
+				ascii = false
 				break
 			}
 			if 'A' <= c && c <= 'Z' {
@@ -364,11 +365,61 @@ func foldKey(key, name string) bool {
 				return false
 			}
 		}
-		if i == len(key) {
+		if ascii {
 			return true
+		}
+	} else {
+		for i := 0; i < len(key) && ascii; i++ {
+			ascii = key[i] < utf8.RuneSelf
+		}
+		if ascii {
+			return false // names are ASCII: only the Kelvin sign and long s change length
 		}
 	}
 	return strings.EqualFold(key, name)
+}
+
+// keyIndex maps ASCII member names to their index.
+type keyIndex map[string]int
+
+func newKeyIndex(names ...string) keyIndex {
+	m := keyIndex{}
+	for i, n := range names {
+		m[n] = i
+	}
+	return m
+}
+
+// find returns the index of the name key matches as encoding/json would
+// (see foldKey), or -1.
+func (m keyIndex) find(key string, names []string) int {
+	if len(key) <= 64 {
+		var buf [64]byte
+		ascii := true
+		for i := 0; i < len(key); i++ {
+			c := key[i]
+			if c >= utf8.RuneSelf {
+				ascii = false
+				break
+			}
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			buf[i] = c
+		}
+		if ascii {
+			if i, ok := m[string(buf[:len(key)])]; ok {
+				return i
+			}
+			return -1
+		}
+	}
+	for i, n := range names {
+		if foldKey(key, n) {
+			return i
+		}
+	}
+	return -1
 }
 
 // ValueEnd returns the length of the first JSON value in data, after any

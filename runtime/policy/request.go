@@ -211,14 +211,28 @@ func (r *Request) str(i int) *string {
 	return nil
 }
 
-func requestField(key string) int {
-	for i, n := range requestNames {
-		if foldKey(key, n) {
-			return i
+var (
+	requestIndex = newKeyIndex(requestNames[:]...)
+	recordIndex  = func() keyIndex {
+		m := keyIndex{}
+		for i := range recordFields {
+			m[recordFields[i].name] = i
 		}
-	}
-	return -1
-}
+		return m
+	}()
+	recordNames = func() []string {
+		var l []string
+		for i := range recordFields {
+			l = append(l, recordFields[i].name)
+		}
+		return l
+	}()
+	identityIndex = newKeyIndex(identityNames[:]...)
+	authNames     = []string{"identity", "algorithm", "key_id", "signature"}
+	authIndex     = newKeyIndex(authNames...)
+)
+
+func requestField(key string) int { return requestIndex.find(key, requestNames[:]) }
 
 // Decode parses one request: a single JSON object, optionally surrounded
 // by white space. It accepts every member of CAVRA's runtime request and
@@ -385,13 +399,7 @@ func (d *scanner) typedRecord() (*Record, bool, error) {
 	rec := &Record{}
 	var seen [len(recordFields)]bool
 	err := d.object(func(key string) error {
-		fi := -1
-		for i := range recordFields {
-			if foldKey(key, recordFields[i].name) {
-				fi = i
-				break
-			}
-		}
+		fi := recordIndex.find(key, recordNames)
 		if fi < 0 {
 			return d.skip()
 		}
@@ -491,11 +499,8 @@ func (d *scanner) untypedRecord() (*Record, error) {
 		if key == "approval" {
 			return d.nestedApproval(rec)
 		}
-		for i := range recordFields {
+		if i, ok := recordIndex[key]; ok {
 			f := &recordFields[i]
-			if f.name != key {
-				continue
-			}
 			switch f.kind {
 			case 's':
 				v, err := d.lenientString()
@@ -644,20 +649,14 @@ func (d *scanner) runnerAuth() (*RunnerAuth, error) {
 		return nil, fmt.Errorf("is a JSON %s, want an object", d.kind())
 	}
 	ra := &RunnerAuth{}
-	names := [...]string{"identity", "algorithm", "key_id", "signature"}
 	var seen [4]bool
 	err := d.object(func(key string) error {
-		fi := -1
-		for i, n := range names {
-			if foldKey(key, n) {
-				fi = i
-			}
-		}
+		fi := authIndex.find(key, authNames)
 		if fi < 0 {
 			return d.skip()
 		}
 		if seen[fi] {
-			return fmt.Errorf("member %q given more than once", names[fi])
+			return fmt.Errorf("member %q given more than once", authNames[fi])
 		}
 		seen[fi] = true
 		var err error
@@ -688,19 +687,18 @@ func (d *scanner) identity(id *RunnerIdentity) error {
 	}
 	var seen [len(identityNames)]bool
 	return d.object(func(key string) error {
-		for i, n := range identityNames {
-			if !foldKey(key, n) {
-				continue
-			}
-			if seen[i] {
-				return fmt.Errorf("member \"identity.%s\" given more than once", n)
-			}
-			seen[i] = true
-			v, err := d.stringMember("identity." + n)
-			*id.field(i) = v
-			return err
+		i := identityIndex.find(key, identityNames[:])
+		if i < 0 {
+			return d.skip()
 		}
-		return d.skip()
+		n := identityNames[i]
+		if seen[i] {
+			return fmt.Errorf("member \"identity.%s\" given more than once", n)
+		}
+		seen[i] = true
+		v, err := d.stringMember("identity." + n)
+		*id.field(i) = v
+		return err
 	})
 }
 
