@@ -23,6 +23,14 @@
 // every connection finish the lines it has already received, closes the
 // connections and the listener (which removes the socket file) and
 // returns.
+//
+// Where CAVRA's daemon removes any file at the socket path and listens,
+// ListenUnix refuses a socket another daemon is serving (a stale one is
+// replaced) and creates the socket with mode 0600. Lifecycle passes keys
+// to the daemon it starts in its environment, not on its command line,
+// and sends its output to <socket>.log rather than to the caller's
+// standard output (which would hold a caller reading it until the daemon
+// exits).
 package daemon
 
 import (

@@ -232,7 +232,53 @@ var (
 	authIndex     = newKeyIndex(authNames...)
 )
 
-func requestField(key string) int { return requestIndex.find(key, requestNames[:]) }
+func requestField(key string) int {
+	var buf [24]byte
+	if len(key) <= len(buf) {
+		for i := 0; i < len(key); i++ {
+			c := key[i]
+			if c >= utf8.RuneSelf {
+				return requestIndex.find(key, requestNames[:])
+			}
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			buf[i] = c
+		}
+		switch string(buf[:len(key)]) {
+		case "session_id":
+			return fSession
+		case "agent_id":
+			return fAgent
+		case "actor":
+			return fActor
+		case "action_type":
+			return fAction
+		case "target":
+			return fTarget
+		case "requested_operation":
+			return fRequestedOp
+		case "policy_pack":
+			return fPack
+		case "release_governance":
+			return fReleaseGovernance
+		case "runner_auth":
+			return fRunnerAuth
+		case "operation":
+			return fOperation
+		case "server":
+			return fServer
+		case "tool":
+			return fTool
+		case "capability":
+			return fCapability
+		case "record":
+			return fRecord
+		}
+		return -1
+	}
+	return requestIndex.find(key, requestNames[:])
+}
 
 // Decode parses one request: a single JSON object, optionally surrounded
 // by white space. It accepts every member of CAVRA's runtime request and
@@ -478,6 +524,40 @@ func (d *scanner) stringList(name string) ([]string, error) {
 	return l, err
 }
 
+// keySet notes the keys of an object, to find a repeated one: a list
+// while it is short, a map after that.
+type keySet struct {
+	list [16]string
+	n    int
+	m    map[string]bool
+}
+
+// add adds k and reports whether it was there already.
+func (s *keySet) add(k string) bool {
+	if s.m != nil {
+		if s.m[k] {
+			return true
+		}
+		s.m[k] = true
+		return false
+	}
+	for _, x := range s.list[:s.n] {
+		if x == k {
+			return true
+		}
+	}
+	if s.n < len(s.list) {
+		s.list[s.n] = k
+		s.n++
+		return false
+	}
+	s.m = map[string]bool{k: true}
+	for _, x := range s.list {
+		s.m[x] = true
+	}
+	return false
+}
+
 // untypedRecord reads record, a JSON object read the way CAVRA reads its
 // map: exact keys, values converted leniently (see Record). It returns
 // nil for null.
@@ -489,12 +569,11 @@ func (d *scanner) untypedRecord() (*Record, error) {
 		return nil, fmt.Errorf("is a JSON %s, want an object", d.kind())
 	}
 	rec := &Record{}
-	seen := map[string]bool{}
+	var seen keySet
 	err := d.object(func(key string) error {
-		if seen[key] {
+		if seen.add(key) {
 			return fmt.Errorf("key %q given more than once", key)
 		}
-		seen[key] = true
 		rec.Members++
 		if key == "approval" {
 			return d.nestedApproval(rec)
@@ -532,12 +611,11 @@ func (d *scanner) nestedApproval(rec *Record) error {
 	if d.peek() != '{' {
 		return d.skip()
 	}
-	seen := map[string]bool{}
+	var seen keySet
 	return d.object(func(key string) error {
-		if seen[key] {
+		if seen.add(key) {
 			return fmt.Errorf("key \"approval.%s\" given more than once", key)
 		}
-		seen[key] = true
 		switch key {
 		case "state":
 			v, err := d.lenientString()

@@ -40,12 +40,11 @@ func (d *scanner) tree() (*node, error) {
 	switch d.peek() {
 	case '{':
 		n := &node{kind: 'o'}
-		seen := map[string]bool{}
+		var seen keySet
 		err := d.object(func(key string) error {
-			if seen[key] {
+			if seen.add(key) {
 				return fmt.Errorf("key %q given more than once", key)
 			}
-			seen[key] = true
 			v, err := d.tree()
 			n.keys = append(n.keys, key)
 			n.vals = append(n.vals, v)

@@ -26,6 +26,14 @@
 //
 // In both, identity.provider and identity.repository must be set. A
 // daemon with both an HMAC key and an OIDC verifier accepts either.
+//
+// Stricter than CAVRA's daemon: a token must have exp (CAVRA accepts
+// one without, valid for ever); its signature is checked before its
+// claims are read; the JWKS is read, and its keys checked (kty, RSA of at
+// least 2048 bits, a point on P-256, a kid each), when the daemon starts,
+// so that a bad key set stops the daemon rather than every request; a
+// JWKS URL is fetched then, once, not at the first request. ES256 is
+// accepted as well as CAVRA's RS256.
 package runnerauth
 
 import (
