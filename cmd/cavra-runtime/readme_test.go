@@ -51,13 +51,13 @@ func TestREADME(t *testing.T) {
 	os.Symlink(filepath.Join(root, "testdata"), filepath.Join(dir, "testdata"))
 	env := append(os.Environ(), "PATH="+filepath.Dir(binary)+string(os.PathListSeparator)+os.Getenv("PATH"))
 	want := map[string]string{ // what some commands must print, by a word of the command
-		"sudo terraform apply": `"rule_id": "commands.block"`,
+		"sudo terraform apply":         `"rule_id": "commands.block"`,
 		"--policy terraform-prod.json": `"rule_id": "commands.block"`,
-		"evaluate": `"rule_id":"git.protected_branch.block_direct_push"`,
-		"--daemon": `"rule_id": "filesystem.write.require_approval"`,
-		"--lifecycle status": `"running": true`,
-		"--verify-evidence": `"valid": true`,
-		"policy list": "hardened-mcp-enterprise",
+		"evaluate":                     `"rule_id":"git.protected_branch.block_direct_push"`,
+		"--daemon":                     `"rule_id": "filesystem.write.require_approval"`,
+		"--lifecycle status":           `"running": true`,
+		"--verify-evidence":            `"valid": true`,
+		"policy list":                  "hardened-mcp-enterprise",
 	}
 	defer exec.Command("sh", "-c", "cd "+dir+" && cavra-runtime --lifecycle stop").Run()
 	for _, c := range cmds {

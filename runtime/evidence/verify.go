@@ -11,6 +11,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/cavra/cavra/runtime/policy"
 )
 
 // rec mirrors CAVRA's EvidenceRecord, field for field and in order, so
@@ -90,25 +92,8 @@ type recIdentity struct {
 	RunnerName string `json:"runner_name,omitempty"`
 }
 
-type recResp struct {
-	DecisionID         string   `json:"decision_id,omitempty"`
-	SessionID          string   `json:"session_id,omitempty"`
-	AgentID            string   `json:"agent_id,omitempty"`
-	Actor              string   `json:"actor,omitempty"`
-	ActionType         string   `json:"action_type,omitempty"`
-	Target             string   `json:"target,omitempty"`
-	RequestedOperation string   `json:"requested_operation,omitempty"`
-	PolicyPack         string   `json:"policy_pack,omitempty"`
-	PolicyID           string   `json:"policy_id,omitempty"`
-	RuleID             string   `json:"rule_id,omitempty"`
-	Decision           string   `json:"decision,omitempty"`
-	Severity           string   `json:"severity,omitempty"`
-	Reason             string   `json:"reason,omitempty"`
-	EvidenceRefs       []string `json:"evidence_refs,omitempty"`
-	ApproverGroup      string   `json:"approver_group,omitempty"`
-	Timestamp          string   `json:"timestamp,omitempty"`
-	CorrelationID      string   `json:"correlation_id,omitempty"`
-}
+// recResp is CAVRA's DecisionResponse v1.
+type recResp = policy.Response
 
 type recSig struct {
 	Algorithm string `json:"algorithm"`

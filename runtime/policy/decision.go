@@ -115,13 +115,7 @@ func (d *Decision) AppendV1(b []byte) []byte {
 	w.opt("reason", d.Reason)
 	d.refs(&w)
 	w.opt("approver_group", d.ApproverGroup)
-	if !d.Bare {
-		w.key("timestamp")
-		w.b = append(w.b, '"')
-		w.b = d.Time.UTC().AppendFormat(w.b, time.RFC3339Nano)
-		w.b = append(w.b, '"')
-		w.raw("correlation_id", "corr_", d.Corr[:])
-	}
+	d.stamps(&w)
 	return append(w.b, '}')
 }
 
@@ -192,17 +186,24 @@ func (d *Decision) AppendRuntime(b []byte, indent bool) []byte {
 	w.str("severity", string(d.Severity))
 	d.refs(&w)
 	w.opt("approver_group", d.ApproverGroup)
-	if !d.Bare {
-		w.key("timestamp")
-		w.b = append(w.b, '"')
-		w.b = d.Time.UTC().AppendFormat(w.b, time.RFC3339Nano)
-		w.b = append(w.b, '"')
-		w.raw("correlation_id", "corr_", d.Corr[:])
-	}
+	d.stamps(&w)
 	if indent {
 		w.b = append(w.b, '\n')
 	}
 	return append(w.b, '}')
+}
+
+// stamps writes timestamp and correlation_id, which a bare decision
+// does not have.
+func (d *Decision) stamps(w *jw) {
+	if d.Bare {
+		return
+	}
+	w.key("timestamp")
+	w.b = append(w.b, '"')
+	w.b = d.Time.UTC().AppendFormat(w.b, time.RFC3339Nano)
+	w.b = append(w.b, '"')
+	w.raw("correlation_id", "corr_", d.Corr[:])
 }
 
 // jw writes JSON object members.
