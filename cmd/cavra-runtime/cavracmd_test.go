@@ -9,6 +9,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -117,6 +119,14 @@ func TestBinaryLifecycle(t *testing.T) {
 	if d = ask(`{"action_type":"read_file","target":".env"}`, "--runner-auth-key", "runner-secret", "--runner-auth-key-id", "r2", "--runner-auth-claims", "claims.json"); !strings.Contains(d.Reason, "key_id mismatch") {
 		t.Errorf("wrong key id: got %+v", d)
 	}
+	// The client keeps evidence of its own, with the daemon's answer.
+	d = ask(`{"session_id":"s2","action_type":"read_file","target":"a.go"}`, append(signed, "--evidence-log", "client.jsonl", "--evidence-signing-key", "c")...)
+	if len(d.EvidenceRefs) != 3 || !strings.HasPrefix(d.EvidenceRefs[2], "go-daemon-evidence://") || d.EvidenceRefs[1] == d.EvidenceRefs[2] {
+		t.Errorf("client evidence: got refs %q, want the daemon's record and the client's", d.EvidenceRefs)
+	}
+	if rep, err := evidence.VerifyFile(filepath.Join(dir, "client.jsonl"), evidence.VerifyOptions{Key: []byte("c")}); err != nil || !rep.Valid || rep.Records != 1 {
+		t.Errorf("client evidence: %+v %v", rep, err)
+	}
 	code, out, _ = cavra(t, dir, "", nil, "--lifecycle", "status")
 	if st := status(t, out); code != 0 || !st.Running {
 		t.Errorf("status: got %d %+v", code, st)
@@ -151,6 +161,11 @@ func TestBinaryLifecycle(t *testing.T) {
 	if !bytes.Contains(data, []byte(`"request":{"session_id":"s1","action_type":"mcp_tool_call","runner_auth":{"identity":{"provider":"github-actions","repository":"acme/app","run_id":"7","sha":"abc"},"algorithm":"HMAC-SHA256","key_id":"r1","signature":"`)) {
 		t.Errorf("evidence does not hold the signed request as v1:\n%s", data)
 	}
+}
+
+func fileExists(name string) bool {
+	_, err := os.Stat(name)
+	return err == nil
 }
 
 func wd(t *testing.T) string {
@@ -226,5 +241,32 @@ func TestBinaryOIDC(t *testing.T) {
 	}
 	if rep, err := evidence.VerifyFile(filepath.Join(dir, "ev.jsonl"), evidence.VerifyOptions{}); err != nil || !rep.Valid || rep.Records != 4 {
 		t.Errorf("evidence: %+v %v", rep, err)
+	}
+	// The JWKS from a URL, fetched once at start.
+	fetched := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fetched++
+		w.Write(jwks)
+	}))
+	defer srv.Close()
+	sock2 := filepath.Join(dir, "u.sock")
+	env := []string{"CAVRA_RUNNER_OIDC_ISSUER=" + iss, "CAVRA_RUNNER_OIDC_AUDIENCE=cavra", "CAVRA_RUNNER_OIDC_JWKS_URL=" + srv.URL}
+	cmd := exec.Command(binary, "--serve", "--socket", sock2)
+	cmd.Env = append(os.Environ(), env...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() }()
+	for i := 0; i < 200 && !fileExists(sock2); i++ {
+		time.Sleep(25 * time.Millisecond)
+	}
+	for range 2 {
+		code, out, errs := cavra(t, dir, `{"action_type":"read_file","target":"a"}`, nil, "--daemon", "--socket", sock2, "--runner-auth-claims", "claims.json", "--runner-auth-oidc-token", good)
+		if code != 0 || !strings.Contains(out, `"rule_id": "filesystem.read.allow"`) {
+			t.Errorf("JWKS URL: got %d %s %s", code, out, errs)
+		}
+	}
+	if fetched != 1 {
+		t.Errorf("JWKS fetched %d times, want once", fetched)
 	}
 }
