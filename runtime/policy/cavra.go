@@ -329,7 +329,7 @@ var cavraPacks = sync.OnceValues(func() (map[string]*Compiled, error) {
 })
 
 // cleanForms returns the other spellings of a path that a file system
-// may resolve to the same file: backslashes read as separators and
+// may resolve to the same file: backslashes read as separators, then
 // path.Clean applied ("./.env", "a/../.env", "deploy//key.pem"), and the
 // Windows reading of that (trailing dots and spaces, NTFS streams
 // dropped). Spellings equal to target are left out.
@@ -338,11 +338,14 @@ func cleanForms(target string, out []string) []string {
 	if strings.IndexByte(t, '\\') >= 0 {
 		t = strings.ReplaceAll(t, `\`, "/")
 	}
+	if t != target {
+		out = append(out, t)
+	}
 	c := path.Clean(t)
 	if c == "." {
 		return out
 	}
-	if c != target {
+	if c != target && c != t {
 		out = append(out, c)
 	}
 	if w := windowsForm(c); w != c && w != target {
@@ -402,7 +405,7 @@ func (c *Compiled) evalFile(target string, write bool, res *Result) {
 	v, r := c.fileAnswer(target, write, false)
 	how := ""
 	if v != Block && needsForms(target) {
-		var buf [2]string
+		var buf [3]string
 		forms := append(cleanForms(target, buf[:0]), target)
 		for _, f := range forms {
 			for _, fold := range [...]bool{false, true} {
