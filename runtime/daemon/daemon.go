@@ -24,6 +24,12 @@
 // connections and the listener (which removes the socket file) and
 // returns.
 //
+// Requests are read as policy.Decode reads them: EvaluateRequest v1 and
+// the runtime request's own members (operation, server, tool,
+// capability, record), so a daemon decides as a one-shot run does.
+// CAVRA's daemon reads v1 members only, so through it an MCP call has no
+// server or tool and a git push only its requested_operation.
+//
 // Where CAVRA's daemon removes any file at the socket path and listens,
 // ListenUnix refuses a socket another daemon is serving (a stale one is
 // replaced) and creates the socket with mode 0600. Lifecycle passes keys
