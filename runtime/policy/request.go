@@ -301,8 +301,8 @@ func requestField(key string) int {
 // Unknown members are ignored, whatever their type. As in CAVRA, a
 // request with release_governance is read as an EvaluateRequest v1: its
 // operation, server, tool and capability are dropped, the typed payload
-// becomes the record and an empty action_type becomes
-// release_governance_record.
+// becomes the record, and without an action_type the request is decided
+// as a release_governance_record (see Request.Action).
 func Decode(data []byte) (Request, error) {
 	if len(data) > MaxRequestSize {
 		return Request{}, ErrTooLarge
