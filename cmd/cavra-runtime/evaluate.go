@@ -20,7 +20,8 @@ import (
 // policy.MaxRequestSize, is read as one document, and if that is not
 // valid JSON either, it goes back to being read line by line.
 //
-// Each request line gets one decision line on stdout, in order. A line
+// Each request line gets one decision line on stdout, in order: CAVRA's
+// runtime decision, compact. A line
 // that is not a valid request, or is longer than 1 MiB, gets a block
 // decision (input.invalid or input.too_large) and a message on stderr,
 // and the lines after it are still decided; the exit status is then 1.
@@ -28,7 +29,8 @@ import (
 func cmdEvaluate(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("evaluate", flag.ContinueOnError)
 	var c config
-	c.register(fs)
+	c.registerPolicy(fs)
+	c.registerEvidence(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -57,6 +59,7 @@ type evaluator struct {
 	stderr  io.Writer
 	failed  bool
 	decided int
+	buf     []byte
 }
 
 // pending is a line held back while deciding whether the input is one
@@ -145,13 +148,8 @@ func (ev *evaluator) emit(where string, d policy.Decision, err error) {
 		fmt.Fprintf(ev.stderr, "cavra-runtime: %s: %v\n", where, err)
 		ev.failed = true
 	}
-	enc := json.NewEncoder(ev.out)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(d); err != nil {
-		fmt.Fprintf(ev.stderr, "cavra-runtime: write decision: %v\n", err)
-		ev.failed = true
-		return
-	}
+	ev.buf = append(d.AppendRuntime(ev.buf[:0], false), '\n')
+	ev.out.Write(ev.buf)
 	if err := ev.out.Flush(); err != nil {
 		fmt.Fprintf(ev.stderr, "cavra-runtime: write decision: %v\n", err)
 		ev.failed = true

@@ -2,10 +2,15 @@
 // decides, before an AI agent acts, whether the action is allowed,
 // blocked or needs approval, and records evidence of each decision.
 //
-// Run "cavra-runtime help" for usage. The policy model is documented in
-// package github.com/cavra/cavra/runtime/policy, the evidence log format
-// in package github.com/cavra/cavra/runtime/evidence and the socket
-// protocol in package github.com/cavra/cavra/runtime/daemon.
+// Without a command it is CAVRA's cavra-runtime, flag for flag (--input,
+// --policy, --registry, --serve, --daemon, --lifecycle, --evidence-log,
+// --verify-evidence, the runner authentication flags); the commands
+// evaluate, serve, evidence, policy and version add JSON Lines streaming
+// and tools. Run "cavra-runtime help" for usage. CAVRA's contract, the
+// packs and where this runtime is stricter than CAVRA are documented in
+// package github.com/cavra/cavra/runtime/policy, the evidence log in
+// runtime/evidence, runner authentication in runtime/runnerauth and the
+// socket exchanges and lifecycle in runtime/daemon.
 package main
 
 import (

@@ -53,16 +53,17 @@ func runCmd(t *testing.T, stdin string, args ...string) (code int, stdout, stder
 	return code, out.String(), errb.String()
 }
 
-func decisions(t *testing.T, out string) []policy.Decision {
+// decisions reads the decisions in out: JSON values, one a line or
+// indented.
+func decisions(t *testing.T, out string) []policy.Response {
 	t.Helper()
-	var ds []policy.Decision
-	for _, line := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
-		if line == "" {
-			continue
-		}
-		var d policy.Decision
-		if err := json.Unmarshal([]byte(line), &d); err != nil {
-			t.Fatalf("output line %q: %v", line, err)
+	var ds []policy.Response
+	dec := json.NewDecoder(strings.NewReader(out))
+	dec.DisallowUnknownFields()
+	for dec.More() {
+		var d policy.Response
+		if err := dec.Decode(&d); err != nil {
+			t.Fatalf("output %q: %v", out, err)
 		}
 		ds = append(ds, d)
 	}
@@ -70,6 +71,7 @@ func decisions(t *testing.T, out string) []policy.Decision {
 }
 
 func TestEvaluate(t *testing.T) {
+	const acme = "../../runtime/policy/testdata/acme-policy.json"
 	tests := []struct {
 		name  string
 		args  []string
@@ -78,32 +80,47 @@ func TestEvaluate(t *testing.T) {
 		rules []string // rule ids, in order
 		err   string   // in stderr
 	}{
-		{"single", nil, `{"action_type":"read_file","target":".env"}`, 0, []string{"read.secrets.dotenv"}, ""},
-		{"explicit evaluate", []string{"evaluate"}, `{"action_type":"execute_command","target":"terraform plan"}`, 0, []string{"command.terraform.readonly"}, ""},
-		{"pretty single", nil, "{\n  \"action_type\": \"write_file\",\n  \"target\": \"iam/role.json\"\n}\n", 0, []string{"write.iam"}, ""},
-		{"jsonl", nil, `{"action_type":"read_file","target":"deploy/key.pem"}` + "\n\n" +
-			`{"action_type":"execute_command","target":"terraform apply"}` + "\r\n" +
-			`{"action_type":"git_operation","operation":"push origin main"}` + "\n", 0,
-			[]string{"read.secrets.private_key", "command.terraform.apply", "git.protected_branch"}, ""},
-		{"bad line continues", nil, `{"action_type":"read_file","target":"a.go"}` + "\n" +
-			`{"action_type":"read_file","target":7}` + "\n" +
-			`{"action_type":"execute_command","target":"terraform plan"}` + "\n", 1,
-			[]string{"read.default", "input.invalid", "command.terraform.readonly"}, `line 2: invalid request: member "target" is a JSON number`},
-		{"malformed first line", nil, "{\"action_type\":\n" + `{"action_type":"read_file","target":"a.go"}` + "\n", 1,
-			[]string{"input.invalid", "read.default"}, "line 1: invalid request"},
+		// CAVRA's command line: JSON values, each answered.
+		{"single", nil, `{"action_type":"read_file","target":".env"}`, 0, []string{"filesystem.read.block"}, ""},
+		{"pretty single", nil, "{\n  \"action_type\": \"write_file\",\n  \"target\": \"iam/role.json\"\n}\n", 0, []string{"filesystem.write.require_approval"}, ""},
+		{"values", nil, `{"action_type":"read_file","target":"deploy/key.pem"} {"action_type":"execute_command","target":"terraform apply"}`, 0,
+			[]string{"filesystem.read.block", "commands.block"}, ""},
+		{"bad value stops", nil, `{"action_type":"read_file","target":"a.go"} {"action_type":"read_file","target":7} {"action_type":"read_file","target":"b"}`, 1,
+			[]string{"filesystem.read.allow", "input.invalid"}, `request 2: invalid request: member "target" is a JSON number`},
 		{"malformed", nil, `{"action_type":"read_file",`, 1, []string{"input.invalid"}, "invalid request"},
 		{"not an object", nil, `["read_file"]`, 1, []string{"input.invalid"}, "JSON array"},
 		{"null field", nil, `{"action_type":"read_file","target":null}`, 1, []string{"input.invalid"}, "JSON null"},
-		{"oversize", nil, `{"action_type":"read_file","target":"` + strings.Repeat("a", policy.MaxRequestSize) + `"}` + "\n" +
-			`{"action_type":"read_file","target":"a.go"}` + "\n", 1, []string{"input.too_large", "read.default"}, "larger than 1 MiB"},
 		{"empty", nil, "", 1, nil, "no request"},
+		{"input file", []string{"--input", "../../testdata/cases/requests/terraform-apply.json"}, "", 0, []string{"commands.block"}, ""},
+		{"missing input file", []string{"--input", "no-such.json"}, "", 1, nil, "no such file"},
+		// JSON Lines.
+		{"explicit evaluate", []string{"evaluate"}, `{"action_type":"execute_command","target":"terraform plan"}`, 0, []string{"commands.allow"}, ""},
+		{"jsonl", []string{"evaluate"}, `{"action_type":"read_file","target":"deploy/key.pem"}` + "\n\n" +
+			`{"action_type":"execute_command","target":"terraform apply"}` + "\r\n" +
+			`{"action_type":"git_operation","operation":"push","target":"origin/main"}` + "\n", 0,
+			[]string{"filesystem.read.block", "commands.block", "git.protected_branch.block_direct_push"}, ""},
+		{"bad line continues", []string{"evaluate"}, `{"action_type":"read_file","target":"a.go"}` + "\n" +
+			`{"action_type":"read_file","target":7}` + "\n" +
+			`{"action_type":"execute_command","target":"terraform plan"}` + "\n", 1,
+			[]string{"filesystem.read.allow", "input.invalid", "commands.allow"}, `line 2: invalid request: member "target" is a JSON number`},
+		{"malformed first line", []string{"evaluate"}, "{\"action_type\":\n" + `{"action_type":"read_file","target":"a.go"}` + "\n", 1,
+			[]string{"input.invalid", "filesystem.read.allow"}, "line 1: invalid request"},
+		{"oversize", []string{"evaluate"}, `{"action_type":"read_file","target":"` + strings.Repeat("a", policy.MaxRequestSize) + `"}` + "\n" +
+			`{"action_type":"read_file","target":"a.go"}` + "\n", 1, []string{"input.too_large", "filesystem.read.allow"}, "larger than 1 MiB"},
+		{"oversize value", nil, `{"action_type":"read_file","target":"` + strings.Repeat("a", policy.MaxRequestSize) + `"}`, 1,
+			[]string{"input.too_large"}, "larger than 1 MiB"},
+		{"evaluate empty", []string{"evaluate"}, "", 1, nil, "no request"},
+		// Packs, policies and registries.
 		{"request names unknown pack", nil, `{"action_type":"read_file","target":"a.go","policy_pack":"nope"}`, 0, []string{"policy.unknown_pack"}, ""},
+		{"request names a native pack", nil, `{"action_type":"execute_command","target":"rm -rf /","policy_pack":"hardened-agent-baseline"}`, 0, []string{"command.rm_recursive_force"}, ""},
 		{"pack flag", []string{"--pack", policy.Banking}, `{"action_type":"write_file","target":"go.mod"}`, 0, []string{"write.dependencies"}, ""},
 		{"pin", []string{"--pack", policy.Banking, "--pin-pack"}, `{"action_type":"write_file","target":"go.mod","policy_pack":"cavra-ai-agent-baseline"}`, 0, []string{"policy.pack_mismatch"}, ""},
-		{"policy file", []string{"--policy", "../../runtime/policy/testdata/acme-policy.json"}, `{"action_type":"execute_command","target":"make build"}`, 0, []string{"command.acme.make"}, ""},
-		{"registry", []string{"--registry", "../../runtime/policy/testdata/registry.json", "--pack", policy.MCPEnterprise},
-			`{"action_type":"mcp_tool_call","server":"github","tool":"list_issues","capability":"repo:read"}` + "\n" +
-				`{"action_type":"mcp_tool_call","server":"other","tool":"x"}`, 0, []string{"mcp.allowed", "mcp.server_unknown"}, ""},
+		{"native policy file", []string{"--policy", acme}, `{"action_type":"execute_command","target":"make build"}`, 0, []string{"command.acme.make"}, ""},
+		{"compiled policy file", []string{"--policy", "../../testdata/cavra/compiled_policy.json"},
+			`{"action_type":"execute_command","target":"custom scan x","policy_pack":"cavra-ai-agent-baseline"}`, 0, []string{"commands.allow"}, ""},
+		{"registry", []string{"evaluate", "--registry", "../../testdata/cavra/mcp_registry.json"},
+			`{"action_type":"mcp_tool_call","server":"github-mcp","tool":"create_pull_request"}` + "\n" +
+				`{"action_type":"mcp_tool_call","server":"other","tool":"x"}`, 0, []string{"mcp.registry.allow", "mcp.registry.unknown"}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -116,7 +133,7 @@ func TestEvaluate(t *testing.T) {
 			for _, d := range ds {
 				rules = append(rules, d.RuleID)
 				if d.RuleID == "input.invalid" || d.RuleID == "input.too_large" {
-					if d.Decision != policy.Block {
+					if d.Decision != "block" {
 						t.Errorf("%s: got %v, want block", d.RuleID, d.Decision)
 					}
 				}
@@ -131,29 +148,39 @@ func TestEvaluate(t *testing.T) {
 	}
 }
 
-func TestEvaluateOutputFields(t *testing.T) {
-	_, out, _ := runCmd(t, `{"session_id":"s1","agent_id":"a1","actor":"dev","action_type":"write_file","target":"iam/role.json","operation":"update","unknown":[1]}`)
-	var m map[string]any
-	if err := json.Unmarshal([]byte(out), &m); err != nil {
-		t.Fatal(err)
-	}
-	for k, want := range map[string]any{
-		"decision": "require_approval", "rule_id": "write.iam", "severity": "high", "approver_group": "platform-security",
-		"policy_pack": policy.Baseline, "session_id": "s1", "agent_id": "a1", "actor": "dev", "action_type": "write_file",
-		"target": "iam/role.json", "operation": "update",
-	} {
-		if m[k] != want {
-			t.Errorf("%s: got %v, want %v", k, m[k], want)
+// TestOneShotOutput checks that a one-shot run prints CAVRA's runtime
+// decision as CAVRA prints it: indented by two spaces, with decision,
+// reason, action_type, target, requested_operation, policy_pack,
+// policy_id, rule_id and severity always present.
+func TestOneShotOutput(t *testing.T) {
+	for _, args := range [][]string{nil, {"evaluate"}} {
+		_, out, _ := runCmd(t, `{"session_id":"s1","agent_id":"a1","actor":"dev","action_type":"x","unknown":[1]}`, args...)
+		var m map[string]any
+		if err := json.Unmarshal([]byte(out), &m); err != nil {
+			t.Fatal(err)
 		}
-	}
-	for _, k := range []string{"reason", "decision_id", "timestamp", "evidence_refs", "server", "tool", "capability"} {
-		if _, ok := m[k]; !ok {
-			t.Errorf("output has no %q", k)
+		for k, want := range map[string]any{
+			"decision": "require_approval", "rule_id": "runtime.default.require_approval", "severity": "medium",
+			"approver_group": "Repository Owners", "policy_pack": policy.DefaultPack, "policy_id": policy.DefaultPack,
+			"session_id": "s1", "agent_id": "a1", "actor": "dev", "action_type": "x", "target": "", "requested_operation": "",
+		} {
+			if m[k] != want {
+				t.Errorf("%v %s: got %v, want %v", args, k, m[k], want)
+			}
 		}
-	}
-	ts, _ := m["timestamp"].(string)
-	if tm, err := time.Parse(time.RFC3339Nano, ts); err != nil || !strings.HasSuffix(ts, "Z") || time.Since(tm) > time.Minute {
-		t.Errorf("timestamp %q: want recent RFC 3339 UTC", ts)
+		for _, k := range []string{"reason", "decision_id", "timestamp", "evidence_refs", "correlation_id"} {
+			if _, ok := m[k]; !ok {
+				t.Errorf("%v: output has no %q", args, k)
+			}
+		}
+		ts, _ := m["timestamp"].(string)
+		if tm, err := time.Parse(time.RFC3339Nano, ts); err != nil || !strings.HasSuffix(ts, "Z") || time.Since(tm) > time.Minute {
+			t.Errorf("timestamp %q: want recent RFC 3339 UTC", ts)
+		}
+		indented := strings.HasPrefix(out, "{\n  \"decision_id\": \"dec_")
+		if indented != (args == nil) {
+			t.Errorf("%v: got %q, want indented only without a command", args, out[:min(len(out), 30)])
+		}
 	}
 }
 
@@ -172,13 +199,22 @@ func TestConfigErrors(t *testing.T) {
 	}{
 		{[]string{"--pack", "nope"}, 1, `unknown pack "nope"`},
 		{[]string{"--policy", filepath.Join(dir, "missing.json")}, 1, "no such file"},
-		{[]string{"--policy", badJSON}, 1, "bad.json: unexpected EOF"},
+		{[]string{"--policy", badJSON}, 1, "bad.json: unexpected end of JSON input"},
+		{[]string{"--policy", "../../testdata/cavra/mcp_registry.json"}, 1, "not a CAVRA compiled policy"},
+		{[]string{"--registry", "../../testdata/cavra/compiled_policy.json"}, 1, `no "mcp_servers"`},
+		{[]string{"--evidence-signing-key", "k"}, 2, "--evidence-signing-key needs --evidence-log"},
+		{[]string{"--serve", "--runner-oidc-issuer", "i"}, 2, "needs --runner-oidc-audience, --runner-oidc-jwks"},
+		{[]string{"--lifecycle", "restart"}, 2, `unknown lifecycle action "restart"`},
+		{[]string{"--verify-evidence"}, 2, "--verify-evidence needs --evidence-log"},
+		{[]string{"--daemon", "--socket", "/nonexistent/x.sock"}, 1, "daemon /nonexistent/x.sock"},
+		{[]string{"--daemon", "--runner-auth-claims", "../../testdata/cavra/mcp_registry.json"}, 1, "identity requires provider and repository"},
 		{[]string{"--policy", badGlob}, 1, `glob.json: reads.blocked[0] "read.secrets.dotenv": bad glob "**x/.env"`},
 		{[]string{"--registry", badJSON}, 1, "registry: " + badJSON},
 		{[]string{"--registry", filepath.Join(dir, "missing.json")}, 1, "no such file"},
 		{[]string{"--evidence-log", dir}, 1, "evidence"},
 		{[]string{"--bogus"}, 2, "flag provided but not defined: -bogus"},
 		{[]string{"evaluate", "extra"}, 2, `unexpected argument "extra"`},
+		{[]string{"--input", "-", "extra"}, 2, `unexpected argument "extra"`},
 	}
 	for _, tt := range tests {
 		code, out, errs := runCmd(t, req, tt.args...)
@@ -200,7 +236,11 @@ func TestUsage(t *testing.T) {
 	}
 	_, out, _ := runCmd(t, "", "help")
 	for _, s := range []string{"evaluate", "serve", "evidence verify", "policy list", "policy show", "version", "help",
-		"--pack", "--pin-pack", "--policy", "--registry", "--evidence-log", "--socket", "--listen", "--json"} {
+		"--pack", "--pin-pack", "--policy", "--registry", "--evidence-log", "--socket", "--listen", "--json",
+		"--input", "--serve", "--daemon", "--lifecycle", "--pid", "--lifecycle-timeout", "--evidence-signing-key",
+		"--evidence-signing-key-id", "--verify-evidence", "--runner-auth-key", "--runner-auth-key-id", "--runner-auth-claims",
+		"--runner-auth-oidc-token", "--runner-auth-oidc-token-file", "--runner-oidc-issuer", "--runner-oidc-audience",
+		"--runner-oidc-jwks", "--runner-oidc-jwks-url", "CAVRA_RUNNER_AUTH_HMAC_KEY", "CAVRA_DAEMON_EVIDENCE_HMAC_KEY"} {
 		if !strings.Contains(out, s) {
 			t.Errorf("usage does not mention %q", s)
 		}
@@ -215,10 +255,10 @@ func TestUsage(t *testing.T) {
 }
 
 func TestEvidenceCommand(t *testing.T) {
-	log := filepath.Join(t.TempDir(), "ev.jsonl")
+	log := filepath.Join(t.TempDir(), "sub", "ev.jsonl")
 	in := `{"action_type":"read_file","target":".env"}` + "\n" + `{"action_type":"read_file","target":5}` + "\n" +
 		`{"action_type":"execute_command","target":"terraform plan"}` + "\n"
-	code, out, _ := runCmd(t, in, "--evidence-log", log)
+	code, out, _ := runCmd(t, in, "evaluate", "--evidence-log", log, "--evidence-signing-key", "k")
 	if code != 1 {
 		t.Errorf("exit: got %d, want 1 (one invalid line)", code)
 	}
@@ -227,26 +267,44 @@ func TestEvidenceCommand(t *testing.T) {
 		t.Fatalf("got %d decisions, want 3", len(ds))
 	}
 	for i, d := range ds {
-		if want := fmt.Sprintf("evidence:%d:sha256:", i+1); len(d.EvidenceRefs) != 1 || !strings.HasPrefix(d.EvidenceRefs[0], want) {
-			t.Errorf("decision %d: got evidence refs %v, want %s…", i, d.EvidenceRefs, want)
+		if len(d.EvidenceRefs) != 2 || !strings.HasPrefix(d.EvidenceRefs[1], "go-daemon-evidence://") {
+			t.Errorf("decision %d: got evidence refs %v, want the record's", i, d.EvidenceRefs)
 		}
 	}
-	code, out, errs := runCmd(t, "", "evidence", "verify", log)
-	if code != 0 || !strings.Contains(out, "ok: ") || !strings.Contains(out, "3 records") {
-		t.Errorf("verify: got exit %d out %q err %q", code, out, errs)
+	report := func(args ...string) (int, evidence.Report, string) {
+		code, out, errs := runCmd(t, "", args...)
+		var r evidence.Report
+		if out != "" {
+			if err := json.Unmarshal([]byte(out), &r); err != nil {
+				t.Fatalf("%v: %q: %v", args, out, err)
+			}
+		}
+		return code, r, errs
 	}
+	for _, args := range [][]string{{"evidence", "verify", "--evidence-signing-key", "k", log}, {"--verify-evidence", "--evidence-log", log, "--evidence-signing-key", "k"}} {
+		code, r, errs := report(args...)
+		if code != 0 || !r.Valid || r.Records != 3 || r.SignedRecords != 3 || r.Path != log {
+			t.Errorf("%v: got exit %d report %+v stderr %q", args, code, r, errs)
+		}
+	}
+	// The key from the environment, as in CAVRA.
+	t.Setenv("CAVRA_DAEMON_EVIDENCE_HMAC_KEY", "k")
+	if code, r, _ := report("--verify-evidence", "--evidence-log", log); code != 0 || !r.Valid {
+		t.Errorf("key from the environment: got %d %+v", code, r)
+	}
+	t.Setenv("CAVRA_DAEMON_EVIDENCE_HMAC_KEY", "")
 	// A second run continues the chain.
-	runCmd(t, `{"action_type":"read_file","target":"a.go"}`, "--evidence-log", log)
-	if s, err := evidence.VerifyFile(log); err != nil || s.Records != 4 {
-		t.Errorf("after second run: got %+v, %v", s, err)
+	runCmd(t, `{"action_type":"read_file","target":"a.go"}`, "--evidence-log", log, "--evidence-signing-key", "k")
+	if r, err := evidence.VerifyFile(log, evidence.VerifyOptions{Key: []byte("k")}); err != nil || !r.Valid || r.Records != 4 {
+		t.Errorf("after second run: got %+v, %v", r, err)
 	}
 	data, _ := os.ReadFile(log)
-	os.WriteFile(log, bytes.Replace(data, []byte(`"critical"`), []byte(`"info"`), 1), 0o600)
-	code, _, errs = runCmd(t, "", "evidence", "verify", log)
-	if code != 1 || !strings.Contains(errs, "line 1 (seq 1): modified") {
-		t.Errorf("verify tampered: got exit %d stderr %q", code, errs)
+	os.WriteFile(log, bytes.Replace(data, []byte(`"high"`), []byte(`"low"`), 1), 0o600)
+	code, r, _ := report("evidence", "verify", "--evidence-signing-key", "k", log)
+	if code != 1 || r.Valid || !strings.Contains(strings.Join(r.Errors, "|"), "record 1 hash mismatch") {
+		t.Errorf("verify tampered: got exit %d report %+v", code, r)
 	}
-	code, _, errs = runCmd(t, "", "evidence", "verify", filepath.Join(t.TempDir(), "none"))
+	code, _, errs := report("evidence", "verify", filepath.Join(t.TempDir(), "none"))
 	if code != 1 || !strings.Contains(errs, "no such file") {
 		t.Errorf("verify missing: got exit %d stderr %q", code, errs)
 	}
@@ -254,8 +312,19 @@ func TestEvidenceCommand(t *testing.T) {
 
 func TestPolicyCommand(t *testing.T) {
 	code, out, _ := runCmd(t, "", "policy", "list")
-	if code != 0 || !strings.Contains(out, policy.Baseline+" (default)") || !strings.Contains(out, policy.Banking) {
+	if code != 0 || !strings.Contains(out, policy.DefaultPack+" (default) [CAVRA]") || !strings.Contains(out, policy.Banking+" [native, opt-in]") {
 		t.Errorf("policy list: got %d %q", code, out)
+	}
+	for _, n := range policy.BuiltinNames() {
+		if !strings.Contains(out, n) {
+			t.Errorf("policy list: no %s", n)
+		}
+	}
+	// A CAVRA pack prints as cavra policy compile prints it.
+	code, out, _ = runCmd(t, "", "policy", "show", "cavra-agentic-delivery")
+	want, _ := os.ReadFile("../../runtime/policy/packs/cavra-agentic-delivery.json")
+	if code != 0 || out != string(want) {
+		t.Errorf("policy show cavra-agentic-delivery: got %d\n%s", code, out)
 	}
 	code, out, _ = runCmd(t, "", "policy", "show", policy.Banking)
 	if code != 0 {
@@ -268,8 +337,13 @@ func TestPolicyCommand(t *testing.T) {
 		t.Errorf("policy show nope: got %d %q", code, errs)
 	}
 	code, out, _ = runCmd(t, "", "policy", "list", "--policy", "../../runtime/policy/testdata/acme-policy.json")
-	if code != 0 || !strings.Contains(out, "acme-agents (default)") {
+	if code != 0 || !strings.Contains(out, "acme-agents (--policy") {
 		t.Errorf("policy list with --policy: got %d %q", code, out)
+	}
+	fixture, _ := os.ReadFile("../../testdata/cavra/compiled_policy.json")
+	code, out, _ = runCmd(t, "", "policy", "show", "--policy", "../../testdata/cavra/compiled_policy.json")
+	if code != 0 || out != string(fixture) {
+		t.Errorf("policy show --policy compiled: got %d\n%s", code, out)
 	}
 }
 
@@ -323,7 +397,7 @@ func TestBinaryEvaluate(t *testing.T) {
 		t.Fatal(err)
 	}
 	ds := decisions(t, string(out))
-	if len(ds) != 2 || ds[0].Decision != policy.Block || ds[1].Decision != policy.Allow {
+	if len(ds) != 2 || ds[0].Decision != "block" || ds[1].Decision != "allow" {
 		t.Errorf("got %+v", ds)
 	}
 	cmd = exec.Command(binary)
@@ -378,9 +452,9 @@ func TestBinaryServeSIGTERM(t *testing.T) {
 		if !sc.Scan() {
 			t.Fatalf("no answer: %v", sc.Err())
 		}
-		var d policy.Decision
+		var d policy.Response
 		json.Unmarshal(sc.Bytes(), &d)
-		if d.Decision != want {
+		if policy.Verdict(d.Decision) != want {
 			t.Errorf("got %v, want %v", d.Decision, want)
 		}
 	}
@@ -401,7 +475,7 @@ func TestBinaryServeSIGTERM(t *testing.T) {
 	if _, err := os.Stat(sock); !os.IsNotExist(err) {
 		t.Errorf("socket after SIGTERM: got %v, want removed", err)
 	}
-	if s, err := evidence.VerifyFile(log); err != nil || s.Records != 2 {
+	if s, err := evidence.VerifyFile(log, evidence.VerifyOptions{}); err != nil || !s.Valid || s.Records != 2 {
 		t.Errorf("evidence: got %+v, %v; want 2 records", s, err)
 	}
 	if !strings.Contains(stderr.String(), "stopped") {
@@ -434,7 +508,7 @@ func TestServeInProcess(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	fmt.Fprintln(conn, `{"action_type":"read_file","target":"id_rsa"}`)
+	fmt.Fprintln(conn, `{"action_type":"read_file","target":"home/.ssh/id_rsa"}`)
 	sc := bufio.NewScanner(conn)
 	if !sc.Scan() || !strings.Contains(sc.Text(), `"block"`) {
 		t.Errorf("answer: got %q", sc.Text())

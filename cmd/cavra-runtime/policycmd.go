@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/cavra/cavra/runtime/policy"
 )
 
 // cmdPolicy runs "policy list" and "policy show".
@@ -15,7 +17,7 @@ func cmdPolicy(args []string, stdout io.Writer) error {
 	sub := args[0]
 	fs := flag.NewFlagSet("policy "+sub, flag.ContinueOnError)
 	var c config
-	fs.StringVar(&c.policy, "policy", "", "compiled policy pack `file`")
+	fs.StringVar(&c.policy, "policy", "", "policy `file`")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
@@ -28,12 +30,20 @@ func cmdPolicy(args []string, stdout io.Writer) error {
 		if fs.NArg() > 0 {
 			return usageErr("policy list: unexpected argument %q", fs.Arg(0))
 		}
+		if c.policy != "" {
+			p := eng.Default()
+			fmt.Fprintf(stdout, "%s (--policy %s, decides every request)\n    %s\n", eng.DefaultName(), c.policy, p.Title())
+		}
 		for _, n := range eng.Names() {
 			mark := ""
-			if n == eng.Default().Name() {
+			if n == eng.DefaultName() && c.policy == "" {
 				mark = " (default)"
 			}
-			fmt.Fprintf(stdout, "%s%s\n    %s\n", n, mark, eng.Pack(n).Pack().Description)
+			kind := "CAVRA"
+			if _, ok := eng.Pack(n).(*policy.Policy); ok {
+				kind = "native, opt-in"
+			}
+			fmt.Fprintf(stdout, "%s%s [%s]\n    %s\n", n, mark, kind, eng.Pack(n).Title())
 		}
 	case "show":
 		p := eng.Default()
@@ -46,7 +56,12 @@ func cmdPolicy(args []string, stdout io.Writer) error {
 		default:
 			return usageErr("policy show: want at most one NAME")
 		}
-		fmt.Fprintf(stdout, "%s\n", p.JSON())
+		switch p := p.(type) {
+		case *policy.Compiled:
+			stdout.Write(p.CompiledJSON())
+		case *policy.Policy:
+			fmt.Fprintf(stdout, "%s\n", p.JSON())
+		}
 	}
 	return nil
 }

@@ -15,8 +15,9 @@
 //	              cavra-go-runtime-<version>.zip with its .sha256, .sig and
 //	              .sigstore.json, and trusted.pub, the release public key
 //	              obtained separately; `cavra` is on PATH (go install)
-//	sh runtime    in an empty folder, with cavra-runtime built from the
-//	              checkout on PATH
+//	sh runtime    the runtime section: run, and their output checked, by
+//	              TestREADME of cmd/cavra-runtime, with cavra-runtime built
+//	              from the checkout on PATH and the contract suite at hand
 //	sh airgap     inside the restricted network: no network (a network
 //	              namespace), an empty module cache, only the Go toolchain
 //	              and standard tools; the folder holds only what was

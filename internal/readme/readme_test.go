@@ -125,7 +125,6 @@ func TestReadme(t *testing.T) {
 		site: site,
 		dirs: map[string]string{"checkout": repo},
 		cwd:  map[string]string{},
-		path: map[string]string{},
 		env: func(place string) []string {
 			env := testrelease.Env(filepath.Join(site, "home-"+place))
 			env = slices.DeleteFunc(env, func(kv string) bool {
@@ -147,8 +146,8 @@ func TestReadme(t *testing.T) {
 		exec.Command("chmod", "-R", "u+w", filepath.Join(site, "empty-modcache")).Run()
 	})
 	for _, b := range blocks {
-		if b.place == "setup" {
-			continue
+		if b.place == "setup" || b.place == "runtime" {
+			continue // checked above; run by cmd/cavra-runtime's TestREADME
 		}
 		s.run(b)
 		if t.Failed() {
@@ -198,7 +197,6 @@ type session struct {
 	site    string
 	dirs    map[string]string // place -> the folder it starts in
 	cwd     map[string]string // place -> where its last block ended
-	path    map[string]string // place -> a folder to put first in PATH
 	env     func(place string) []string
 	netns   bool
 	version string
@@ -232,9 +230,6 @@ func (s *session) run(b block) {
 		argv = append([]string{"unshare", "-n"}, argv...)
 	}
 	env := s.env(b.place)
-	if p := s.path[b.place]; p != "" {
-		env = setPath(env, p)
-	}
 	if b.cosign != 0 {
 		cosign := testtools.Cosign(t, b.cosign)
 		env = setPath(env, filepath.Dir(cosign))
@@ -268,18 +263,6 @@ func (s *session) prepare(place string) string {
 	dir := filepath.Join(s.site, place)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
-	}
-	if place == "runtime" {
-		// The runtime, built from the checkout as `go run mage.go
-		// build:runtime` does, on PATH.
-		cmd := exec.Command("go", "run", "mage.go", "build:runtime")
-		cmd.Dir, cmd.Env = s.dirs["checkout"], s.env("checkout")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("README: build the runtime: %v\n%s", err, out)
-		}
-		s.path[place] = filepath.Join(s.dirs["checkout"], "bin")
-		s.dirs[place] = dir
-		return dir
 	}
 	if s.version == "" {
 		s.version = s.newest()

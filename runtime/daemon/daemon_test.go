@@ -5,22 +5,25 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/cavra/cavra/runtime/enforce"
 	"github.com/cavra/cavra/runtime/evidence"
 	"github.com/cavra/cavra/runtime/policy"
+	"github.com/cavra/cavra/runtime/runnerauth"
 )
 
 // shortDir returns a directory whose path is short enough for a Unix
 // socket (about 100 bytes at most).
-func shortDir(t *testing.T) string {
+func shortDir(t testing.TB) string {
 	t.Helper()
 	d, err := os.MkdirTemp("", "cavra")
 	if err != nil {
@@ -38,7 +41,7 @@ func newServer(t *testing.T, logName string) (*Server, *evidence.Log) {
 	}
 	e := &enforce.Enforcer{Engine: eng}
 	if logName != "" {
-		if e.Log, err = evidence.Open(logName); err != nil {
+		if e.Log, err = evidence.Open(logName, evidence.Options{Key: []byte("k")}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -76,11 +79,12 @@ var cases = []struct {
 	want policy.Verdict
 	rule string
 }{
-	{`{"action_type":"read_file","target":"deploy/key.pem"}`, policy.Block, "read.secrets.private_key"},
-	{`{"action_type":"execute_command","target":"terraform plan"}`, policy.Allow, "command.terraform.readonly"},
-	{`{"action_type":"execute_command","target":"terraform apply"}`, policy.Block, "command.terraform.apply"},
-	{`{"action_type":"write_file","target":"iam/role.json"}`, policy.RequireApproval, "write.iam"},
-	{`{"action_type":"git_operation","operation":"push origin main"}`, policy.Block, "git.protected_branch"},
+	{`{"action_type":"read_file","target":"deploy/key.pem"}`, policy.Block, "filesystem.read.block"},
+	{`{"action_type":"execute_command","target":"terraform plan"}`, policy.Allow, "commands.allow"},
+	{`{"action_type":"execute_command","target":"sudo terraform apply"}`, policy.Block, "commands.block"},
+	{`{"action_type":"write_file","target":"iam/role.json"}`, policy.RequireApproval, "filesystem.write.require_approval"},
+	{`{"action_type":"git_operation","operation":"push","target":"origin/main"}`, policy.Block, "git.protected_branch.block_direct_push"},
+	{`{"action_type":"mcp_tool_call","server":"github","tool":"x","policy_pack":"hardened-mcp-enterprise"}`, policy.Block, "mcp.server_unknown"},
 	{`{"action_type":"read_file","target":7}`, policy.Block, enforce.RuleInputInvalid},
 }
 
@@ -130,13 +134,13 @@ func TestConcurrentClients(t *testing.T) {
 						t.Errorf("client %d round %d: no answer %d: %v", c, r, i, sc.Err())
 						return
 					}
-					var d policy.Decision
+					var d policy.Response
 					if err := json.Unmarshal(sc.Bytes(), &d); err != nil {
 						t.Errorf("client %d: bad answer %s: %v", c, sc.Bytes(), err)
 						return
 					}
-					if d.Decision != tc.want || d.RuleID != tc.rule || len(d.EvidenceRefs) != 1 {
-						t.Errorf("client %d round %d %s: got %v %v %v, want %v %v and one evidence ref",
+					if policy.Verdict(d.Decision) != tc.want || d.RuleID != tc.rule || len(d.EvidenceRefs) != 2 {
+						t.Errorf("client %d round %d %s: got %v %v %v, want %v %v and two evidence refs",
 							c, r, tc.req, d.Decision, d.RuleID, d.EvidenceRefs, tc.want, tc.rule)
 					}
 					if tc.rule != enforce.RuleInputInvalid && d.SessionID != fmt.Sprintf("c%d-r%d", c, r) {
@@ -152,12 +156,12 @@ func TestConcurrentClients(t *testing.T) {
 		t.Errorf("socket after shutdown: got %v, want it removed", err)
 	}
 	log.Close()
-	sum, err := evidence.VerifyFile(logName)
+	sum, err := evidence.VerifyFile(logName, evidence.VerifyOptions{Key: []byte("k")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := clients * rounds * len(cases); sum.Records != want {
-		t.Errorf("evidence records: got %d, want %d", sum.Records, want)
+	if want := clients * rounds * len(cases); !sum.Valid || sum.Records != want {
+		t.Errorf("evidence: got %+v, want %d valid records", sum, want)
 	}
 }
 
@@ -179,11 +183,11 @@ func TestOversizeLine(t *testing.T) {
 		conn.Write([]byte(`{"action_type":"execute_command","target":"terraform plan"}` + "\n"))
 	}()
 	sc := bufio.NewScanner(conn)
-	for i, want := range []string{enforce.RuleInputTooLarge, "command.terraform.readonly"} {
+	for i, want := range []string{enforce.RuleInputTooLarge, "commands.allow"} {
 		if !sc.Scan() {
 			t.Fatalf("answer %d: %v", i, sc.Err())
 		}
-		var d policy.Decision
+		var d policy.Response
 		json.Unmarshal(sc.Bytes(), &d)
 		if d.RuleID != want {
 			t.Errorf("answer %d: got %v %v, want %v", i, d.Decision, d.RuleID, want)
@@ -271,4 +275,90 @@ func TestListenLoopback(t *testing.T) {
 		t.Fatal(err)
 	}
 	ln.Close()
+}
+
+// TestSingleExchange checks CAVRA's exchange: one request, with or
+// without a newline after it, one DecisionResponse line back, then the
+// server closes the connection.
+func TestSingleExchange(t *testing.T) {
+	dir := shortDir(t)
+	sock := filepath.Join(dir, "d.sock")
+	s, log := newServer(t, filepath.Join(dir, "e.jsonl"))
+	s.Single = true
+	s.Enforcer.Auth = &runnerauth.Verifier{Key: []byte("rk")}
+	ln, err := ListenUnix(sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sv := serve(t, s, ln)
+	id := policy.RunnerIdentity{Provider: "github-actions", Repository: "acme/app"}
+	signed := fmt.Sprintf(`{"session_id":"s","action_type":"read_file","target":".env","runner_auth":{"identity":{"provider":"github-actions","repository":"acme/app"},"algorithm":"HMAC-SHA256","signature":%q}}`,
+		runnerauth.Sign(&id, []byte("rk")))
+	for _, tt := range []struct {
+		send, rule string
+		bare       bool
+	}{
+		{signed, "filesystem.read.block", false},
+		{signed + "\n", "filesystem.read.block", false},
+		{`{"action_type":"read_file","target":".env"}`, runnerauth.RuleInvalid, true},
+		{`{"action_type":`, enforce.RuleInputInvalid, false},
+		{`[1`, enforce.RuleInputInvalid, false},
+	} {
+		conn, err := net.Dial("unix", sock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn.Write([]byte(tt.send))
+		if !strings.HasSuffix(tt.send, "}") && !strings.HasSuffix(tt.send, "\n") {
+			conn.(*net.UnixConn).CloseWrite()
+		}
+		conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		all, err := io.ReadAll(conn) // the server closes after its answer
+		conn.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", tt.send, err)
+		}
+		var d policy.Response
+		if err := json.Unmarshal(all, &d); err != nil || !strings.HasSuffix(string(all), "}\n") || strings.Count(string(all), "\n") != 1 {
+			t.Fatalf("%s: answer %q: %v", tt.send, all, err)
+		}
+		if d.RuleID != tt.rule || (d.DecisionID == "") != tt.bare {
+			t.Errorf("%s: got %+v, want rule %s (bare %v)", tt.send, d, tt.rule, tt.bare)
+		}
+	}
+	// Exchange, the client side, works too.
+	resp, err := Exchange(sock, []byte(signed), time.Second)
+	if err != nil || !strings.Contains(string(resp), "filesystem.read.block") {
+		t.Errorf("Exchange: got %s, %v", resp, err)
+	}
+	sv.stop(t)
+	log.Close()
+	rep, err := evidence.VerifyFile(filepath.Join(dir, "e.jsonl"), evidence.VerifyOptions{Key: []byte("k")})
+	if err != nil || !rep.Valid || rep.Records != 6 {
+		t.Errorf("evidence: got %+v, %v; want 6 valid records", rep, err)
+	}
+}
+
+func TestValueReader(t *testing.T) {
+	vr := &ValueReader{R: iotest.OneByteReader(strings.NewReader(` {"a":"}"} [1] "x" 12 ` + "\n")), Limit: 100}
+	var got []string
+	for {
+		v, err := vr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, strings.TrimSpace(string(v)))
+	}
+	if strings.Join(got, "|") != `{"a":"}"}|[1]|"x"|12` {
+		t.Errorf("got %q", got)
+	}
+	if _, err := ReadValue(strings.NewReader(`{"a":"`+strings.Repeat("x", 200)+`"}`), 100); err != policy.ErrTooLarge {
+		t.Errorf("oversize: got %v", err)
+	}
+	if v, err := ReadValue(strings.NewReader(`{"a":`), 100); err != nil || string(v) != `{"a":` {
+		t.Errorf("cut value: got %q, %v; want the bytes, for the decoder to refuse", v, err)
+	}
 }

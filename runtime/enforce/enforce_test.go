@@ -12,6 +12,7 @@ import (
 
 	"github.com/cavra/cavra/runtime/evidence"
 	"github.com/cavra/cavra/runtime/policy"
+	"github.com/cavra/cavra/runtime/runnerauth"
 )
 
 func newEnforcer(t testing.TB) *Enforcer {
@@ -23,33 +24,46 @@ func newEnforcer(t testing.TB) *Enforcer {
 	return &Enforcer{Engine: eng, Now: func() time.Time { return time.Date(2025, 6, 1, 12, 0, 0, 0, time.FixedZone("x", 3600)) }}
 }
 
-var uuid7 = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+var (
+	decisionID    = regexp.MustCompile(`^dec_[0-9a-f]{12}$`)
+	correlationID = regexp.MustCompile(`^corr_[0-9a-f]{12}$`)
+)
 
 func TestDecide(t *testing.T) {
 	e := newEnforcer(t)
-	e.Log, _ = evidence.Open(filepath.Join(t.TempDir(), "e.jsonl"))
+	var err error
+	e.Log, err = evidence.Open(filepath.Join(t.TempDir(), "e.jsonl"), evidence.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer e.Log.Close()
 	d, err := e.DecideJSON([]byte(`{"session_id":"s1","agent_id":"a1","actor":"dev@example.com","action_type":"read_file","target":".env"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Decision != policy.Block || d.RuleID != "read.secrets.dotenv" || d.SessionID != "s1" || d.AgentID != "a1" ||
-		d.Actor != "dev@example.com" || d.Target != ".env" || d.PolicyPack != policy.Baseline {
+	if d.Verdict != policy.Block || d.RuleID != "filesystem.read.block" || d.SessionID != "s1" || d.AgentID != "a1" ||
+		d.Actor != "dev@example.com" || d.Target != ".env" || d.Pack != policy.DefaultPack || d.Operation != "read" {
 		t.Errorf("got %+v", d)
 	}
-	if !uuid7.MatchString(d.DecisionID) {
-		t.Errorf("decision id: got %q, want a UUIDv7", d.DecisionID)
+	if !decisionID.MatchString(d.DecisionID()) || !correlationID.MatchString(d.CorrelationID()) {
+		t.Errorf("ids: got %q %q, want dec_ and corr_ with 12 hex digits", d.DecisionID(), d.CorrelationID())
 	}
-	if got, want := d.Timestamp.Format(time.RFC3339), "2025-06-01T11:00:00Z"; got != want {
+	if got, want := d.Timestamp(), "2025-06-01T11:00:00Z"; got != want {
 		t.Errorf("timestamp: got %v, want %v (UTC)", got, want)
 	}
-	seq, head := e.Log.Head()
-	if len(d.EvidenceRefs) != 1 || d.EvidenceRefs[0] != (evidence.Ref{Seq: seq, Hash: head}).String() {
-		t.Errorf("evidence refs: got %v, want the record %d %s", d.EvidenceRefs, seq, head)
+	refs := d.EvidenceRefs()
+	if len(refs) != 2 || refs[0] != "evidence://s1/"+d.DecisionID() || !strings.HasPrefix(refs[1], "go-daemon-evidence://") {
+		t.Errorf("evidence refs: got %v, want the session reference and the record", refs)
 	}
 	d2, _ := e.Decide(&policy.Request{ActionType: policy.ReadFile, Target: "a.go"})
-	if d2.DecisionID == d.DecisionID {
-		t.Errorf("two decisions got the same id %s", d.DecisionID)
+	if d2.DecisionID() == d.DecisionID() || d2.CorrelationID() == d.CorrelationID() {
+		t.Errorf("two decisions got the same ids %s %s", d.DecisionID(), d.CorrelationID())
+	}
+	if refs := d2.EvidenceRefs(); refs[0] != "evidence://local/"+d2.DecisionID() {
+		t.Errorf("default session: got %v", refs)
+	}
+	if seq, _ := e.Log.Head(); seq != 2 {
+		t.Errorf("log head: got %d records, want 2", seq)
 	}
 }
 
@@ -57,27 +71,51 @@ func TestRejectNeverAllows(t *testing.T) {
 	e := newEnforcer(t)
 	for _, in := range []string{`{"action_type":"read_file","target":5}`, `{`, `[]`, ``, `{"action_type":"read_file","target":"a.go"} x`} {
 		d, err := e.DecideJSON([]byte(in))
-		if err == nil || d.Decision != policy.Block || d.RuleID != RuleInputInvalid {
-			t.Errorf("DecideJSON(%q): got %v %v, %v; want block %s and an error", in, d.Decision, d.RuleID, err, RuleInputInvalid)
+		if err == nil || d.Verdict != policy.Block || d.RuleID != RuleInputInvalid || d.Pack != policy.DefaultPack {
+			t.Errorf("DecideJSON(%q): got %v %v %v, %v; want block %s and an error", in, d.Verdict, d.RuleID, d.Pack, err, RuleInputInvalid)
 		}
 	}
 	d, err := e.Reject(policy.ErrTooLarge)
-	if err == nil || d.Decision != policy.Block || d.RuleID != RuleInputTooLarge {
-		t.Errorf("Reject(ErrTooLarge): got %v %v, %v", d.Decision, d.RuleID, err)
+	if err == nil || d.Verdict != policy.Block || d.RuleID != RuleInputTooLarge {
+		t.Errorf("Reject(ErrTooLarge): got %v %v, %v", d.Verdict, d.RuleID, err)
 	}
 }
 
 func TestEvidenceFailureBlocks(t *testing.T) {
 	e := newEnforcer(t)
-	l, err := evidence.Open(filepath.Join(t.TempDir(), "e.jsonl"))
+	l, err := evidence.Open(filepath.Join(t.TempDir(), "e.jsonl"), evidence.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	l.Close() // appends now fail
 	e.Log = l
 	d, err := e.Decide(&policy.Request{ActionType: policy.ReadFile, Target: "a.go"})
-	if err == nil || d.Decision != policy.Block || d.RuleID != RuleEvidenceUnavailable {
-		t.Errorf("got %v %v, %v; want block %s and an error", d.Decision, d.RuleID, err, RuleEvidenceUnavailable)
+	if err == nil || d.Verdict != policy.Block || d.RuleID != RuleEvidenceUnavailable || d.HasRecord {
+		t.Errorf("got %v %v %v, %v; want block %s and an error", d.Verdict, d.RuleID, d.HasRecord, err, RuleEvidenceUnavailable)
+	}
+}
+
+// TestRunnerAuth checks the refusal CAVRA's daemon gives a runner that
+// does not prove who it is: block, runner_auth.invalid, critical, who
+// asked as sent, and no ids.
+func TestRunnerAuth(t *testing.T) {
+	e := newEnforcer(t)
+	e.Auth = &runnerauth.Verifier{Key: []byte("k"), KeyID: "kid"}
+	id := policy.RunnerIdentity{Provider: "github-actions", Repository: "acme/app"}
+	good := &policy.RunnerAuth{Identity: id, Algorithm: runnerauth.HMAC, KeyID: "kid", Signature: runnerauth.Sign(&id, []byte("k"))}
+	req := policy.Request{ActionType: policy.ReadFile, Target: "a.go", PolicyPack: "p", RequestedOperation: "read", RunnerAuth: good}
+	if d, err := e.Decide(&req); err != nil || d.RuleID == runnerauth.RuleInvalid {
+		t.Errorf("signed request: got %v %v, %v", d.Verdict, d.RuleID, err)
+	}
+	req.RunnerAuth = nil
+	d, err := e.Decide(&req)
+	if err == nil || d.Verdict != policy.Block || d.RuleID != runnerauth.RuleInvalid || d.Severity != policy.Critical || !d.Bare ||
+		d.SessionID != "" || d.Pack != "p" || d.Operation != "read" || d.Reason != "runner authentication failed: runner_auth is required" {
+		t.Errorf("unsigned request: got %+v, %v", d, err)
+	}
+	if got := string(d.AppendV1(nil)); got != `{"action_type":"read_file","target":"a.go","requested_operation":"read","policy_pack":"p",`+
+		`"rule_id":"runner_auth.invalid","decision":"block","severity":"critical","reason":"runner authentication failed: runner_auth is required"}` {
+		t.Errorf("refusal JSON: got %s", got)
 	}
 }
 
@@ -134,8 +172,8 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("%q: decision without a rule: %+v", data, d)
 		}
 		if err != nil {
-			if d.Decision != policy.Block {
-				t.Fatalf("%q: invalid input (%v) got %v, want block", data, err, d.Decision)
+			if d.Verdict != policy.Block {
+				t.Fatalf("%q: invalid input (%v) got %v, want block", data, err, d.Verdict)
 			}
 			return
 		}
@@ -144,17 +182,20 @@ func FuzzDecode(f *testing.F) {
 		}
 		// Whatever decoded must agree with encoding/json, which is what
 		// most callers will have used to write the request.
-		var std policy.Request
+		var std struct {
+			SessionID string `json:"session_id"`
+			AgentID   string `json:"agent_id"`
+			Actor     string `json:"actor"`
+		}
 		if err := json.Unmarshal(data, &std); err != nil {
 			t.Fatalf("%q decoded, but encoding/json says: %v", data, err)
 		}
-		got := policy.Request{SessionID: d.SessionID, AgentID: d.AgentID, Actor: d.Actor, ActionType: d.ActionType,
-			Target: d.Target, Operation: d.Operation, Server: d.Server, Tool: d.Tool, Capability: d.Capability}
-		std.PolicyPack = ""
-		if got != std {
-			t.Fatalf("%q: decoded %+v, encoding/json %+v", data, got, std)
+		for _, f := range [][3]string{{d.SessionID, std.SessionID, "local"}, {d.AgentID, std.AgentID, "unknown-agent"}, {d.Actor, std.Actor, "ai-agent"}} {
+			if f[0] != f[1] && !(f[1] == "" && f[0] == f[2]) {
+				t.Fatalf("%q: decided for %q, encoding/json read %q", data, f[0], f[1])
+			}
 		}
-		if d.Decision == policy.Allow && bytes.IndexByte(data, 0) >= 0 {
+		if d.Verdict == policy.Allow && bytes.IndexByte(data, 0) >= 0 {
 			t.Fatalf("%q allowed with a NUL byte", data)
 		}
 	})

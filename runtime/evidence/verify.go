@@ -3,142 +3,228 @@ package evidence
 import (
 	"bufio"
 	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"time"
+	"strings"
+
+	"github.com/cavra/cavra/runtime/policy"
 )
 
-// Kind classifies a verification failure.
-type Kind string
-
-// Kinds of verification failure.
-const (
-	// Malformed: the line is not a record (bad JSON, no hash member,
-	// missing members, too long).
-	Malformed Kind = "malformed"
-	// Modified: the record's content does not match its own hash.
-	Modified Kind = "modified"
-	// Deleted: the sequence skips one or more numbers that appear
-	// nowhere later in the log.
-	Deleted Kind = "deleted"
-	// Reordered: the record's sequence number is out of order: an
-	// earlier number, a repeat, or a later one whose missing
-	// predecessors appear further down.
-	Reordered Kind = "reordered"
-	// ChainBroken: the record's prev is not the hash of the record
-	// before it: that record was rewritten with a fresh hash, or this
-	// one was inserted or forged.
-	ChainBroken Kind = "chain-broken"
-	// Truncated: the last line has no newline, as left by a crash
-	// during a write. Open repairs this; Verify only reports it.
-	Truncated Kind = "truncated"
-)
-
-// Error describes the first problem Verify found.
-type Error struct {
-	Line   int    // 1-based line number
-	Seq    uint64 // the record's sequence number, or the expected one if unreadable
-	Kind   Kind
-	Detail string
+// rec mirrors CAVRA's EvidenceRecord, field for field and in order, so
+// that encoding/json gives the bytes CAVRA hashes.
+type rec struct {
+	SchemaVersion string     `json:"schema_version"`
+	Product       string     `json:"product"`
+	EventType     string     `json:"event_type"`
+	RecordID      string     `json:"record_id"`
+	Sequence      int        `json:"sequence"`
+	PreviousHash  string     `json:"previous_hash,omitempty"`
+	RecordHash    string     `json:"record_hash,omitempty"`
+	Timestamp     string     `json:"timestamp"`
+	Request       recRequest `json:"request"`
+	Response      recResp    `json:"response"`
+	Signature     *recSig    `json:"signature,omitempty"`
 }
 
-// Error formats e as "evidence: line L (seq S): kind: detail".
-func (e *Error) Error() string {
-	return fmt.Sprintf("evidence: line %d (seq %d): %s: %s", e.Line, e.Seq, e.Kind, e.Detail)
+type recRequest struct {
+	SessionID          string      `json:"session_id,omitempty"`
+	AgentID            string      `json:"agent_id,omitempty"`
+	Actor              string      `json:"actor,omitempty"`
+	ActionType         string      `json:"action_type,omitempty"`
+	Target             string      `json:"target,omitempty"`
+	RequestedOperation string      `json:"requested_operation,omitempty"`
+	PolicyPack         string      `json:"policy_pack,omitempty"`
+	ReleaseGovernance  *recRG      `json:"release_governance,omitempty"`
+	RunnerAuth         *recRunAuth `json:"runner_auth,omitempty"`
 }
 
-// Summary describes a log that verified.
-type Summary struct {
-	Records    int    // number of records
-	LastSeq    uint64 // sequence number of the last record
-	Head       string // hash of the last record, Genesis if none
-	Recoveries int    // recovery records among them
+type recRG struct {
+	MetadataKind                  string   `json:"metadata_kind,omitempty"`
+	ReleaseChannel                string   `json:"release_channel,omitempty"`
+	ReleaseVersion                string   `json:"release_version,omitempty"`
+	ApprovalState                 string   `json:"approval_state,omitempty"`
+	ApprovalID                    string   `json:"approval_id,omitempty"`
+	ApprovalRequiredCount         int      `json:"approval_required_count,omitempty"`
+	DeliverySuccess               bool     `json:"delivery_success,omitempty"`
+	FailedProviders               []string `json:"failed_providers,omitempty"`
+	FailedDeliveryCount           int      `json:"failed_delivery_count,omitempty"`
+	ConnectorDeliveryFailureCount int      `json:"connector_delivery_failure_count,omitempty"`
+	AlertLevel                    string   `json:"alert_level,omitempty"`
+	DriftStatus                   string   `json:"drift_status,omitempty"`
+	HandoffStatus                 string   `json:"handoff_status,omitempty"`
+	BlockedCount                  int      `json:"blocked_count,omitempty"`
+	CriticalCount                 int      `json:"critical_count,omitempty"`
+	BreachedCount                 int      `json:"breached_count,omitempty"`
+	DriftedEndpointCount          int      `json:"drifted_endpoint_count,omitempty"`
+	MissingTargetCount            int      `json:"missing_target_count,omitempty"`
+	EvidenceRefs                  []string `json:"evidence_refs,omitempty"`
+	ConnectorDeliverySource       string   `json:"connector_delivery_source,omitempty"`
+	VerificationStatus            string   `json:"verification_status,omitempty"`
+	IntegrityStatus               string   `json:"integrity_status,omitempty"`
+	FailedVerificationCount       int      `json:"failed_verification_count,omitempty"`
+	IntegrityFailureCount         int      `json:"integrity_failure_count,omitempty"`
+	AuditExportStatus             string   `json:"audit_export_status,omitempty"`
+	RollbackReferenceCount        int      `json:"rollback_reference_count,omitempty"`
 }
 
-// VerifyFile verifies the log in the named file.
-func VerifyFile(name string) (Summary, error) {
+type recRunAuth struct {
+	Identity  recIdentity `json:"identity,omitempty"`
+	Algorithm string      `json:"algorithm,omitempty"`
+	KeyID     string      `json:"key_id,omitempty"`
+	Signature string      `json:"signature,omitempty"`
+}
+
+type recIdentity struct {
+	Provider   string `json:"provider,omitempty"`
+	Repository string `json:"repository,omitempty"`
+	Workflow   string `json:"workflow,omitempty"`
+	RunID      string `json:"run_id,omitempty"`
+	RunAttempt string `json:"run_attempt,omitempty"`
+	Ref        string `json:"ref,omitempty"`
+	SHA        string `json:"sha,omitempty"`
+	Actor      string `json:"actor,omitempty"`
+	Job        string `json:"job,omitempty"`
+	RunnerName string `json:"runner_name,omitempty"`
+}
+
+// recResp is CAVRA's DecisionResponse v1.
+type recResp = policy.Response
+
+type recSig struct {
+	Algorithm string `json:"algorithm"`
+	KeyID     string `json:"key_id,omitempty"`
+	Value     string `json:"value"`
+}
+
+// recordHash is the hex SHA-256 of the record without record_hash and
+// signature, as encoding/json writes it.
+func recordHash(r *rec) string {
+	c := *r
+	c.RecordHash, c.Signature = "", nil
+	data, _ := json.Marshal(&c)
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
+// Report is the result of verifying a log, in CAVRA's form.
+type Report struct {
+	Path          string   `json:"path"`
+	Valid         bool     `json:"valid"`
+	Records       int      `json:"records"`
+	SignedRecords int      `json:"signed_records"`
+	Errors        []string `json:"errors,omitempty"`
+}
+
+// VerifyOptions say which key signatures are checked with.
+type VerifyOptions struct {
+	// Key checks signatures; without it a signed record is an error
+	// (as in CAVRA). With it, an unsigned record is an error too.
+	Key   []byte
+	KeyID string // if set, signatures must name this key id
+}
+
+// VerifyFile verifies the log in the named file. The error is for a
+// file that cannot be read; a log that fails a check gives a report with
+// Valid false and the errors.
+func VerifyFile(name string, opt VerifyOptions) (Report, error) {
 	f, err := os.Open(name)
 	if err != nil {
-		return Summary{}, fmt.Errorf("evidence: %w", err)
+		return Report{Path: name}, fmt.Errorf("evidence: %w", err)
 	}
 	defer f.Close()
-	return Verify(f)
+	r, err := Verify(f, opt)
+	r.Path = name
+	return r, err
 }
 
-// Verify reads a log and checks every record and the chain between
-// them. It returns an *Error for the first record that fails, or an I/O
-// error.
-func Verify(r io.Reader) (Summary, error) {
+// Verify checks every record of a log: CAVRA's checks (schema, sequence
+// from 1 without gaps, previous_hash chain, record_hash, and for signed
+// records algorithm, key, key id and value; a log with no records is
+// invalid), and three more: each line must be exactly the canonical
+// encoding of its record (so a member added, reordered or re-spaced is
+// found, where a decoder would drop it unseen), the last line must be
+// complete, and with a key every record must be signed. Blank lines are
+// skipped, as CAVRA skips them.
+func Verify(r io.Reader, opt VerifyOptions) (Report, error) {
+	rep := Report{Valid: true}
+	fail := func(format string, args ...any) {
+		rep.Valid = false
+		rep.Errors = append(rep.Errors, fmt.Sprintf(format, args...))
+	}
 	br := bufio.NewReaderSize(r, 64<<10)
-	s := Summary{Head: Genesis}
-	for lineNo := 1; ; lineNo++ {
+	prev := ""
+	want := 1
+	for {
 		line, complete, err := readLine(br)
 		if err == io.EOF {
-			return s, nil
+			break
 		}
 		if err != nil {
-			return s, fmt.Errorf("evidence: read line %d: %w", lineNo, err)
+			return rep, fmt.Errorf("evidence: read: %w", err)
 		}
-		exp := s.LastSeq + 1
-		fail := func(seq uint64, k Kind, format string, args ...any) (Summary, error) {
-			return s, &Error{Line: lineNo, Seq: seq, Kind: k, Detail: fmt.Sprintf(format, args...)}
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
 		}
+		rep.Records++
+		n := rep.Records
 		if !complete {
-			return fail(exp, Truncated, "last line is incomplete (%d bytes, no newline): a write was interrupted", len(line))
+			fail("record %d is incomplete (no newline): a write was interrupted", n)
 		}
 		if len(line) > MaxRecordSize {
-			return fail(exp, Malformed, "line is longer than %d bytes", MaxRecordSize)
+			fail("record %d is longer than %d bytes", n, MaxRecordSize)
+			continue
 		}
-		body, stored, computed, ok := unseal(line)
-		if !ok {
-			return fail(exp, Malformed, "line does not end in a hash member")
+		var rc rec
+		if err := json.Unmarshal(line, &rc); err != nil {
+			fail("record %d is not valid JSON: %v", n, err)
+			continue
 		}
-		var h struct {
-			Seq  *uint64         `json:"seq"`
-			Prev string          `json:"prev"`
-			Time time.Time       `json:"time"`
-			Type string          `json:"type"`
-			Data json.RawMessage `json:"data"`
+		if rc.SchemaVersion != Schema {
+			fail("record %d schema mismatch: %s", n, rc.SchemaVersion)
 		}
-		if err := json.Unmarshal(body, &h); err != nil {
-			return fail(exp, Malformed, "bad JSON: %v", err)
+		if rc.Sequence != want {
+			fail("record %d sequence mismatch: got %d want %d", n, rc.Sequence, want)
 		}
-		if h.Seq == nil || !isHex(h.Prev) || h.Type == "" || h.Data == nil || h.Time.IsZero() {
-			return fail(exp, Malformed, "missing or bad seq, prev, time, type or data")
+		if rc.PreviousHash != prev {
+			fail("record %d previous hash mismatch", n)
 		}
-		seq := *h.Seq
-		if stored != computed {
-			return fail(seq, Modified, "content does not match the record's hash (stored %.12s…, computed %.12s…)", stored, computed)
+		if rc.RecordHash != recordHash(&rc) {
+			fail("record %d hash mismatch", n)
 		}
-		if seq != exp {
-			switch {
-			case seq < exp && stored == s.Head:
-				return fail(seq, Reordered, "duplicate of the record before it")
-			case seq < exp:
-				return fail(seq, Reordered, "sequence goes back from %d to %d", exp-1, seq)
+		if canon, _ := json.Marshal(&rc); !bytes.Equal(bytes.TrimRight(line, "\r"), canon) {
+			fail("record %d is not in canonical form: it was edited or has members the record format does not have", n)
+		}
+		switch s := rc.Signature; {
+		case s != nil:
+			rep.SignedRecords++
+			if s.Algorithm != SignatureAlgorithm {
+				fail("record %d signature algorithm mismatch", n)
 			}
-			later, err := seqAppears(br, exp)
-			if err != nil {
-				return s, fmt.Errorf("evidence: read after line %d: %w", lineNo, err)
+			if opt.Key == nil {
+				fail("record %d signature present but verification key was not provided", n)
+				break
 			}
-			if later {
-				return fail(seq, Reordered, "expected seq %d, which appears later in the log", exp)
+			if opt.KeyID != "" && s.KeyID != opt.KeyID {
+				fail("record %d signature key_id mismatch", n)
 			}
-			return fail(seq, Deleted, "records %d to %d are missing", exp, seq-1)
+			if !hmac.Equal([]byte(strings.ToLower(s.Value)), []byte(Sign(opt.Key, rc.PreviousHash, rc.RecordHash))) {
+				fail("record %d signature mismatch", n)
+			}
+		case opt.Key != nil:
+			fail("record %d is not signed, but a signing key was given", n)
 		}
-		if h.Prev != s.Head {
-			return fail(seq, ChainBroken, "prev %.12s… is not the hash of the record before it (%.12s…)", h.Prev, s.Head)
-		}
-		s.Records++
-		s.LastSeq = seq
-		s.Head = stored
-		if h.Type == TypeRecovery {
-			s.Recoveries++
-		}
+		prev = rc.RecordHash
+		want++
 	}
+	if rep.Records == 0 {
+		fail("evidence stream is empty")
+	}
+	return rep, nil
 }
 
 // readLine reads one line without its newline. complete is false if
@@ -163,31 +249,4 @@ func readLine(br *bufio.Reader) (line []byte, complete bool, err error) {
 		}
 		return bytes.TrimSuffix(line, []byte("\n")), true, nil
 	}
-}
-
-// seqAppears reports whether a record with sequence number seq appears
-// in the rest of the input. Unreadable lines are skipped.
-func seqAppears(br *bufio.Reader, seq uint64) (bool, error) {
-	for {
-		line, _, err := readLine(br)
-		if err == io.EOF {
-			return false, nil
-		}
-		if err != nil {
-			return false, err
-		}
-		var h struct {
-			Seq uint64 `json:"seq"`
-		}
-		if json.Unmarshal(line, &h) == nil && h.Seq == seq {
-			return true, nil
-		}
-	}
-}
-
-// IsTruncated reports whether err is a verification error for an
-// incomplete last line.
-func IsTruncated(err error) bool {
-	var e *Error
-	return errors.As(err, &e) && e.Kind == Truncated
 }

@@ -3,25 +3,34 @@ package policy
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 )
 
-// Names of the built-in packs.
+// Native built-in packs: this runtime's own rules (cavra.policy/v1),
+// stricter than CAVRA's packs in ways CAVRA does not ask for, and used
+// only when a request or the operator names them.
 const (
-	Baseline      = "cavra-ai-agent-baseline"
-	Banking       = "cavra-banking-baseline"
-	MCPEnterprise = "cavra-mcp-enterprise"
+	Baseline      = "hardened-agent-baseline"
+	Banking       = "hardened-banking-baseline"
+	MCPEnterprise = "hardened-mcp-enterprise"
 )
 
-// DefaultPack is the pack used when none is named.
-const DefaultPack = Baseline
+// DefaultPack is the pack used when none is named, as in CAVRA.
+const DefaultPack = "cavra-ai-agent-baseline"
 
-// BuiltinNames returns the names of the built-in packs, sorted.
-func BuiltinNames() []string { return []string{Baseline, Banking, MCPEnterprise} }
+// NativePacks lists the native built-in packs.
+var NativePacks = []string{Baseline, Banking, MCPEnterprise}
 
-var builtins = sync.OnceValues(func() (map[string]*Policy, error) {
+// BuiltinNames returns the names of all built-in packs, sorted: the
+// sixteen CAVRA packs and the native ones.
+func BuiltinNames() []string {
+	return slices.Sorted(slices.Values(slices.Concat(CAVRAPacks, NativePacks)))
+}
+
+var natives = sync.OnceValues(func() (map[string]*Policy, error) {
 	m := make(map[string]*Policy)
-	for _, pk := range []*Pack{baselinePack(), bankingPack(), mcpEnterprisePack()} {
+	for _, pk := range []*Native{baselinePack(), bankingPack(), mcpEnterprisePack()} {
 		p, err := Compile(pk)
 		if err != nil {
 			return nil, fmt.Errorf("built-in pack %s: %w", pk.Name, err)
@@ -31,16 +40,46 @@ var builtins = sync.OnceValues(func() (map[string]*Policy, error) {
 	return m, nil
 })
 
-// Builtin returns the compiled built-in pack with the given name. The
-// packs are compiled once, on first use.
-func Builtin(name string) (*Policy, error) {
-	m, err := builtins()
+// Builtin returns the built-in pack with the given name: a *Compiled
+// for a CAVRA pack, a *Policy for a native one. The packs are compiled
+// once, on first use.
+func Builtin(name string) (Pack, error) {
+	if c, err := BuiltinCAVRA(name); err == nil {
+		return c, nil
+	}
+	m, err := natives()
 	if err != nil {
 		return nil, err
 	}
 	p, ok := m[name]
 	if !ok {
-		return nil, fmt.Errorf("policy: unknown pack %q (built-in packs: %s, %s, %s)", name, Baseline, Banking, MCPEnterprise)
+		return nil, fmt.Errorf("policy: unknown pack %q (built-in packs: %s)", name, strings.Join(BuiltinNames(), ", "))
+	}
+	return p, nil
+}
+
+// BuiltinCAVRA returns a built-in CAVRA pack.
+func BuiltinCAVRA(name string) (*Compiled, error) {
+	m, err := cavraPacks()
+	if err != nil {
+		return nil, err
+	}
+	c, ok := m[name]
+	if !ok {
+		return nil, fmt.Errorf("policy: unknown CAVRA pack %q", name)
+	}
+	return c, nil
+}
+
+// BuiltinNative returns a native built-in pack.
+func BuiltinNative(name string) (*Policy, error) {
+	m, err := natives()
+	if err != nil {
+		return nil, err
+	}
+	p, ok := m[name]
+	if !ok {
+		return nil, fmt.Errorf("policy: unknown native pack %q", name)
 	}
 	return p, nil
 }
@@ -146,11 +185,11 @@ var (
 	})
 )
 
-func baselinePack() *Pack {
-	return &Pack{
+func baselinePack() *Native {
+	return &Native{
 		Schema:        Schema,
 		Name:          Baseline,
-		Description:   "CAVRA baseline for AI coding agents: secrets stay unread, infrastructure stays unchanged without review, protected branches stay protected.",
+		Description:   "Hardened baseline for AI coding agents (native rules, opt-in): secrets stay unread, infrastructure stays unchanged without review, protected branches stay protected.",
 		ApproverGroup: "platform-security",
 		Reads:         FileRules{Blocked: secretReads},
 		Writes:        FileRules{Blocked: secretWrites, Approval: approvalWrites},
@@ -174,10 +213,10 @@ func baselinePack() *Pack {
 	}
 }
 
-func bankingPack() *Pack {
+func bankingPack() *Native {
 	pk := baselinePack()
 	pk.Name = Banking
-	pk.Description = "CAVRA banking baseline: the agent baseline plus change control on infrastructure, data, dependencies and every protected or release branch."
+	pk.Description = "Hardened banking baseline (native rules, opt-in): the agent baseline plus change control on infrastructure, data, dependencies and every protected or release branch."
 	pk.ApproverGroup = "change-advisory-board"
 	pk.Reads.Approval = []Rule{
 		ra("read.customer_data", High, "data-protection-office", "customer and personal data needs a data-protection review",
@@ -223,10 +262,10 @@ func bankingPack() *Pack {
 	return pk
 }
 
-func mcpEnterprisePack() *Pack {
+func mcpEnterprisePack() *Native {
 	pk := baselinePack()
 	pk.Name = MCPEnterprise
-	pk.Description = "CAVRA MCP enterprise: the agent baseline with a closed MCP estate; only registry-approved, verified servers, tools and capabilities run."
+	pk.Description = "Hardened MCP enterprise (native rules, opt-in): the agent baseline with a closed MCP estate; only registry-approved, verified servers, tools and capabilities run."
 	pk.ApproverGroup = "mcp-governance"
 	pk.MCP = MCPRules{
 		BlockedServers: []Rule{

@@ -2,22 +2,24 @@ package policy
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 )
 
 func TestDecode(t *testing.T) {
 	good := Request{SessionID: "s", AgentID: "a", Actor: "me", ActionType: ReadFile, Target: "x",
-		Operation: "o", PolicyPack: "p", Server: "sv", Tool: "t", Capability: "c"}
+		Operation: "o", RequestedOperation: "ro", PolicyPack: "p", Server: "sv", Tool: "t", Capability: "c"}
 	tests := []struct {
 		in   string
 		want Request
 		err  string // in the error, if one is expected
 	}{
-		{`{"session_id":"s","agent_id":"a","actor":"me","action_type":"read_file","target":"x","operation":"o","policy_pack":"p","server":"sv","tool":"t","capability":"c"}`, good, ""},
+		{`{"session_id":"s","agent_id":"a","actor":"me","action_type":"read_file","target":"x","operation":"o","requested_operation":"ro","policy_pack":"p","server":"sv","tool":"t","capability":"c"}`, good, ""},
 		{` {"action_type":"read_file","target":"x"} ` + "\n", Request{ActionType: ReadFile, Target: "x"}, ""},
 		{`{"action_type":"read_file","extra":{"a":[1,2,{"b":null}]},"n":5,"target":"x"}`, Request{ActionType: ReadFile, Target: "x"}, ""},
 		{`{}`, Request{}, ""},
+		{`{"target":"a\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00"}`, Request{Target: "a\"\\/\b\f\n\r\té😀"}, ""},
 		{`{"target":5}`, Request{}, `member "target" is a JSON number, want a string`},
 		{`{"target":null}`, Request{}, `member "target" is a JSON null`},
 		{`{"target":true}`, Request{}, "JSON boolean"},
@@ -25,9 +27,13 @@ func TestDecode(t *testing.T) {
 		{`{"target":{"a":1}}`, Request{}, "JSON object"},
 		{`{"target":"a","target":"b"}`, Request{}, `member "target" given more than once`},
 		{`{"action_type":"read_file","ACTION_TYPE":"execute_command"}`, Request{}, "given more than once"},
+		{`{"requested_operation":"a","Requested_Operation":"b"}`, Request{}, "given more than once"},
 		{`{"Target":"x"}`, Request{Target: "x"}, ""},
+		{"{\"\u017fession_id\":\"x\"}", Request{SessionID: "x"}, ""}, // long s folds to s, as in encoding/json
 		{`{"target":"a\u0000b"}`, Request{}, "NUL"},
 		{"{\"target\":\"\xff\"}", Request{}, "not valid UTF-8"},
+		{`{"target":"\ud800"}`, Request{}, "surrogate"},
+		{"{\"target\":\"a\tb\"}", Request{}, "in string literal"},
 		{`[]`, Request{}, "JSON array, want an object"},
 		{`"x"`, Request{}, "JSON string, want an object"},
 		{`null`, Request{}, "JSON null, want an object"},
@@ -39,6 +45,22 @@ func TestDecode(t *testing.T) {
 		{`{"target" "x"}`, Request{}, "bad JSON"},
 		{`{"target":"x",}`, Request{}, "bad JSON"},
 		{`{'target':'x'}`, Request{}, "bad JSON"},
+		{`{"n":01}`, Request{}, "bad JSON"},
+		{`{"n":[1,]}`, Request{}, "bad JSON"},
+		{`{"n":` + strings.Repeat("[", maxDepth+1) + strings.Repeat("]", maxDepth+1) + `}`, Request{}, "nested deeper"},
+		// Payloads.
+		{`{"record":"x"}`, Request{}, `member "record": is a JSON string, want an object`},
+		{`{"record":null,"release_governance":null,"runner_auth":null}`, Request{}, ""},
+		{`{"record":{},"release_governance":{}}`, Request{}, `both "record" and "release_governance"`},
+		{`{"record":{"a":1,"a":2}}`, Request{}, `key "a" given more than once`},
+		{`{"release_governance":{"approval_required_count":1.5}}`, Request{}, "want an integer"},
+		{`{"release_governance":{"approval_required_count":"1"}}`, Request{}, "JSON string, want an integer"},
+		{`{"release_governance":{"delivery_success":"yes"}}`, Request{}, "want a boolean"},
+		{`{"release_governance":{"failed_providers":"x"}}`, Request{}, "want a list of strings"},
+		{`{"release_governance":{"metadata_kind":"a","Metadata_Kind":"b"}}`, Request{}, "given more than once"},
+		{`{"runner_auth":{"identity":{"provider":1}}}`, Request{}, "JSON number, want a string"},
+		{`{"runner_auth":{"signature":"a","SIGNATURE":"b"}}`, Request{}, "given more than once"},
+		{`{"runner_auth":[]}`, Request{}, "want an object"},
 	}
 	for _, tt := range tests {
 		got, err := Decode([]byte(tt.in))
@@ -47,12 +69,84 @@ func TestDecode(t *testing.T) {
 			t.Errorf("Decode(%q): got error %v, want none", tt.in, err)
 		case tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)):
 			t.Errorf("Decode(%q): got error %v, want one containing %q", tt.in, err, tt.err)
-		case tt.err == "" && got != tt.want:
+		case tt.err == "" && !reflect.DeepEqual(got, tt.want):
 			t.Errorf("Decode(%q): got %+v, want %+v", tt.in, got, tt.want)
 		}
 	}
 	big := `{"target":"` + strings.Repeat("a", MaxRequestSize) + `"}`
 	if _, err := Decode([]byte(big)); !errors.Is(err, ErrTooLarge) {
 		t.Errorf("Decode(oversize): got %v, want ErrTooLarge", err)
+	}
+}
+
+// TestDecodePayloads checks how release-governance payloads are read:
+// the typed one strictly, the untyped one as CAVRA reads its map.
+func TestDecodePayloads(t *testing.T) {
+	// Typed: an EvaluateRequest v1; operation, server, tool and
+	// capability are dropped, and the action defaults to a record.
+	r, err := Decode([]byte(`{"operation":"o","server":"s","tool":"t","capability":"c","requested_operation":"verify",` +
+		`"release_governance":{"Metadata_Kind":"rollout-promotion-execution","approval_required_count":2,"delivery_success":true,` +
+		`"failed_providers":["a","b"],"blocked_count":0,"alert_level":""}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &Record{Members: 4, Kind: "rollout-promotion-execution", ApprovalRequired: 2, DeliverySuccess: true, FailedProviders: []string{"a", "b"}}
+	if !r.Typed || !reflect.DeepEqual(r.Record, want) || r.Operation != "" || r.Server != "" || r.Tool != "" || r.Capability != "" {
+		t.Errorf("typed: got %+v record %+v, want typed, record %+v and no operation, server, tool, capability", r, r.Record, want)
+	}
+	if got := r.Action(); got != ReleaseGovernanceRecord {
+		t.Errorf("typed action: got %q, want %q", got, ReleaseGovernanceRecord)
+	}
+	// An empty typed payload is no record, and does not set the action.
+	r, _ = Decode([]byte(`{"release_governance":{"blocked_count":0}}`))
+	if !r.Typed || r.Record != nil || r.Action() != "" {
+		t.Errorf("empty typed: got typed %v record %+v action %q, want typed, no record, no action", r.Typed, r.Record, r.Action())
+	}
+	// Untyped: exact keys, lenient values.
+	r, err = Decode([]byte(`{"action_type":"release_governance_record","record":{"metadata_kind":7,"Approval_State":"denied",` +
+		`"approval":{"state":" Pending ","approval_id":null},"blocked_count":2.9,"critical_count":"3","delivery_success":"Succeeded",` +
+		`"drift_status":{"a":[1,true]},"failed_delivery_count":1e300,"evidence_refs":["x",1,"y"]}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = &Record{Members: 9, Kind: "7", NestedState: " Pending ", Blocked: 2, DeliverySuccess: true,
+		DriftStatus: "map[a:[1 true]]", FailedDelivery: 1<<63 - 1, EvidenceRefs: []string{"x", "y"}}
+	if r.Typed || !reflect.DeepEqual(r.Record, want) {
+		t.Errorf("untyped: got %+v, want %+v", r.Record, want)
+	}
+	// An empty record is no record.
+	if r, _ := Decode([]byte(`{"record":{}}`)); r.Record != nil {
+		t.Errorf("empty record: got %+v, want nil", r.Record)
+	}
+	// runner_auth.
+	r, err = Decode([]byte(`{"runner_auth":{"Identity":{"provider":"p","RUNNER_NAME":"n"},"algorithm":"HMAC-SHA256","key_id":"k","signature":"s","x":1}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wa := &RunnerAuth{Identity: RunnerIdentity{Provider: "p", RunnerName: "n"}, Algorithm: "HMAC-SHA256", KeyID: "k", Signature: "s"}
+	if !reflect.DeepEqual(r.RunnerAuth, wa) {
+		t.Errorf("runner_auth: got %+v, want %+v", r.RunnerAuth, wa)
+	}
+}
+
+func TestValueEnd(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int
+	}{
+		{`{"a":"}"}x`, 9},
+		{` [1,[2]] `, 8},
+		{`{"a":"\"}"}`, 11},
+		{`{"a":`, -1},
+		{`"ab\"c" `, 7},
+		{`"ab`, -1},
+		{`123 `, 3},
+		{`123`, -1},
+		{`   `, -1},
+	}
+	for _, tt := range tests {
+		if got, err := ValueEnd([]byte(tt.in)); got != tt.want || err != nil {
+			t.Errorf("ValueEnd(%q): got %d, %v, want %d", tt.in, got, err, tt.want)
+		}
 	}
 }

@@ -1,42 +1,177 @@
-// Package policy decides whether an AI agent's action is allowed,
-// blocked or needs approval.
+// Package policy decides, with CAVRA's enforcement contract, whether an AI
+// agent's action is allowed, blocked or needs approval.
 //
 // # Requests
 //
-// A Request names an action and its target. Decode parses one from JSON
-// (see Decode for the exact, fail-closed rules: known members must be
-// strings, duplicates and NULs are rejected, unknown members are
-// ignored). The members used depend on action_type:
+// A Request is the union of CAVRA's runtime request and its
+// EvaluateRequest v1: session_id, agent_id, actor, action_type, target,
+// requested_operation, operation, policy_pack, server, tool, capability,
+// record (an untyped release-governance payload), release_governance (the
+// typed one) and runner_auth. Decode reads one (see Decode for the strict
+// rules). The members used depend on action_type:
 //
-//	read_file        target: the path read
-//	write_file       target: the path written (created, changed or deleted)
-//	execute_command  target: the command line; if operation is also set,
-//	                 the line is target + " " + operation
-//	git_operation    operation: the git command ("push origin main",
-//	                 "git push --force", "status"); target: the branch a
-//	                 push updates ("main", "refs/heads/release/1.2"). If
-//	                 operation is empty, target holds the whole git command.
-//	mcp_tool_call    server, tool and capability
+//	read_file, write_file      target: the path
+//	execute_command            target: the command line
+//	git_operation              operation (else requested_operation, else
+//	                           capability): "push" …; target: "origin/main"
+//	mcp_tool_call              server, tool, capability
+//	release_governance_record  record or release_governance
 //
-// session_id, agent_id and actor identify who acts; they are echoed in
-// the decision and recorded as evidence. policy_pack picks the pack
-// (see Engine). Any other action_type needs approval (action.unknown);
-// a missing action_type or target, or an MCP call without server or
-// tool, is blocked (request.incomplete).
+// As in CAVRA, the operation is operation, else requested_operation, else
+// capability. A request with release_governance is an EvaluateRequest v1:
+// its operation, server, tool and capability are dropped, and with no
+// action_type it is a release_governance_record.
 //
 // # Decisions
 //
-// Evaluate returns a Result: a Verdict (allow, block, require_approval),
-// the id of the rule that decided, its reason and severity, and, for
-// require_approval, the approver group. Every outcome has a stable rule
-// id: those of a pack's rules, or the fixed ids listed as Rule*
-// constants, which are the same in every pack.
+// Engine.Evaluate returns a Result: verdict (allow, block,
+// require_approval), rule id, reason, severity, approver group (only
+// where a rule names one), the pack reported as policy_pack and policy_id,
+// and the action type, target and requested_operation the decision
+// echoes. NewDecision adds who asked, with CAVRA's defaults (session_id
+// local, agent_id unknown-agent, actor ai-agent); the enforcer adds
+// decision_id (dec_ and 12 hex digits), correlation_id (corr_ and 12),
+// timestamp (UTC, RFC 3339 with nanoseconds) and evidence_refs
+// (evidence://<session_id>/<decision_id>). Decision.AppendV1 writes a
+// DecisionResponse v1 (members in proto order, empty ones left out);
+// Decision.AppendRuntime writes CAVRA's runtime decision, whose decision,
+// reason, action_type, target, requested_operation, policy_pack,
+// policy_id, rule_id and severity are always present. Both write exactly
+// the bytes Go's encoding/json writes for CAVRA's structs.
 //
-// # Policy JSON
+// # Packs
 //
-// A pack is a JSON object; Parse and Load read it, and Policy.JSON and
-// "cavra-runtime policy show NAME" print any pack in this form, so a
-// built-in pack is a good starting point for one's own:
+// The built-in packs are CAVRA's sixteen public packs (CAVRAPacks), from
+// cavra-agentic-delivery to cavra-terraform-prod, each exactly what
+// `cavra policy compile --policy-pack <id>` makes of policies/<id>/policy.yaml
+// (inheritance resolved, lists sorted; see packs/README.md), and three
+// native packs (NativePacks, below). A request names its pack in
+// policy_pack; none means the default, cavra-ai-agent-baseline.
+//
+// A request naming a pack this runtime does not have is blocked
+// (policy.unknown_pack). CAVRA's Go runtime silently decides such a
+// request with its baseline while reporting the requested id as
+// policy_pack and policy_id, so a typo, or a pack the runtime lacks,
+// gets another pack's answer under the name of the one asked for, and
+// the evidence says so. Refusing makes the mistake visible at once.
+//
+// A compiled policy given to the engine (Config.Policy, --policy) decides
+// every request, as in CAVRA; the request's policy_pack is then only a
+// label, reported as policy_pack and policy_id (else metadata.id, else
+// cavra-ai-agent-baseline). ParsePolicy reads a CAVRA compiled policy
+// (the output of cavra policy compile) or a native pack, told apart by
+// shape: a native pack has "schema". Of a compiled policy, as in CAVRA,
+// metadata.id, filesystem.block_read, .block_write,
+// .require_approval_write, commands.block, .allow, mcp.allowed_servers,
+// .blocked_servers and .block_unknown_servers (true when absent) are
+// enforced, entries trimmed and empty ones dropped; everything else
+// (git, approvals, evidence, compliance, commands.require_approval, …) is
+// carried, and Compiled.CompiledJSON prints it back as cavra does.
+//
+// # CAVRA's rules
+//
+// A pattern matches the whole target; * and ** match any run of
+// characters except a newline, / included; everything else is literal
+// and case matters (so **/secrets.* needs a folder and .env matches only
+// .env). Commands are trimmed first. In order, first match winning:
+//
+//	read_file         block_read → block filesystem.read.block high;
+//	                  else allow filesystem.read.allow low
+//	write_file        block_write → block filesystem.write.block high;
+//	                  require_approval_write → require_approval
+//	                  filesystem.write.require_approval high, Platform Security;
+//	                  else allow filesystem.write.allow low
+//	execute_command   commands.block → block commands.block, critical if the
+//	                  line contains apply or delete, else high;
+//	                  commands.allow → allow commands.allow low; else
+//	                  require_approval commands.default.require_approval
+//	                  medium, Repository Owners
+//	git_operation     operation push and a target ending in main or master →
+//	                  block git.protected_branch.block_direct_push high; else
+//	                  allow git.allow low (in every pack)
+//	mcp_tool_call     without a registry: a blocked server, or one not allowed
+//	                  when unknown servers are blocked → block
+//	                  mcp.server.trust.block_unknown high; else allow
+//	                  mcp.server.trust.allow low. With a registry (every pack):
+//	                  not registered → block mcp.registry.unknown; tier blocked
+//	                  or state denied → block mcp.registry.blocked; state
+//	                  pending or tier unknown/experimental → require_approval
+//	                  mcp.registry.requires_approval; a tool outside
+//	                  allowed_tools → mcp.registry.tool_scope; a capability
+//	                  outside capabilities → mcp.registry.capability_scope
+//	                  (these three medium, AI Governance); else allow
+//	                  mcp.registry.allow
+//	anything else     require_approval runtime.default.require_approval
+//	                  medium, Repository Owners
+//
+// Reasons are CAVRA's ("Matched sensitive path policy: .env", …).
+//
+// Release-governance records (evalRelease, the same in every pack) follow
+// CAVRA's release_governance.* rules: the approval state (approved with an
+// approval id allows, without one blocks; pending needs approval; denied,
+// rejected, expired, cancelled block; others need approval), else failed
+// deliveries block, critical signals (alert level, drift, handoff, failed
+// verification, integrity mismatch, failed audit export, and the counts)
+// need approval, approval-required kinds need approval (executions are
+// blocked), and known kinds are verified. Every decision that is not an
+// allow names the Release Governance group. Untyped records are read as
+// CAVRA reads its map: strings from any value, counts from numbers only,
+// delivery_success from true or "yes", "success", ….
+//
+// # Where this runtime is stricter than CAVRA
+//
+// Only against evasion: a request CAVRA decides gets CAVRA's decision,
+// rule id, severity and approver group unless one of these applies; each
+// can only make a decision more restrictive, and its reason says how it
+// was reached.
+//
+//	what                        CAVRA                          here, and why
+//	--------------------------  -----------------------------  ------------------------------------------
+//	unknown policy_pack         decided with the baseline,     blocked (policy.unknown_pack): the evidence
+//	                            reported as the pack asked     must not name a pack that was not applied
+//	path spellings              the target as sent             also cleaned (./x, a/../x, a//x, trailing
+//	                                                           /, backslashes), the Windows reading (x.,
+//	                                                           x::$DATA) and ignoring ASCII case; the most
+//	                                                           restrictive answer wins: file systems
+//	                                                           resolve these to the same file
+//	hidden blocked commands     only the whole line, anchored  every command the line would run, in every
+//	                            at its start                   form: chains (; && || & newlines), pipes,
+//	                                                           wrappers (sudo, env, timeout, nice, nohup,
+//	                                                           xargs, eval, ssh, …), sh -c strings, text
+//	                                                           piped or fed as a here-document to a shell,
+//	                                                           $(…), `…`, <(…), (…), ${…}, leading
+//	                                                           assignments, program paths, quoting and
+//	                                                           extra white space: blocked under the
+//	                                                           pack's pattern (commands.block)
+//	allowed lines               one allow pattern on the line  every command of the line must match one,
+//	                            (pytest* allows "pytest; curl  and the line must read cleanly; else
+//	                            … | sh")                       commands.default.require_approval
+//	pushes as commands          blocked only where a pack      git push to main or master in any form
+//	                            lists "git push origin main"   (-u, HEAD:refs/heads/master, +x:main, --all,
+//	                                                           --mirror, git -C dir): blocked in every pack
+//	                                                           (git.protected_branch.block_direct_push), as
+//	                                                           CAVRA blocks such a git_operation
+//	git_operation               operation exactly "push"       also "push origin main", "git push -f … :main",
+//	                                                           padded, or a target with a trailing slash
+//	blocked MCP servers         exact name                     also ignoring case and surrounding space
+//	input                       lenient: last repeat wins,     a repeated member (any spelling), a wrong
+//	                            null accepted, invalid UTF-8   type, null for a string, NUL, invalid UTF-8,
+//	                            replaced, trailing data        trailing data, record with
+//	                            ignored                        release_governance, over 1 MiB: blocked
+//	                                                           (input.invalid, input.too_large)
+//	counts past 2^63            negative on amd64              clamped, so still counted
+//
+// The daemon, evidence and runner checks are stricter too; see packages
+// evidence, runnerauth and enforce.
+//
+// # Native packs (cavra.policy/v1)
+//
+// The native format predates this runtime's CAVRA packs and keeps its own
+// rules and rule ids; the built-in hardened-agent-baseline,
+// hardened-banking-baseline and hardened-mcp-enterprise packs use it, and
+// are applied only when a request or the operator names them. Such a pack
+// is a JSON object; Parse and Load read it, and Policy.JSON and
+// "cavra-runtime policy show NAME" print it:
 //
 //	{
 //	  "schema": "cavra.policy/v1",          // required, exactly this
@@ -80,7 +215,7 @@
 // silently drop a rule. Patterns are compiled once, when the pack is
 // loaded.
 //
-// # Patterns
+// # Native patterns
 //
 // Path patterns are split at '/'. Within a segment, * matches any run of
 // characters and ? one character; ** as a whole segment matches any
@@ -114,7 +249,7 @@
 // allows only that, "terraform plan **" allows any arguments, and
 // "./terraform plan" or "sudo terraform plan" match neither.
 //
-// # Command lines
+// # Native command lines
 //
 // A command line is split as a POSIX shell would split it: into simple
 // commands at ; & && | || |& and newlines, and into words, with quotes
@@ -142,7 +277,7 @@
 // So a chain, pipe or wrapper comes out allow only if each of its parts
 // would be allowed on its own.
 //
-// # Git pushes
+// # Native git pushes
 //
 // A push is found in a git_operation or in any simple command of an
 // execute_command line, after git's global options (-C dir, -c k=v, …).
@@ -154,7 +289,7 @@
 // --force-with-lease, --mirror and +refspecs get force_push; a push
 // with no refspec or a destination such as HEAD gets unknown_ref.
 //
-// # MCP
+// # Native MCP rules
 //
 // An MCP call is decided with the pack and a trust Registry (see
 // RegistryFile for its JSON): a blocked server is blocked; a server not
@@ -167,7 +302,7 @@
 // allowed (mcp.allowed). Blocked-server patterns ignore case; trusted
 // servers and registry names must match exactly.
 //
-// The registry JSON is
+// A native registry ("--registry" with a "schema" member) is
 //
 //	{"schema": "cavra.mcp-registry/v1",
 //	 "servers": [
@@ -175,29 +310,35 @@
 //	    "tools": ["get_*", "create_pull_request"], "capabilities": ["repo:read"],
 //	    "owner": "platform-team", "notes": "…"}]}
 //
-// with approval one of approved, pending, denied, revoked.
+// with approval one of approved, pending, denied, revoked. Either kind of
+// registry serves either kind of pack: a CAVRA registry reads, for native
+// packs, as approved servers of tier verified (pending for approval_state
+// pending or trust_tier unknown or experimental, denied for denied or
+// blocked) whose empty lists allow anything; a native one reads, for CAVRA
+// packs, as records with trust_tier unknown for untrusted servers.
+// # Native built-in packs
 //
-// # Built-in packs
+// hardened-agent-baseline blocks reading secrets (.env, keys, .ssh, cloud
+// credentials, Terraform state), writing them, .git internals, shell
+// start-up files and system directories; asks approval for IAM, CI and
+// CODEOWNERS changes and writes outside the working directory; blocks
+// terraform apply/destroy, rm -rf, disk and power commands, cloud and
+// cluster deletions and package publishing; asks approval for network
+// fetches, privilege changes and cluster changes; allows read-only
+// terraform, git and file commands, Go, npm, cargo and pytest builds and
+// tests; protects main, master, production and prod.
 //
-// cavra-ai-agent-baseline (the default) blocks reading secrets (.env,
-// keys, .ssh, cloud credentials, Terraform state), writing them, .git
-// internals, shell start-up files and system directories; asks approval
-// for IAM, CI and CODEOWNERS changes and writes outside the working
-// directory; blocks terraform apply/destroy, rm -rf, disk and power
-// commands, cloud and cluster deletions and package publishing; allows
-// read-only terraform, git and file commands, Go, npm, cargo and pytest
-// builds and tests, and git pushes to unprotected branches; protects
-// main, master, production and prod.
-//
-// cavra-banking-baseline is stricter: approval to read customer data and
-// variable files and to change infrastructure code, migrations and
+// hardened-banking-baseline is stricter: approval to read customer data
+// and variable files and to change infrastructure code, migrations and
 // dependency manifests; blocks kubectl and helm changes, privilege
 // escalation and database clients; every push needs approval; release,
-// hotfix, develop and support branches are protected; pushes whose
-// branch cannot be told are blocked; MCP servers must be verified.
+// hotfix, develop and support branches are protected; pushes whose branch
+// cannot be told are blocked; MCP servers must be verified.
 //
-// cavra-mcp-enterprise is the baseline with a closed MCP estate:
-// unknown, unapproved or low-tier servers and disallowed tools or
+// hardened-mcp-enterprise is the hardened baseline with a closed MCP
+// estate: unknown, unapproved or low-tier servers and disallowed tools or
 // capabilities are blocked, as are servers run straight from npx, uvx or
 // a URL.
+//
+// These rules never change what a cavra-* pack decides.
 package policy

@@ -51,6 +51,9 @@ func (p *Policy) evalPath(target string, block, approve *pathSet, def Result) Re
 // the whole git command.
 func (p *Policy) evalGit(req *Request) Result {
 	op, hint := req.Operation, req.Target
+	if op == "" {
+		op = req.RequestedOperation
+	}
 	if strings.TrimSpace(op) == "" {
 		op, hint = req.Target, ""
 	}

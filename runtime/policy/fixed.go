@@ -4,8 +4,6 @@ package policy
 // in every pack; a pack's own rules may not reuse them.
 const (
 	RuleIncomplete        = "request.incomplete"
-	RuleUnknownPack       = "policy.unknown_pack"
-	RulePackMismatch      = "policy.pack_mismatch"
 	RuleUnknownAction     = "action.unknown"
 	RuleReadDefault       = "read.default"
 	RuleWriteDefault      = "write.default"
@@ -43,7 +41,7 @@ type fixedResults struct {
 	mcpLowTier, mcpTool, mcpCap, mcpAllowed  Result
 }
 
-func newFixed(pk *Pack) fixedResults {
+func newFixed(pk *Native) fixedResults {
 	mk := func(v Verdict, id string, sev Severity, approver, reason string) Result {
 		r := Result{Verdict: v, RuleID: id, Reason: reason, Severity: sev, Pack: pk.Name}
 		if v == RequireApproval {

@@ -5,45 +5,47 @@ import (
 	"testing"
 )
 
-// FuzzCommand checks properties that must hold for any command line: a
-// line that is allowed stops being allowed when a blocked command is
-// chained to it or when it is wrapped in sh -c, and a blocked command
-// stays blocked whatever is chained in front of it.
+// FuzzCommand checks properties that must hold for any command line,
+// under the CAVRA baseline and the native one: a line that is allowed
+// stops being allowed when a blocked command is chained to it or when it
+// is wrapped in sh -c, and a blocked command stays blocked whatever is
+// chained in front of it.
 func FuzzCommand(f *testing.F) {
-	for _, s := range []string{"terraform plan", "ls -la", "git status", "go test ./...", "echo 'a;b'", `cat "x y"`, "a\\ b", "x|y"} {
+	for _, s := range []string{"terraform plan", "pytest -x", "ls -la", "git status", "go test ./...", "echo 'a;b'", `cat "x y"`, "a\\ b", "x|y"} {
 		f.Add(s)
 	}
-	p, err := Builtin(Baseline)
+	e, err := NewEngine(Config{})
 	if err != nil {
 		f.Fatal(err)
-	}
-	eval := func(line string) Result {
-		return p.Evaluate(&Request{ActionType: ExecuteCommand, Target: line}, nil)
 	}
 	f.Fuzz(func(t *testing.T, line string) {
 		if strings.ContainsAny(line, "\x00") {
 			return
 		}
-		res := eval(line)
-		if res.RuleID == "" || res.Verdict == "" {
-			t.Fatalf("%q: empty result %+v", line, res)
-		}
-		if res.Verdict != Allow {
-			return
-		}
-		for _, l := range []string{
-			line + "\nterraform apply",
-			line + "; terraform apply",
-			line + " && terraform apply",
-			line + " | sh",
-			"sh -c '" + strings.ReplaceAll(line, "'", `'\''`) + "'",
-		} {
-			if got := eval(l); got.Verdict == Allow {
-				t.Errorf("%q is allowed, and so is %q (rule %s)", line, l, got.RuleID)
+		for _, pack := range []string{DefaultPack, Baseline} {
+			eval := func(line string) Result {
+				return e.Evaluate(&Request{ActionType: ExecuteCommand, Target: line, PolicyPack: pack})
 			}
-		}
-		if got := eval(line + "\nterraform apply"); got.Verdict != Block {
-			t.Errorf("%q followed by a line with terraform apply: got %v, want block", line, got.Verdict)
+			res := eval(line)
+			if res.RuleID == "" || res.Verdict == "" {
+				t.Fatalf("%s %q: empty result %+v", pack, line, res)
+			}
+			if res.Verdict != Allow || strings.Contains(line, "#") {
+				continue // a comment would swallow what is appended
+			}
+			for _, l := range []string{
+				line + "\nterraform apply",
+				line + "; terraform apply",
+				line + " && terraform apply",
+				"sh -c '" + strings.ReplaceAll(line, "'", `'\''`) + "; terraform apply'",
+			} {
+				if got := eval(l); got.Verdict != Block {
+					t.Errorf("%s: %q is allowed, and %q is %v (rule %s), want block", pack, line, l, got.Verdict, got.RuleID)
+				}
+			}
+			if got := eval(line + " | sh"); got.Verdict == Allow {
+				t.Errorf("%s: %q is allowed, and so is %q", pack, line, line+" | sh")
+			}
 		}
 	})
 }
@@ -51,25 +53,55 @@ func FuzzCommand(f *testing.F) {
 // FuzzPath checks that a blocked path stays blocked however it is
 // spelled.
 func FuzzPath(f *testing.F) {
-	for _, s := range []string{".env", "deploy/key.pem", "a/b/.ssh/config", "x.tfstate", "src/main.go"} {
+	for _, s := range []string{".env", "deploy/key.pem", "a/b/.ssh/config", "x/terraform.tfstate", "src/main.go", "config/secrets.yaml"} {
 		f.Add(s)
 	}
-	p, err := Builtin(Baseline)
+	e, err := NewEngine(Config{})
 	if err != nil {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, path string) {
-		if path == "" || strings.TrimSpace(path) == "" {
+		if path == "" || strings.TrimSpace(path) == "" || strings.HasPrefix(path, "/") {
 			return
 		}
-		res := p.Evaluate(&Request{ActionType: ReadFile, Target: path}, nil)
-		if res.Verdict != Block {
-			return
-		}
-		for _, q := range []string{"./" + path, "x/../" + path, strings.ToUpper(path), strings.ReplaceAll(path, "/", `\`), "./a/./../" + path} {
-			if got := p.Evaluate(&Request{ActionType: ReadFile, Target: q}, nil); got.Verdict != Block {
-				t.Errorf("%q is blocked but %q is %v (%s)", path, q, got.Verdict, got.RuleID)
+		for _, pack := range []string{DefaultPack, Baseline} {
+			eval := func(p string) Result {
+				return e.Evaluate(&Request{ActionType: ReadFile, Target: p, PolicyPack: pack})
 			}
+			if eval(path).Verdict != Block {
+				continue
+			}
+			for _, q := range []string{"./" + path, "x/../" + path, strings.ToUpper(path), strings.ReplaceAll(path, "/", `\`), "./a/./../" + path} {
+				if got := eval(q); got.Verdict != Block {
+					t.Errorf("%s: %q is blocked but %q is %v (%s)", pack, path, q, got.Verdict, got.RuleID)
+				}
+			}
+		}
+	})
+}
+
+// FuzzDecode checks that the request decoder never accepts what
+// encoding/json rejects, and agrees with it on the members it reads.
+func FuzzDecode(f *testing.F) {
+	for _, s := range []string{`{"action_type":"read_file","target":".env"}`, `{"target":"\u00e9"}`, `{"record":{"a":[1,{"b":null}]}}`,
+		`{"release_governance":{"blocked_count":1}}`, `{"runner_auth":{"identity":{"provider":"p"}}}`, `{}`, `[`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := Decode(data)
+		if err != nil {
+			return
+		}
+		var v struct {
+			Target     string `json:"target"`
+			ActionType string `json:"action_type"`
+			PolicyPack string `json:"policy_pack"`
+		}
+		if jerr := jsonUnmarshal(data, &v); jerr != nil {
+			t.Fatalf("Decode accepted %q, encoding/json says %v", data, jerr)
+		}
+		if v.Target != r.Target || v.ActionType != r.ActionType || v.PolicyPack != r.PolicyPack {
+			t.Fatalf("%q: Decode read %q %q %q, encoding/json %q %q %q", data, r.Target, r.ActionType, r.PolicyPack, v.Target, v.ActionType, v.PolicyPack)
 		}
 	})
 }

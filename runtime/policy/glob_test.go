@@ -140,7 +140,7 @@ func TestLexLimits(t *testing.T) {
 	if !c.opaque {
 		t.Errorf("lex of %d words: got opaque=false, want true", maxWords+6)
 	}
-	p, _ := Builtin(Baseline)
+	p, _ := BuiltinNative(Baseline)
 	if got := p.Evaluate(&Request{ActionType: ExecuteCommand, Target: "ls " + long}, nil); got.Verdict == Allow {
 		t.Errorf("overlong command line: got %v, want not allow", got.Verdict)
 	}

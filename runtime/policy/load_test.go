@@ -13,7 +13,7 @@ import (
 // generic form.
 func mutate(t *testing.T, f func(m map[string]any)) []byte {
 	t.Helper()
-	p, _ := Builtin(Baseline)
+	p, _ := BuiltinNative(Baseline)
 	var m map[string]any
 	if err := json.Unmarshal(p.JSON(), &m); err != nil {
 		t.Fatal(err)
@@ -102,7 +102,7 @@ func TestRegistryErrors(t *testing.T) {
 	tests := []struct {
 		data, want string
 	}{
-		{`{"schema":"cavra.mcp-registry/v1","servers":[` + ok + `]`, "unexpected EOF"},
+		{`{"schema":"cavra.mcp-registry/v1","servers":[` + ok + `]`, "unexpected end of JSON input"},
 		{`{"schema":"cavra.mcp-registry/v2","servers":[]}`, "schema is"},
 		{`{"schema":"cavra.mcp-registry/v1","servers":[],"extra":1}`, `unknown field "extra"`},
 		{`{"schema":"cavra.mcp-registry/v1","servers":[` + ok + `,` + ok + `]}`, `servers[1] "a": duplicate name`},
@@ -126,6 +126,9 @@ func TestRegistryErrors(t *testing.T) {
 }
 
 func TestBuiltinUnknown(t *testing.T) {
+	if _, err := BuiltinNative("cavra-nope"); err == nil || !strings.Contains(err.Error(), `unknown native pack "cavra-nope"`) {
+		t.Errorf("BuiltinNative(cavra-nope): got %v, want unknown pack error", err)
+	}
 	if _, err := Builtin("cavra-nope"); err == nil || !strings.Contains(err.Error(), `unknown pack "cavra-nope"`) {
 		t.Errorf("Builtin(cavra-nope): got %v, want unknown pack error", err)
 	}

@@ -17,9 +17,9 @@ const Schema = "cavra.policy/v1"
 // maxFileSize bounds policy and registry files (16 MiB).
 const maxFileSize = 16 << 20
 
-// Pack is the JSON form of a policy pack. Its shape is documented in
+// Native is the JSON form of a native policy pack. Its shape is documented in
 // the package documentation; Compile turns it into a Policy.
-type Pack struct {
+type Native struct {
 	Schema        string       `json:"schema"`
 	Name          string       `json:"name"`
 	Description   string       `json:"description,omitempty"`
@@ -101,9 +101,9 @@ type Policy struct {
 // Name returns the pack name.
 func (p *Policy) Name() string { return p.name }
 
-// Pack returns a fresh copy of the pack the policy was compiled from.
-func (p *Policy) Pack() *Pack {
-	var pk Pack
+// Native returns a fresh copy of the pack the policy was compiled from.
+func (p *Policy) Native() *Native {
+	var pk Native
 	if err := json.Unmarshal(p.raw, &pk); err != nil {
 		panic("policy: round trip of compiled pack: " + err.Error())
 	}
@@ -113,7 +113,34 @@ func (p *Policy) Pack() *Pack {
 // JSON returns the pack as indented policy JSON, as accepted by Parse.
 func (p *Policy) JSON() []byte { return bytes.Clone(p.raw) }
 
-// Load reads and compiles a policy file.
+// LoadPolicy reads a policy file: a CAVRA compiled policy or a native
+// cavra.policy/v1 pack, told apart by shape (a native pack has
+// "schema").
+func LoadPolicy(name string) (Pack, error) {
+	data, err := readFile(name)
+	if err != nil {
+		return nil, fmt.Errorf("policy: %w", err)
+	}
+	return ParsePolicy(data, name)
+}
+
+// ParsePolicy is LoadPolicy for data read from source.
+func ParsePolicy(data []byte, source string) (Pack, error) {
+	t, err := parseTree(data)
+	if err != nil {
+		return nil, fmt.Errorf("policy: %s: %w", source, err)
+	}
+	if t.kind == 'o' && slices.Contains(t.keys, "schema") {
+		return Parse(data, source)
+	}
+	c, err := compiledFromTree(t)
+	if err != nil {
+		return nil, fmt.Errorf("policy: %s: %w", source, err)
+	}
+	return c, nil
+}
+
+// Load reads and compiles a native policy file.
 func Load(name string) (*Policy, error) {
 	data, err := readFile(name)
 	if err != nil {
@@ -126,7 +153,7 @@ func Load(name string) (*Policy, error) {
 // schema, and trailing data are errors. source names the input in
 // error messages.
 func Parse(data []byte, source string) (*Policy, error) {
-	var pk Pack
+	var pk Native
 	if err := decodeStrict(data, &pk); err != nil {
 		return nil, fmt.Errorf("policy: %s: %w", source, err)
 	}
@@ -184,7 +211,7 @@ func (e *compileErr) Unwrap() error { return e.err }
 // an id (lower-case letters, digits, '.', '_' or '-'), unique in the
 // pack and not one of the fixed rule ids, a severity, a reason and at
 // least one pattern; approval outcomes need an approver group.
-func Compile(pk *Pack) (*Policy, error) {
+func Compile(pk *Native) (*Policy, error) {
 	p, err := compile(pk)
 	if err != nil {
 		return nil, &compileErr{err}
@@ -192,7 +219,7 @@ func Compile(pk *Pack) (*Policy, error) {
 	return p, nil
 }
 
-func compile(pk *Pack) (*Policy, error) {
+func compile(pk *Native) (*Policy, error) {
 	if pk.Schema != Schema {
 		return nil, fmt.Errorf("schema is %q, want %q", pk.Schema, Schema)
 	}
@@ -242,7 +269,7 @@ func compile(pk *Pack) (*Policy, error) {
 }
 
 type compiler struct {
-	pk  *Pack
+	pk  *Native
 	p   *Policy
 	ids map[string]bool
 	err error // the first problem

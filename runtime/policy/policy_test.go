@@ -34,7 +34,7 @@ func testRegistry(t testing.TB) *Registry {
 
 func runCases(t *testing.T, pack string, cases []evalCase) {
 	t.Helper()
-	p, err := Builtin(pack)
+	p, err := BuiltinNative(pack)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -307,7 +307,7 @@ func TestMCP(t *testing.T) {
 }
 
 func TestMCPWithoutRegistry(t *testing.T) {
-	p, _ := Builtin(Baseline)
+	p, _ := BuiltinNative(Baseline)
 	got := p.Evaluate(&Request{ActionType: MCPToolCall, Server: "github", Tool: "get_issue"}, nil)
 	if got.Verdict != RequireApproval || got.RuleID != RuleMCPUnknownServer {
 		t.Errorf("got %v %v, want %v %v", got.Verdict, got.RuleID, RequireApproval, RuleMCPUnknownServer)
@@ -315,7 +315,7 @@ func TestMCPWithoutRegistry(t *testing.T) {
 }
 
 func TestUnknownActions(t *testing.T) {
-	for _, pack := range BuiltinNames() {
+	for _, pack := range NativePacks {
 		runCases(t, pack, []evalCase{
 			{Request{ActionType: "delete_database", Target: "prod"}, RequireApproval, RuleUnknownAction, ""},
 			{Request{ActionType: "READ_FILE", Target: "a.go"}, RequireApproval, RuleUnknownAction, ""},
@@ -373,11 +373,19 @@ func TestEngine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	fixture, err := LoadPolicy(filepath.Join("..", "..", "testdata", "cavra", "compiled_policy.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	e, err := NewEngine(Config{Registry: testRegistry(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ec, err := NewEngine(Config{Policies: []*Policy{custom}})
+	ec, err := NewEngine(Config{Policy: custom})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ef, err := NewEngine(Config{Policy: fixture})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -392,14 +400,27 @@ func TestEngine(t *testing.T) {
 		rule    string
 		pack    string
 	}{
-		{e, Request{ActionType: WriteFile, Target: "go.mod"}, Allow, RuleWriteDefault, Baseline},
+		// Built-in packs: the request picks one; none means the CAVRA baseline.
+		{e, Request{ActionType: WriteFile, Target: "go.mod"}, Allow, RuleWriteAllow, DefaultPack},
 		{e, Request{ActionType: WriteFile, Target: "go.mod", PolicyPack: Banking}, RequireApproval, "write.dependencies", Banking},
 		{e, Request{ActionType: ReadFile, Target: "a.go", PolicyPack: "no-such-pack"}, Block, RuleUnknownPack, "no-such-pack"},
+		{e, Request{ActionType: ReadFile, Target: "a.go", PolicyPack: "cavra-ai-agent-baseline "}, Block, RuleUnknownPack, "cavra-ai-agent-baseline "},
 		{e, Request{ActionType: MCPToolCall, Server: "github", Tool: "get_issue", Capability: "repo:read", PolicyPack: MCPEnterprise}, Allow, RuleMCPAllowed, MCPEnterprise},
+		// A native registry read the CAVRA way for a CAVRA pack.
+		{e, Request{ActionType: MCPToolCall, Server: "github", Tool: "get_issue", Capability: "repo:read", PolicyPack: "cavra-mcp-enterprise"}, Allow, RuleRegistryAllow, "cavra-mcp-enterprise"},
+		{e, Request{ActionType: MCPToolCall, Server: "nobody", Tool: "x"}, Block, RuleRegistryUnknown, DefaultPack},
+		// --policy decides everything; policy_pack is a label.
 		{ec, Request{ActionType: ReadFile, Target: "exports/customer-exports/q1.csv"}, Block, "read.acme.customer_exports", "acme-agents"},
 		{ec, Request{ActionType: ExecuteCommand, Target: "make build"}, Allow, "command.acme.make", "acme-agents"},
 		{ec, Request{ActionType: MCPToolCall, Server: "acme/wiki", Tool: "search"}, Allow, "mcp.acme.trusted", "acme-agents"},
-		{ec, Request{ActionType: ExecuteCommand, Target: "make build", PolicyPack: Baseline}, RequireApproval, RuleCommandUnlisted, Baseline},
+		{ec, Request{ActionType: ExecuteCommand, Target: "make build", PolicyPack: Baseline}, Allow, "command.acme.make", Baseline},
+		{ef, Request{ActionType: ReadFile, Target: "keys/a.secret"}, Block, RuleReadBlock, "cavra-go-compiled-fixture"},
+		{ef, Request{ActionType: ReadFile, Target: ".env", PolicyPack: "cavra-banking-baseline"}, Allow, RuleReadAllow, "cavra-banking-baseline"},
+		{ef, Request{ActionType: ExecuteCommand, Target: "custom scan --all"}, Allow, RuleCommandAllow, "cavra-go-compiled-fixture"},
+		{ef, Request{ActionType: ExecuteCommand, Target: "custom scan; dangerous mutate"}, Block, RuleCommandBlock, "cavra-go-compiled-fixture"},
+		{ef, Request{ActionType: MCPToolCall, Server: "github-enterprise", Tool: "x"}, Allow, RuleMCPTrustAllow, "cavra-go-compiled-fixture"},
+		{ef, Request{ActionType: MCPToolCall, Server: "Personal-Drive-MCP", Tool: "x"}, Block, RuleMCPBlockUnknown, "cavra-go-compiled-fixture"},
+		// Pinned: only the default pack.
 		{pinned, Request{ActionType: WriteFile, Target: "go.mod"}, RequireApproval, "write.dependencies", Banking},
 		{pinned, Request{ActionType: WriteFile, Target: "go.mod", PolicyPack: Banking}, RequireApproval, "write.dependencies", Banking},
 		{pinned, Request{ActionType: WriteFile, Target: "go.mod", PolicyPack: Baseline}, Block, RulePackMismatch, Baseline},
@@ -413,7 +434,7 @@ func TestEngine(t *testing.T) {
 	if _, err := NewEngine(Config{Default: "nope"}); err == nil {
 		t.Errorf("NewEngine with unknown default pack: got nil error, want one")
 	}
-	if got, want := ec.Default().Name(), "acme-agents"; got != want {
+	if got, want := ec.DefaultName(), "acme-agents"; got != want {
 		t.Errorf("default pack with a loaded policy: got %v, want %v", got, want)
 	}
 }
@@ -421,8 +442,8 @@ func TestEngine(t *testing.T) {
 // TestBuiltinRoundTrip checks that every built-in pack survives being
 // printed as policy JSON and parsed back.
 func TestBuiltinRoundTrip(t *testing.T) {
-	for _, n := range BuiltinNames() {
-		p, err := Builtin(n)
+	for _, n := range NativePacks {
+		p, err := BuiltinNative(n)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -55,21 +56,41 @@ type Server struct {
 	Notes        string    `json:"notes,omitempty"`
 }
 
-// Registry is a compiled MCP trust registry. It is immutable and safe
-// for concurrent use.
+// Registry is a compiled MCP trust registry, read from CAVRA's format
+// or the native one. It is immutable and safe for concurrent use.
 type Registry struct {
-	servers map[string]*server
+	servers map[string]*server // native semantics, by name (and server_id)
+	cavra   []cavraServer      // CAVRA semantics, in file order
 }
+
+// nameSet is an allow list of tool or capability names.
+type nameSet struct {
+	any   bool // CAVRA's empty list: anything
+	exact []string
+	globs []*glob
+}
+
+func (n *nameSet) match(s string) bool {
+	return n.any || slices.Contains(n.exact, s) || matchName(n.globs, s)
+}
+
+func (n *nameSet) empty() bool { return !n.any && len(n.exact) == 0 && len(n.globs) == 0 }
 
 type server struct {
 	approval Approval
 	tier     int
-	tools    []*glob
-	caps     []*glob
+	tools    nameSet
+	caps     nameSet
+}
+
+// cavraServer is one record of CAVRA's trust registry.
+type cavraServer struct {
+	id, name, tier, state string
+	tools, caps           nameSet
 }
 
 // Len returns the number of servers in the registry.
-func (r *Registry) Len() int { return len(r.servers) }
+func (r *Registry) Len() int { return len(r.cavra) }
 
 // LoadRegistry reads and compiles a registry file.
 func LoadRegistry(name string) (*Registry, error) {
@@ -80,23 +101,105 @@ func LoadRegistry(name string) (*Registry, error) {
 	return ParseRegistry(data, name)
 }
 
-// ParseRegistry compiles registry JSON. Like Parse it rejects unknown
-// members; it also rejects duplicate server names, unknown approval
+// ParseRegistry compiles registry JSON: CAVRA's trust registry
+// ({"mcp_servers": [...]}) or a native registry (with "schema"), told
+// apart by shape. Both are read strictly: a repeated key, a member of the
+// wrong type or malformed JSON is an error. A native registry also
+// rejects unknown members, duplicate server names, unknown approval
 // states and trust tiers, and bad patterns. source names the input in
 // error messages.
 func ParseRegistry(data []byte, source string) (*Registry, error) {
-	var f RegistryFile
-	if err := decodeStrict(data, &f); err != nil {
+	t, err := parseTree(data)
+	if err != nil {
 		return nil, fmt.Errorf("registry: %s: %w", source, err)
 	}
-	r, err := CompileRegistry(&f)
+	if t.kind == 'o' && slices.Contains(t.keys, "schema") {
+		var f RegistryFile
+		if err := decodeStrict(data, &f); err != nil {
+			return nil, fmt.Errorf("registry: %s: %w", source, err)
+		}
+		r, err := CompileRegistry(&f)
+		if err != nil {
+			return nil, fmt.Errorf("registry: %s: %w", source, err)
+		}
+		return r, nil
+	}
+	r, err := cavraRegistry(t)
 	if err != nil {
 		return nil, fmt.Errorf("registry: %s: %w", source, err)
 	}
 	return r, nil
 }
 
-// CompileRegistry validates and compiles a registry.
+// cavraRegistry reads CAVRA's trust registry.
+func cavraRegistry(t *node) (*Registry, error) {
+	if t.kind != 'o' {
+		return nil, fmt.Errorf("is %s, want an object", kindNames[t.kind])
+	}
+	list, err := t.member("", "mcp_servers")
+	if err != nil {
+		return nil, err
+	}
+	if list == nil {
+		return nil, errors.New(`not a trust registry: no "mcp_servers" (and no "schema" for a native one)`)
+	}
+	if list.kind != 'a' && list.kind != 'z' {
+		return nil, fmt.Errorf("mcp_servers: is %s, want a list", kindNames[list.kind])
+	}
+	r := &Registry{servers: map[string]*server{}}
+	for i, rec := range list.vals {
+		where := fmt.Sprintf("mcp_servers[%d]", i)
+		if rec.kind != 'o' {
+			return nil, fmt.Errorf("%s: is %s, want an object", where, kindNames[rec.kind])
+		}
+		var f [4]string
+		for k, name := range [...]string{"server_id", "name", "trust_tier", "approval_state"} {
+			n, err := rec.member(where+".", name)
+			if err != nil {
+				return nil, err
+			}
+			if f[k], err = n.stringValue(where + "." + name); err != nil {
+				return nil, err
+			}
+		}
+		var l [2][]string
+		for k, name := range [...]string{"capabilities", "allowed_tools"} {
+			n, err := rec.member(where+".", name)
+			if err != nil {
+				return nil, err
+			}
+			if n != nil && n.kind == 'a' {
+				for j, v := range n.vals {
+					if v.kind != 's' {
+						return nil, fmt.Errorf("%s.%s[%d]: is %s, want a string", where, name, j, kindNames[v.kind])
+					}
+					l[k] = append(l[k], v.text)
+				}
+			} else if n != nil && n.kind != 'z' {
+				return nil, fmt.Errorf("%s.%s: is %s, want a list of strings", where, name, kindNames[n.kind])
+			}
+		}
+		cs := cavraServer{id: f[0], name: f[1], tier: f[2], state: f[3],
+			caps: nameSet{any: len(l[0]) == 0, exact: l[0]}, tools: nameSet{any: len(l[1]) == 0, exact: l[1]}}
+		r.cavra = append(r.cavra, cs)
+		// The native reading, for native packs.
+		ns := &server{approval: Approved, tier: Verified.rank(), tools: cs.tools, caps: cs.caps}
+		switch {
+		case cs.tier == "blocked" || cs.state == "denied":
+			ns.approval = Denied
+		case cs.state == "pending" || cs.tier == "unknown" || cs.tier == "experimental":
+			ns.approval = Pending
+		}
+		for _, k := range [...]string{cs.id, cs.name} {
+			if _, dup := r.servers[k]; k != "" && !dup {
+				r.servers[k] = ns
+			}
+		}
+	}
+	return r, nil
+}
+
+// CompileRegistry validates and compiles a native registry.
 func CompileRegistry(f *RegistryFile) (*Registry, error) {
 	if f.Schema != RegistrySchema {
 		return nil, fmt.Errorf("schema is %q, want %q", f.Schema, RegistrySchema)
@@ -110,8 +213,13 @@ func CompileRegistry(f *RegistryFile) (*Registry, error) {
 		if r.servers[s.Name] != nil {
 			return nil, fmt.Errorf("%s: duplicate name", where)
 		}
+		state := "approved"
 		switch s.Approval {
-		case Approved, Pending, Denied, Revoked:
+		case Approved:
+		case Pending:
+			state = "pending"
+		case Denied, Revoked:
+			state = "denied"
 		default:
 			return nil, fmt.Errorf("%s: approval %q: want approved, pending, denied or revoked", where, s.Approval)
 		}
@@ -120,15 +228,45 @@ func CompileRegistry(f *RegistryFile) (*Registry, error) {
 			return nil, fmt.Errorf("%s: trust_tier %q: want one of %s", where, s.TrustTier, strings.Join(tierNames, ", "))
 		}
 		var err error
-		if cs.tools, err = nameGlobs(s.Tools); err != nil {
+		if cs.tools.globs, err = nameGlobs(s.Tools); err != nil {
 			return nil, fmt.Errorf("%s: tools: %w", where, err)
 		}
-		if cs.caps, err = nameGlobs(s.Capabilities); err != nil {
+		if cs.caps.globs, err = nameGlobs(s.Capabilities); err != nil {
 			return nil, fmt.Errorf("%s: capabilities: %w", where, err)
 		}
 		r.servers[s.Name] = cs
+		tier := "approved"
+		if s.TrustTier == Untrusted {
+			tier = "unknown"
+		}
+		r.cavra = append(r.cavra, cavraServer{id: s.Name, name: s.Name, tier: tier, state: state, tools: cs.tools, caps: cs.caps})
 	}
 	return r, nil
+}
+
+// evalCAVRA decides an MCP call with the registry alone, as CAVRA does.
+func (r *Registry) evalCAVRA(req *Request, res *Result) {
+	var s *cavraServer
+	for i := range r.cavra {
+		if r.cavra[i].id == req.Server || r.cavra[i].name == req.Server {
+			s = &r.cavra[i]
+			break
+		}
+	}
+	switch {
+	case s == nil:
+		res.set(Block, RuleRegistryUnknown, High, "", "MCP server is not registered.")
+	case s.tier == "blocked" || s.state == "denied":
+		res.set(Block, RuleRegistryBlocked, High, "", "MCP server is blocked or denied in the trust registry.")
+	case s.state == "pending" || s.tier == "unknown" || s.tier == "experimental":
+		res.set(RequireApproval, RuleRegistryApproval, Medium, AIGovernance, "MCP server requires trust approval before use.")
+	case !s.tools.match(req.Tool):
+		res.set(RequireApproval, RuleRegistryTool, Medium, AIGovernance, "MCP tool is outside the server's approved tool scope.")
+	case req.Capability != "" && !s.caps.match(req.Capability):
+		res.set(RequireApproval, RuleRegistryCap, Medium, AIGovernance, "MCP capability is outside the server's approved capability scope.")
+	default:
+		res.set(Allow, RuleRegistryAllow, Low, "", "MCP server is approved in the trust registry.")
+	}
 }
 
 // nameGlobs compiles patterns for single names: / has no meaning in them.
@@ -192,10 +330,10 @@ func (p *Policy) evalMCP(req *Request, reg *Registry) Result {
 		return f.mcpUnapproved
 	case s.tier < p.minTier:
 		return f.mcpLowTier
-	case !matchName(s.tools, req.Tool):
+	case !s.tools.match(req.Tool):
 		return f.mcpTool
-	case req.Capability == "" && len(s.caps) > 0,
-		req.Capability != "" && !matchName(s.caps, req.Capability):
+	case req.Capability == "" && !s.caps.empty(),
+		req.Capability != "" && !s.caps.match(req.Capability):
 		return f.mcpCap
 	}
 	return f.mcpAllowed

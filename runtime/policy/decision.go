@@ -1,0 +1,337 @@
+package policy
+
+import (
+	"strconv"
+	"time"
+	"unicode/utf8"
+)
+
+// Defaults CAVRA puts in every evaluated decision.
+const (
+	DefaultSession = "local"
+	DefaultAgent   = "unknown-agent"
+	DefaultActor   = "ai-agent"
+)
+
+// Decision is the full answer to one request: a Result with who asked,
+// ids, a time and evidence references. Its JSON forms are CAVRA's
+// DecisionResponse v1 (AppendV1) and runtime decision (AppendRuntime).
+// Ids are kept as fixed arrays so that deciding and encoding allocate
+// nothing.
+type Decision struct {
+	Result
+	SessionID, AgentID, Actor string
+
+	ID       [12]byte // hex digits of decision_id after "dec_"
+	Corr     [12]byte // hex digits of correlation_id after "corr_"
+	Time     time.Time
+	RecordID [24]byte // evidence record id, when HasRecord
+	// HasRecord adds go-daemon-evidence://<RecordID> to evidence_refs.
+	HasRecord bool
+	// Bare marks a decision made before any policy was consulted (a
+	// runner-authentication refusal): it has no decision_id, policy_id,
+	// timestamp, correlation_id or evidence:// reference, and reports
+	// who asked as sent, without defaults.
+	Bare bool
+}
+
+// NewDecision returns the decision for req and its result, with CAVRA's
+// defaults for the session, agent and actor. The caller sets the ids
+// and time.
+func NewDecision(req *Request, res Result) Decision {
+	d := Decision{Result: res, SessionID: req.SessionID, AgentID: req.AgentID, Actor: req.Actor}
+	if d.SessionID == "" {
+		d.SessionID = DefaultSession
+	}
+	if d.AgentID == "" {
+		d.AgentID = DefaultAgent
+	}
+	if d.Actor == "" {
+		d.Actor = DefaultActor
+	}
+	return d
+}
+
+// DecisionID returns "dec_" and twelve hex digits ("" for a bare decision).
+func (d *Decision) DecisionID() string {
+	if d.Bare {
+		return ""
+	}
+	return "dec_" + string(d.ID[:])
+}
+
+// CorrelationID returns "corr_" and twelve hex digits ("" for a bare
+// decision).
+func (d *Decision) CorrelationID() string {
+	if d.Bare {
+		return ""
+	}
+	return "corr_" + string(d.Corr[:])
+}
+
+// Timestamp returns the time in UTC, RFC 3339 with nanoseconds ("" for
+// a bare decision).
+func (d *Decision) Timestamp() string {
+	if d.Bare {
+		return ""
+	}
+	return d.Time.UTC().Format(time.RFC3339Nano)
+}
+
+// EvidenceRefs returns evidence://<session>/<decision_id> and, for a
+// recorded decision, go-daemon-evidence://<record_id>.
+func (d *Decision) EvidenceRefs() []string {
+	var refs []string
+	if !d.Bare {
+		refs = append(refs, "evidence://"+d.SessionID+"/"+d.DecisionID())
+	}
+	if d.HasRecord {
+		refs = append(refs, "go-daemon-evidence://"+string(d.RecordID[:]))
+	}
+	return refs
+}
+
+// AppendV1 appends the decision as a DecisionResponse v1 JSON object:
+// members in proto order, empty ones left out, strings escaped as Go's
+// encoding/json escapes them (so record hashes match CAVRA's).
+func (d *Decision) AppendV1(b []byte) []byte {
+	w := jw{b: append(b, '{')}
+	if !d.Bare {
+		w.raw("decision_id", "dec_", d.ID[:])
+	}
+	w.opt("session_id", d.SessionID)
+	w.opt("agent_id", d.AgentID)
+	w.opt("actor", d.Actor)
+	w.opt("action_type", d.ActionType)
+	w.opt("target", d.Target)
+	w.opt("requested_operation", d.Operation)
+	w.opt("policy_pack", d.Pack)
+	if !d.Bare {
+		w.opt("policy_id", d.Pack)
+	}
+	w.opt("rule_id", d.RuleID)
+	w.opt("decision", string(d.Verdict))
+	w.opt("severity", string(d.Severity))
+	w.opt("reason", d.Reason)
+	d.refs(&w)
+	w.opt("approver_group", d.ApproverGroup)
+	d.stamps(&w)
+	return append(w.b, '}')
+}
+
+func (d *Decision) refs(w *jw) {
+	if d.Bare && !d.HasRecord {
+		return
+	}
+	w.key("evidence_refs")
+	w.b = append(w.b, '[')
+	first := true
+	item := func() {
+		if !first {
+			w.b = append(w.b, ',')
+		}
+		first = false
+		if w.indent != "" {
+			w.b = append(w.b, "\n    "...)
+		}
+	}
+	if !d.Bare {
+		item()
+		w.b = append(w.b, `"evidence://`...)
+		w.b = appendEscaped(w.b, d.SessionID)
+		w.b = append(w.b, "/dec_"...)
+		w.b = append(w.b, d.ID[:]...)
+		w.b = append(w.b, '"')
+	}
+	if d.HasRecord {
+		item()
+		w.b = append(w.b, `"go-daemon-evidence://`...)
+		w.b = append(w.b, d.RecordID[:]...)
+		w.b = append(w.b, '"')
+	}
+	if w.indent != "" {
+		w.b = append(w.b, "\n  "...)
+	}
+	w.b = append(w.b, ']')
+}
+
+// AppendRuntime appends the decision as CAVRA's runtime decision (the
+// output of a one-shot run): decision, reason, action_type, target,
+// requested_operation, policy_pack, policy_id, rule_id and severity are
+// always present. With indent, it is indented by two spaces as CAVRA
+// prints it.
+func (d *Decision) AppendRuntime(b []byte, indent bool) []byte {
+	w := jw{b: append(b, '{')}
+	if indent {
+		w.indent = "\n  "
+	}
+	if !d.Bare {
+		w.raw("decision_id", "dec_", d.ID[:])
+	}
+	w.opt("session_id", d.SessionID)
+	w.opt("agent_id", d.AgentID)
+	w.opt("actor", d.Actor)
+	w.str("decision", string(d.Verdict))
+	w.str("reason", d.Reason)
+	w.str("action_type", d.ActionType)
+	w.str("target", d.Target)
+	w.str("requested_operation", d.Operation)
+	w.str("policy_pack", d.Pack)
+	if d.Bare {
+		w.str("policy_id", "")
+	} else {
+		w.str("policy_id", d.Pack)
+	}
+	w.str("rule_id", d.RuleID)
+	w.str("severity", string(d.Severity))
+	d.refs(&w)
+	w.opt("approver_group", d.ApproverGroup)
+	d.stamps(&w)
+	if indent {
+		w.b = append(w.b, '\n')
+	}
+	return append(w.b, '}')
+}
+
+// stamps writes timestamp and correlation_id, which a bare decision
+// does not have.
+func (d *Decision) stamps(w *jw) {
+	if d.Bare {
+		return
+	}
+	w.key("timestamp")
+	w.b = append(w.b, '"')
+	w.b = d.Time.UTC().AppendFormat(w.b, time.RFC3339Nano)
+	w.b = append(w.b, '"')
+	w.raw("correlation_id", "corr_", d.Corr[:])
+}
+
+// jw writes JSON object members.
+type jw struct {
+	b      []byte
+	n      int
+	indent string // "\n  " for indented output
+}
+
+func (w *jw) key(k string) {
+	if w.n > 0 {
+		w.b = append(w.b, ',')
+	}
+	w.n++
+	w.b = append(w.b, w.indent...)
+	w.b = append(w.b, '"')
+	w.b = append(w.b, k...)
+	w.b = append(w.b, '"', ':')
+	if w.indent != "" {
+		w.b = append(w.b, ' ')
+	}
+}
+
+func (w *jw) str(k, v string) {
+	w.key(k)
+	w.b = append(w.b, '"')
+	w.b = appendEscaped(w.b, v)
+	w.b = append(w.b, '"')
+}
+
+func (w *jw) opt(k, v string) {
+	if v != "" {
+		w.str(k, v)
+	}
+}
+
+func (w *jw) raw(k, prefix string, v []byte) {
+	w.key(k)
+	w.b = append(w.b, '"')
+	w.b = append(w.b, prefix...)
+	w.b = append(w.b, v...)
+	w.b = append(w.b, '"')
+}
+
+func (w *jw) num(k string, v int64) {
+	w.key(k)
+	w.b = strconv.AppendInt(w.b, v, 10)
+}
+
+const hexDigits = "0123456789abcdef"
+
+// AppendEscaped appends s escaped for a JSON string, without quotes, as
+// encoding/json.Marshal escapes it.
+func AppendEscaped(b []byte, s string) []byte { return appendEscaped(b, s) }
+
+// appendEscaped appends the JSON escaping of s without quotes, exactly
+// as encoding/json.Marshal writes it: ", \ and control characters
+// escaped (\b \f \n \r \t by name), <, >, & and U+2028, U+2029 as \u
+// escapes, invalid UTF-8 as \ufffd.
+func appendEscaped(b []byte, s string) []byte {
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	return append(b, s[start:]...)
+}
+
+// Response is a DecisionResponse v1 as a client reads it: the JSON form
+// of a decision, members in proto order. Marshalling it gives the bytes
+// AppendV1 writes.
+type Response struct {
+	DecisionID         string   `json:"decision_id,omitempty"`
+	SessionID          string   `json:"session_id,omitempty"`
+	AgentID            string   `json:"agent_id,omitempty"`
+	Actor              string   `json:"actor,omitempty"`
+	ActionType         string   `json:"action_type,omitempty"`
+	Target             string   `json:"target,omitempty"`
+	RequestedOperation string   `json:"requested_operation,omitempty"`
+	PolicyPack         string   `json:"policy_pack,omitempty"`
+	PolicyID           string   `json:"policy_id,omitempty"`
+	RuleID             string   `json:"rule_id,omitempty"`
+	Decision           string   `json:"decision,omitempty"`
+	Severity           string   `json:"severity,omitempty"`
+	Reason             string   `json:"reason,omitempty"`
+	EvidenceRefs       []string `json:"evidence_refs,omitempty"`
+	ApproverGroup      string   `json:"approver_group,omitempty"`
+	Timestamp          string   `json:"timestamp,omitempty"`
+	CorrelationID      string   `json:"correlation_id,omitempty"`
+}
