@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"os/exec"
 	"path"
@@ -279,16 +280,9 @@ func stableChecksums(data []byte) string {
 }
 
 func (r *Report) compare(a, b map[string]string) {
-	var names []string
-	for k := range a {
-		names = append(names, k)
-	}
-	for k := range b {
-		if _, ok := a[k]; !ok {
-			names = append(names, k)
-		}
-	}
-	slices.Sort(names)
+	all := maps.Clone(a) // every name in either release
+	maps.Copy(all, b)
+	names := slices.Sorted(maps.Keys(all))
 	keysDiffer := false
 	for _, n := range names {
 		if strings.HasSuffix(n, "/cosign.pub") && a[n] != b[n] {
