@@ -26,14 +26,16 @@ import (
 type Build mg.Namespace
 
 // Test runs the whole test suite (go test ./...), installing first the tools
-// the tests need (see TestTools).
+// the tests need (see TestTools). The end-to-end tests make real releases, so
+// a test binary may take longer than go test's default 10 minutes on a busy
+// machine: the limit is 30.
 func Test() error {
 	mg.Deps(TestTools)
 	env, err := toolEnv()
 	if err != nil {
 		return err
 	}
-	return sh.RunWithV(env, "go", "test", "-count=1", "./...")
+	return sh.RunWithV(env, "go", "test", "-count=1", "-timeout=30m", "./...")
 }
 
 // Lint checks that gofmt leaves every file alone, that go.mod and go.sum
