@@ -72,15 +72,7 @@ func (r *Report) OK() bool { return r.Status == verify.Pass }
 
 func (r *Report) finish(start time.Time) {
 	r.Seconds = time.Since(start).Seconds()
-	pass, fail := 0, 0
-	for _, t := range r.Targets {
-		switch t.Status {
-		case verify.Pass:
-			pass++
-		case verify.Fail:
-			fail++
-		}
-	}
+	pass, fail, _ := r.Counts()
 	r.Status = verify.Pass
 	if fail > 0 || pass == 0 || r.Error != "" || r.Verify.Status != verify.Pass {
 		r.Status = verify.Fail

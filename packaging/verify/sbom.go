@@ -53,28 +53,22 @@ func checkSBOMs(r *Report, pkg *Package, m *manifest.Manifest) {
 		if v := sum.Modules[build.ModulePath]; v != m.Package.Version {
 			bad("main module %s at %q, want %q", build.ModulePath, v, m.Package.Version)
 		}
-		for _, b := range m.Binaries {
-			switch got, ok := sum.Files[b.Binary]; {
+		// Every deployable the manifest records, with its digest.
+		lists := func(path, sha256 string) {
+			switch got, ok := sum.Files[path]; {
 			case !ok:
-				bad("does not list %s", b.Binary)
-			case got != b.SHA256:
-				bad("lists %s with sha256 %s, manifest records %s", b.Binary, got, b.SHA256)
+				bad("does not list %s", path)
+			case got != sha256:
+				bad("lists %s with sha256 %s, manifest records %s", path, got, sha256)
 			}
+		}
+		for _, b := range m.Binaries {
+			lists(b.Binary, b.SHA256)
 		}
 		for _, lp := range m.Packages {
-			switch got, ok := sum.Files[lp.Path]; {
-			case !ok:
-				bad("does not list %s", lp.Path)
-			case got != lp.SHA256:
-				bad("lists %s with sha256 %s, manifest records %s", lp.Path, got, lp.SHA256)
-			}
+			lists(lp.Path, lp.SHA256)
 		}
-		switch got, ok := sum.Files[m.Source.Archive]; {
-		case !ok:
-			bad("does not list %s", m.Source.Archive)
-		case got != m.Source.SHA256:
-			bad("lists %s with sha256 %s, manifest records %s", m.Source.Archive, got, m.Source.SHA256)
-		}
+		lists(m.Source.Archive, m.Source.SHA256)
 		var extra []string
 		for p := range sum.Files {
 			if m.BinaryFor(targetOf(m, p)) == nil && p != m.Source.Archive &&
