@@ -10,10 +10,10 @@
 // GOFLAGS=-trimpath -mod=readonly -buildvcs=false, GOTOOLCHAIN=local,
 // GOWORK=off, GOENV=off. Nothing needs the network.
 //
-// When a digest differs, the rebuild explains why: it compares the build
-// settings embedded in the shipped and the rebuilt binary (toolchain,
-// settings, dependencies) and names what differs, or else reports the first
-// differing byte.
+// When a digest differs, the rebuild explains why, as gorebuild does (see
+// package explain): the build settings embedded in the shipped and the
+// rebuilt binary that differ (toolchain, settings, dependencies), then the
+// first differing section of the executable with its offset.
 //
 // The evidence, rebuild-evidence.json and rebuild-evidence.md, is written to
 // the output folder, never into the package, which stays verifiable.
@@ -23,13 +23,11 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"debug/buildinfo"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -39,6 +37,7 @@ import (
 	"github.com/cavra/cavra/packaging/archive"
 	"github.com/cavra/cavra/packaging/build"
 	"github.com/cavra/cavra/packaging/checksums"
+	"github.com/cavra/cavra/packaging/explain"
 	"github.com/cavra/cavra/packaging/manifest"
 	"github.com/cavra/cavra/packaging/verify"
 )
@@ -283,103 +282,11 @@ func rebuildOne(ctx context.Context, r *build.Runner, root, work string, pkg *ve
 	}
 	res.Status = verify.Fail
 	shipped, _ := pkg.File(b.Binary)
-	res.Differences = Explain(shipped, rebuilt)
-	res.Detail = "sha256 mismatch: " + strings.Join(res.Differences, "; ")
+	res.Differences = explain.Binary(shipped, rebuilt, explain.Rebuilt)
+	details := make([]string, len(res.Differences))
+	for i, d := range res.Differences {
+		details[i] = d.Detail
+	}
+	res.Detail = "sha256 mismatch: " + strings.Join(details, "; ")
 	return res
-}
-
-// Explain says why two builds of one target differ: first the build
-// settings the toolchain embedded (toolchain, flags, settings, dependencies),
-// and when those agree, the sizes and the first differing byte.
-func Explain(shipped, rebuilt []byte) []string {
-	a, errA := buildinfo.Read(bytes.NewReader(shipped))
-	b, errB := buildinfo.Read(bytes.NewReader(rebuilt))
-	var diffs []string
-	switch {
-	case errA != nil && errB != nil:
-		diffs = append(diffs, "neither binary has Go build information")
-	case errA != nil:
-		diffs = append(diffs, "the shipped binary has no Go build information: "+errA.Error())
-	case errB != nil:
-		diffs = append(diffs, "the rebuilt binary has no Go build information: "+errB.Error())
-	default:
-		if a.GoVersion != b.GoVersion {
-			diffs = append(diffs, fmt.Sprintf("toolchain: shipped %s, rebuilt %s", a.GoVersion, b.GoVersion))
-		}
-		if a.Path != b.Path {
-			diffs = append(diffs, fmt.Sprintf("main package: shipped %s, rebuilt %s", a.Path, b.Path))
-		}
-		if a.Main != b.Main {
-			diffs = append(diffs, fmt.Sprintf("main module: shipped %s@%s, rebuilt %s@%s", a.Main.Path, a.Main.Version, b.Main.Path, b.Main.Version))
-		}
-		sa, sb := settings(a.Settings), settings(b.Settings)
-		for _, k := range union(sa, sb) {
-			va, oka := sa[k]
-			vb, okb := sb[k]
-			switch {
-			case !oka:
-				diffs = append(diffs, fmt.Sprintf("setting %s: only the rebuild has %s=%s", k, k, vb))
-			case !okb:
-				diffs = append(diffs, fmt.Sprintf("setting %s: only the shipped binary has %s=%s", k, k, va))
-			case va != vb:
-				diffs = append(diffs, fmt.Sprintf("setting %s: shipped %s, rebuilt %s", k, va, vb))
-			}
-		}
-		da, db := deps(a), deps(b)
-		for _, k := range union(da, db) {
-			if da[k] != db[k] {
-				diffs = append(diffs, fmt.Sprintf("dependency %s: shipped %q, rebuilt %q", k, da[k], db[k]))
-			}
-		}
-	}
-	if len(diffs) > 0 {
-		return diffs
-	}
-	n := min(len(shipped), len(rebuilt))
-	off := n
-	for i := range n {
-		if shipped[i] != rebuilt[i] {
-			off = i
-			break
-		}
-	}
-	msg := fmt.Sprintf("build settings agree; first differing byte at offset %d (0x%x)", off, off)
-	if len(shipped) != len(rebuilt) {
-		msg += fmt.Sprintf("; shipped %d bytes, rebuilt %d bytes", len(shipped), len(rebuilt))
-	}
-	return []string{msg}
-}
-
-func settings(s []debug.BuildSetting) map[string]string {
-	m := map[string]string{}
-	for _, x := range s {
-		m[x.Key] = x.Value
-	}
-	return m
-}
-
-func union(a, b map[string]string) []string {
-	var keys []string
-	for k := range a {
-		keys = append(keys, k)
-	}
-	for k := range b {
-		if _, ok := a[k]; !ok {
-			keys = append(keys, k)
-		}
-	}
-	slices.Sort(keys)
-	return keys
-}
-
-func deps(info *debug.BuildInfo) map[string]string {
-	m := map[string]string{}
-	for _, d := range info.Deps {
-		v := d.Version + " " + d.Sum
-		if d.Replace != nil {
-			v += " => " + d.Replace.Path + "@" + d.Replace.Version + " " + d.Replace.Sum
-		}
-		m[d.Path] = v
-	}
-	return m
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cavra/cavra/internal/jsonio"
+	"github.com/cavra/cavra/packaging/explain"
 	"github.com/cavra/cavra/packaging/verify"
 )
 
@@ -54,17 +55,17 @@ type Host struct {
 
 // Target is the rebuild of one target.
 type Target struct {
-	Target       string        `json:"target"`
-	Binary       string        `json:"binary"`
-	Status       verify.Status `json:"status"`
-	Expected     string        `json:"expected_sha256,omitempty"`
-	Actual       string        `json:"actual_sha256,omitempty"`
-	ExpectedSize int64         `json:"expected_size_bytes,omitempty"`
-	ActualSize   int64         `json:"actual_size_bytes,omitempty"`
-	Command      string        `json:"command,omitempty"`
-	Detail       string        `json:"detail,omitempty"`
-	Differences  []string      `json:"differences,omitempty"`
-	Seconds      float64       `json:"seconds"`
+	Target       string               `json:"target"`
+	Binary       string               `json:"binary"`
+	Status       verify.Status        `json:"status"`
+	Expected     string               `json:"expected_sha256,omitempty"`
+	Actual       string               `json:"actual_sha256,omitempty"`
+	ExpectedSize int64                `json:"expected_size_bytes,omitempty"`
+	ActualSize   int64                `json:"actual_size_bytes,omitempty"`
+	Command      string               `json:"command,omitempty"`
+	Detail       string               `json:"detail,omitempty"`
+	Differences  []explain.Difference `json:"differences,omitempty"`
+	Seconds      float64              `json:"seconds"`
 }
 
 // OK reports whether the rebuild passed.
