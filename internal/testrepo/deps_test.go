@@ -33,6 +33,7 @@ var sides = map[string]string{
 	"packaging/verify":      light,
 	"packaging/rebuild":     light,
 	"packaging/upgrade":     light,
+	"packaging/audit":       light, // the auditor's HTML report page
 	"packaging/layout":      light, // names of the package and its files
 	"packaging/manifest":    light, // cavra-runtime.reproducibility.json
 	"packaging/checksums":   light, // checksums.txt

@@ -156,7 +156,9 @@ type zipEntry struct {
 	data string
 }
 
-func makeZip(t *testing.T, entries ...zipEntry) []byte { return makeZipWith(t, zip.Deflate, entries...) }
+func makeZip(t *testing.T, entries ...zipEntry) []byte {
+	return makeZipWith(t, zip.Deflate, entries...)
+}
 
 func makeZipWith(t *testing.T, method uint16, entries ...zipEntry) []byte {
 	var buf bytes.Buffer

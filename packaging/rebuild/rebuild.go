@@ -16,7 +16,12 @@
 // first differing section of the executable with its offset.
 //
 // The evidence, rebuild-evidence.json and rebuild-evidence.md, is written to
-// the output folder, never into the package, which stays verifiable.
+// the output folder, never into the package, which stays verifiable. With
+// a rebuilder's key ([Options].Sign) the rebuild also signs its verdict
+// there, as rebuild.intoto.jsonl and rebuild.sigstore.json: a SLSA
+// verification summary whose subjects are the rebuilt binaries (see package
+// attestation). A rebuild that could not start for the rebuilder's own
+// reasons (another Go toolchain) signs nothing: it has no verdict.
 package rebuild
 
 import (
@@ -35,6 +40,7 @@ import (
 
 	"github.com/cavra/cavra/internal/progress"
 	"github.com/cavra/cavra/packaging/archive"
+	"github.com/cavra/cavra/packaging/attestation"
 	"github.com/cavra/cavra/packaging/build"
 	"github.com/cavra/cavra/packaging/checksums"
 	"github.com/cavra/cavra/packaging/explain"
@@ -55,6 +61,16 @@ type Options struct {
 	FreshCache bool
 	// Log receives one line per finished target; nil means none.
 	Log io.Writer
+
+	// Sign, when set, signs a rebuild attestation with the rebuilder's
+	// key and writes it into Out (see package attestation): PASSED when the
+	// rebuild passed, FAILED when it failed on the package's account.
+	Sign *attestation.Signer
+	// RebuilderID names the rebuilder in the attestation (verifier.id): a
+	// URI the rebuilder chooses and keeps.
+	RebuilderID string
+	// Version is the version of the rebuilding tool, for the attestation.
+	Version string
 }
 
 // Names of the evidence files.
@@ -113,8 +129,13 @@ func Run(ctx context.Context, input string, o Options) (*Report, error) {
 	if o.FreshCache {
 		r.Overrides["GOCACHE"] = filepath.Join(work, "gocache")
 	}
-	rebuildAll(ctx, rep, vr, pkg, r, work, o)
+	notAttempted := rebuildAll(ctx, rep, vr, pkg, r, work, o)
 	rep.finish(start)
+	if o.Sign != nil {
+		if err := attest(rep, vr, pkg, o, out, notAttempted); err != nil {
+			return rep, err
+		}
+	}
 	if err := rep.write(out); err != nil {
 		return rep, err
 	}
@@ -163,7 +184,11 @@ func evalExisting(p string) (string, error) {
 	return filepath.Join(ev, filepath.Base(p)), nil
 }
 
-func rebuildAll(ctx context.Context, rep *Report, vr *verify.Report, pkg *verify.Package, r *build.Runner, work string, o Options) {
+// rebuildAll verifies the toolchain and rebuilds every target into rep. It
+// returns why it did not rebuild when the reason lies with the rebuilder,
+// not the package (another toolchain, a target the package lacks): no
+// verdict on the package, so nothing to attest.
+func rebuildAll(ctx context.Context, rep *Report, vr *verify.Report, pkg *verify.Package, r *build.Runner, work string, o Options) (notAttempted string) {
 	var m *manifest.Manifest
 	if pkg != nil {
 		m = pkg.Manifest
@@ -180,13 +205,13 @@ func rebuildAll(ctx context.Context, rep *Report, vr *verify.Report, pkg *verify
 	if !vr.OK() || m == nil {
 		rep.Error = fmt.Sprintf("package failed verification (%d checks failed)", vr.Failed)
 		skipAll("not rebuilt: the package failed verification")
-		return
+		return ""
 	}
 	for _, t := range o.Targets {
 		if m.BinaryFor(t.String()) == nil {
 			rep.Error = fmt.Sprintf("target %s is not in the package", t)
 			skipAll("not rebuilt: " + rep.Error)
-			return
+			return rep.Error
 		}
 	}
 
@@ -196,21 +221,21 @@ func rebuildAll(ctx context.Context, rep *Report, vr *verify.Report, pkg *verify
 	if err != nil {
 		rep.Error = err.Error()
 		skipAll("not rebuilt: " + rep.Error)
-		return
+		return rep.Error
 	}
 	rep.Host.GoVersion = env["GOVERSION"]
 	rep.Host.GoEnv = env
 	if env["GOVERSION"] != m.Go.Version {
 		rep.Error = fmt.Sprintf("local go is %s, the package was built with %s: install %s (GOTOOLCHAIN=local does not download toolchains)", env["GOVERSION"], m.Go.Version, m.Go.Version)
 		skipAll("not rebuilt: toolchain mismatch")
-		return
+		return rep.Error
 	}
 
 	data, ok := pkg.File(m.Source.Archive)
 	if !ok {
 		rep.Error = "source archive not readable"
 		skipAll("not rebuilt: " + rep.Error)
-		return
+		return ""
 	}
 	top, _, err := archive.ExtractTarGz(bytes.NewReader(data), filepath.Join(work, "src"), archive.DefaultLimits)
 	if err == nil && top != m.Source.Root {
@@ -219,7 +244,7 @@ func rebuildAll(ctx context.Context, rep *Report, vr *verify.Report, pkg *verify
 	if err != nil {
 		rep.Error = fmt.Sprintf("%s: %v", m.Source.Archive, err)
 		skipAll("not rebuilt: source archive unusable")
-		return
+		return ""
 	}
 	root := filepath.Join(work, "src", top, filepath.FromSlash(m.Go.ModuleDir))
 
@@ -248,6 +273,7 @@ func rebuildAll(ctx context.Context, rep *Report, vr *verify.Report, pkg *verify
 			}
 		}
 	}
+	return ""
 }
 
 var goEnvNames = []string{
