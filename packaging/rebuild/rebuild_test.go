@@ -17,11 +17,13 @@ import (
 
 	"github.com/cavra/cavra/internal/testrelease"
 	"github.com/cavra/cavra/packaging/archive"
+	"github.com/cavra/cavra/packaging/attestation"
 	"github.com/cavra/cavra/packaging/build"
 	"github.com/cavra/cavra/packaging/explain"
 	"github.com/cavra/cavra/packaging/manifest"
 	"github.com/cavra/cavra/packaging/rebuild"
 	"github.com/cavra/cavra/packaging/verify"
+	"github.com/cavra/cavra/signing/trust"
 )
 
 func TestMain(m *testing.M) { os.Exit(testrelease.Main(m)) }
@@ -228,9 +230,27 @@ func TestRebuildDetectsForeignBinary(t *testing.T) {
 	if vr, _, _ := verify.Dir(dir, verify.Options{Targets: two, Key: p.Key}); !vr.OK() {
 		t.Fatalf("setup: the forged package should verify: %v", vr.Errors())
 	}
-	rep, err := rebuild.Run(t.Context(), dir, opts(t, t.TempDir()))
+	out := t.TempDir()
+	o := opts(t, out)
+	o.Sign, o.RebuilderID = newKey(t), "https://rebuilders.example.com/honest"
+	rep, err := rebuild.Run(t.Context(), dir, o)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The rebuilder signs that it FAILED, with the explanation; the
+	// install policy then refuses the forged package, whose key and
+	// signatures are in order.
+	st := readAttestation(t, out, o.Sign)
+	if st.Predicate.VerificationResult != attestation.Failed || strings.Join(st.Predicate.VerifiedLevels, ",") != "FAILED" || len(st.Subject) != 2 {
+		t.Errorf("got %s %v with %d subjects, want FAILED [FAILED] with 2", st.Predicate.VerificationResult, st.Predicate.VerifiedLevels, len(st.Subject))
+	}
+	if x := st.Predicate.Rebuild; x == nil || len(x.Targets) != 2 || x.Targets[0].Status != "FAIL" || len(x.Targets[0].Differences) == 0 || x.Targets[0].Differences[0].Kind != explain.KindSection {
+		t.Errorf("the attestation does not carry the explanation: %+v", x)
+	}
+	vr, _, _ := verify.Dir(dir, verify.Options{Targets: two, Key: p.Key, RebuilderKeys: []*trust.Key{o.Sign.Public()},
+		RebuildAttestations: []verify.Attestation{{Name: "honest.intoto.jsonl", Data: mustRead(t, filepath.Join(out, attestation.FileName))}}, MinRebuilds: 0})
+	if vr.OK() || !strings.Contains(strings.Join(vr.Errors(), "\n"), "attested FAILED") {
+		t.Errorf("the install policy accepted a package its rebuilder attested FAILED: %v", vr.Errors())
 	}
 	if rep.OK() {
 		t.Fatal("got PASS for a binary that its source does not make")
@@ -272,14 +292,21 @@ func TestRebuildToolchainMismatch(t *testing.T) {
 	if err := os.WriteFile(fake, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	o := opts(t, t.TempDir())
+	out := t.TempDir()
+	o := opts(t, out)
 	o.Go = fake
+	o.Sign, o.RebuilderID = newKey(t), "https://rebuilders.example.com/old-go"
 	rep, err := rebuild.Run(t.Context(), p.Dir, o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if rep.OK() || !strings.Contains(rep.Error, "local go is go1.99.0, the package was built with "+runtime.Version()) {
 		t.Fatalf("got %s %q, want FAIL naming both versions", rep.Status, rep.Error)
+	}
+	// Another toolchain is the rebuilder's problem, not the package's:
+	// no verdict is signed.
+	if _, err := os.Stat(filepath.Join(out, attestation.FileName)); err == nil || rep.Attestation != nil || !strings.Contains(rep.AttestationError, "no attestation signed: not rebuilt") {
+		t.Errorf("got %+v, %q, want no attestation and why", rep.Attestation, rep.AttestationError)
 	}
 	for _, tr := range rep.Targets {
 		if tr.Status != verify.Skip {
