@@ -122,6 +122,9 @@ func checkAttestationSignature(data []byte, keys []*trust.Key) (*trust.Key, *att
 	if err != nil {
 		return nil, nil, err
 	}
+	if len(env.Signatures) == 0 {
+		return nil, nil, fmt.Errorf("envelope has no signatures")
+	}
 	for _, k := range keys {
 		payloadType, payload, err := k.VerifyDSSE(data)
 		if err != nil {
@@ -245,7 +248,7 @@ func checkRebuildPolicy(r *Report, o Options, counted map[string]string) {
 	case len(failed) > 0:
 		r.fail("rebuild.policy", "", "a trusted rebuilder attested FAILED (%s): the package fails whatever others say", strings.Join(failed, ", "))
 	case n < o.MinRebuilds:
-		r.fail("rebuild.policy", "", "%d trusted rebuilder(s) reproduced every binary, %d required (--min-rebuilds)", n, o.MinRebuilds)
+		r.fail("rebuild.policy", "", "%d trusted rebuilder(s) reproduced every binary, %d required", n, o.MinRebuilds)
 	default:
 		r.pass("rebuild.policy", "", "%d trusted rebuilder(s) reproduced every binary, %d required", n, o.MinRebuilds)
 	}
