@@ -54,6 +54,26 @@ func (f *rebuildFlags) register(fs *flag.FlagSet) {
 	fs.Var(&f.min, "min-rebuilds", "trusted rebuilders that must have reproduced every binary (default 1 with any -rebuild-attestation, else 0)")
 }
 
+// verifyFlags are the flags of a verification: the trusted material and
+// the install policy.
+type verifyFlags struct {
+	trustFlags
+	rebuildFlags
+}
+
+func (f *verifyFlags) register(fs *flag.FlagSet) {
+	f.trustFlags.register(fs)
+	f.rebuildFlags.register(fs)
+}
+
+func (f *verifyFlags) options() (verify.Options, error) {
+	o, err := f.trustFlags.options()
+	if err == nil {
+		err = f.rebuildFlags.apply(&o)
+	}
+	return o, err
+}
+
 // apply reads the keys and attestations into o.
 func (f *rebuildFlags) apply(o *verify.Options) error {
 	for _, p := range f.keys {
@@ -147,18 +167,13 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("cavra release report", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	out := fs.String("out", "", "the HTML page to write, e.g. report.html")
-	var tf trustFlags
-	tf.register(fs)
-	var rf rebuildFlags
-	rf.register(fs)
+	var vf verifyFlags
+	vf.register(fs)
 	pos, err := parse(fs, args)
 	if err != nil {
 		return 2
 	}
-	opts, err := tf.options()
-	if err == nil {
-		err = rf.apply(&opts)
-	}
+	opts, err := vf.options()
 	if err == nil && *out == "" {
 		err = errors.New("-out: name the HTML page to write")
 	}

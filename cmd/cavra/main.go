@@ -245,18 +245,13 @@ func runVerify(cmd string, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("cavra release "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print the report as JSON")
-	var tf trustFlags
-	tf.register(fs)
-	var rf rebuildFlags
-	rf.register(fs)
+	var vf verifyFlags
+	vf.register(fs)
 	pos, err := parse(fs, args)
 	if err != nil {
 		return 2
 	}
-	opts, err := tf.options()
-	if err == nil {
-		err = rf.apply(&opts)
-	}
+	opts, err := vf.options()
 	if err != nil {
 		fmt.Fprintf(stderr, "cavra release %s: %v\n", cmd, err)
 		return 2

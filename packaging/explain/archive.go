@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"slices"
 	"strconv"
 	"time"
 
@@ -189,16 +188,6 @@ func compareEntries(a, b []entry, l Labels) []Difference {
 		return m
 	}
 	ma, mb := index(a), index(b)
-	var names []string
-	for n := range ma {
-		names = append(names, n)
-	}
-	for n := range mb {
-		if _, ok := ma[n]; !ok {
-			names = append(names, n)
-		}
-	}
-	slices.Sort(names)
 	var diffs []Difference
 	more := 0
 	add := func(d Difference) {
@@ -208,7 +197,7 @@ func compareEntries(a, b []entry, l Labels) []Difference {
 			more++
 		}
 	}
-	for _, n := range names {
+	for _, n := range union(ma, mb) {
 		ea, oka := ma[n]
 		eb, okb := mb[n]
 		switch {

@@ -97,7 +97,8 @@ func settings(s []debug.BuildSetting) map[string]string {
 	return m
 }
 
-func union(a, b map[string]string) []string {
+// union returns the keys of a and b, sorted, each once.
+func union[V any](a, b map[string]V) []string {
 	var keys []string
 	for k := range a {
 		keys = append(keys, k)
