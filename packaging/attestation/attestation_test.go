@@ -3,6 +3,7 @@ package attestation
 import (
 	"bytes"
 	"encoding/json"
+	"encoding/pem"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -122,11 +123,14 @@ func TestKeyFiles(t *testing.T) {
 }
 
 func TestParsePrivateKeyRefuses(t *testing.T) {
+	// PEM blocks are made here: no private key block is ever committed.
+	block := func(typ string) string { return string(pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: []byte{0, 0, 0}})) }
 	for _, tc := range []struct{ name, pem, want string }{
 		{"empty", "", "no PEM block"},
-		{"public", "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n", `PEM block "PUBLIC KEY"`},
-		{"cosign", "-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----\n", "a cosign key pair"},
-		{"garbage", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", "attestation:"},
+		{"public", block("PUBLIC KEY"), `PEM block "PUBLIC KEY"`},
+		{"cosign", block("ENCRYPTED SIGSTORE PRIVATE KEY"), "a cosign key pair"},
+		{"garbage", block("PRIVATE KEY"), "attestation:"},
+		{"trailing data", block("PRIVATE KEY") + "more", "data after the private key"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, err := ParsePrivateKey([]byte(tc.pem)); err == nil || !strings.Contains(err.Error(), tc.want) {
