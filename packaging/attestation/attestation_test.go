@@ -124,7 +124,9 @@ func TestKeyFiles(t *testing.T) {
 
 func TestParsePrivateKeyRefuses(t *testing.T) {
 	// PEM blocks are made here: no private key block is ever committed.
-	block := func(typ string) string { return string(pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: []byte{0, 0, 0}})) }
+	block := func(typ string) string {
+		return string(pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: []byte{0, 0, 0}}))
+	}
 	for _, tc := range []struct{ name, pem, want string }{
 		{"empty", "", "no PEM block"},
 		{"public", block("PUBLIC KEY"), `PEM block "PUBLIC KEY"`},
