@@ -130,6 +130,9 @@ func Run(ctx context.Context, input string, o Options) (*Report, error) {
 		r.Overrides["GOCACHE"] = filepath.Join(work, "gocache")
 	}
 	notAttempted := rebuildAll(ctx, rep, vr, pkg, r, work, o)
+	if ctx.Err() != nil {
+		notAttempted = "interrupted"
+	}
 	rep.finish(start)
 	if o.Sign != nil {
 		if err := attest(rep, vr, pkg, o, out, notAttempted); err != nil {
@@ -186,8 +189,8 @@ func evalExisting(p string) (string, error) {
 
 // rebuildAll verifies the toolchain and rebuilds every target into rep. It
 // returns why it did not rebuild when the reason lies with the rebuilder,
-// not the package (another toolchain, a target the package lacks): no
-// verdict on the package, so nothing to attest.
+// not the package (no trusted release key, another toolchain, a target the
+// package lacks): no verdict on the package, so nothing to attest.
 func rebuildAll(ctx context.Context, rep *Report, vr *verify.Report, pkg *verify.Package, r *build.Runner, work string, o Options) (notAttempted string) {
 	var m *manifest.Manifest
 	if pkg != nil {
@@ -205,6 +208,11 @@ func rebuildAll(ctx context.Context, rep *Report, vr *verify.Report, pkg *verify
 	if !vr.OK() || m == nil {
 		rep.Error = fmt.Sprintf("package failed verification (%d checks failed)", vr.Failed)
 		skipAll("not rebuilt: the package failed verification")
+		if vr.Key == "" && vr.Trust != verify.TrustUnsigned {
+			// Without a trusted release key every package fails: that
+			// is the rebuilder's set-up, not a verdict on the package.
+			return "no trusted release key (give -key or -key-fingerprint)"
+		}
 		return ""
 	}
 	for _, t := range o.Targets {

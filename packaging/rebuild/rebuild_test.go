@@ -186,12 +186,25 @@ func TestRebuildAfterFailedVerification(t *testing.T) {
 	dir := testrelease.Copy(t, p.Dir, t.TempDir())
 	os.WriteFile(filepath.Join(dir, "unlisted"), []byte("x"), 0o644)
 	out := t.TempDir()
-	rep, err := rebuild.Run(t.Context(), dir, opts(t, out))
+	o := opts(t, out)
+	o.Sign, o.RebuilderID = newKey(t), "https://rebuilders.example.com/careful"
+	rep, err := rebuild.Run(t.Context(), dir, o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if rep.OK() || rep.Verify.Status != verify.Fail {
 		t.Fatalf("got %s, verify %s; want FAIL", rep.Status, rep.Verify.Status)
+	}
+	// A package that fails verification against the trusted key is a
+	// verdict: FAILED, for every binary the manifest names.
+	if st := readAttestation(t, out, o.Sign); st.Predicate.VerificationResult != "FAILED" || len(st.Subject) != 2 {
+		t.Errorf("got %s with %d subjects, want FAILED with 2", st.Predicate.VerificationResult, len(st.Subject))
+	}
+	// Without a trusted key every package fails: no verdict to sign.
+	o.Verify.Key, o.Out = nil, t.TempDir()
+	rep, err = rebuild.Run(t.Context(), dir, o)
+	if err != nil || rep.OK() || rep.Attestation != nil || !strings.Contains(rep.AttestationError, "no trusted release key") {
+		t.Errorf("got %v %s %+v %q, want FAIL and no attestation", err, rep.Status, rep.Attestation, rep.AttestationError)
 	}
 	for _, tr := range rep.Targets {
 		if tr.Status != verify.Skip {
