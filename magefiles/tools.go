@@ -18,8 +18,9 @@ import (
 // skipped for a missing tool: the stock cosign CLI of both major versions
 // (v2 at the version go.mod pins with a tool directive, v3 at CosignV3 from
 // the module proxy), the actionlint CLI (go.mod tool directive), all built
-// into .cache/tools, and Debian's rpm, jq and unzip (with apt-get, as root or
-// through sudo) when missing.
+// into .cache/tools, and Debian's rpm, jq, unzip and chromium (headless,
+// for the report page's test; with apt-get, as root or through sudo) when
+// missing.
 func TestTools() error {
 	dir, err := filepath.Abs(filepath.Join(".cache", "tools"))
 	if err != nil {
@@ -43,7 +44,7 @@ func TestTools() error {
 			return err
 		}
 	}
-	return debianPackages("rpm", "jq", "unzip")
+	return debianPackages("rpm", "jq", "unzip", "chromium")
 }
 
 // CosignV3 is the cosign v3 CLI the tests run beside v2.

@@ -4,15 +4,19 @@ package main
 
 import (
 	"context"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/magefile/mage/mg"
 
+	"github.com/cavra/cavra/packaging/attestation"
 	"github.com/cavra/cavra/packaging/build"
 	"github.com/cavra/cavra/packaging/layout"
 	"github.com/cavra/cavra/packaging/rebuild"
@@ -27,6 +31,14 @@ import (
 // CAVRA_KEY_FINGERPRINT (sha256:...); CAVRA_ALLOW_UNSIGNED=1 is for snapshot
 // dry runs only. CAVRA_EXPECT_VERSION=v1.2.3 fails a package of any other
 // version. CAVRA_JSON=1 prints JSON reports.
+//
+// The install policy (see cavra release verify-go-package):
+// CAVRA_REBUILD_ATTESTATIONS lists rebuild attestations, files or folders
+// searched for rebuild.intoto.jsonl, separated like PATH;
+// CAVRA_REBUILDER_KEYS the rebuilders' public keys you trust, files
+// separated like PATH or the PEM keys themselves (as a CI variable holds
+// them); CAVRA_MIN_REBUILDS how many must have reproduced every binary
+// (default 1 with any attestation).
 type Verify mg.Namespace
 
 // Aliases make `go run mage.go verify rebuild` verify the package, then
@@ -46,7 +58,50 @@ func (Verify) Package(dir string) error { return verifyPath(dir, true) }
 // Rebuild verifies a package (folder or zip), rebuilds its binaries from
 // the shipped source offline and compares the digests. CAVRA_TARGET=os/arch
 // limits the targets; evidence goes to CAVRA_OUT (default: the current folder).
+// With CAVRA_SIGN_KEY (the rebuilder's private key: a file, or the PEM key
+// itself, as a CI secret holds it) and CAVRA_REBUILDER_ID (a URI naming the
+// rebuilder) it also signs rebuild.intoto.jsonl there.
 func (Verify) Rebuild(pkg string) error { return rebuildPath(pkg) }
+
+// Gate is the publish gate: the package verifies and every trusted
+// rebuilder attests PASSED for every binary. The package is CAVRA_PACKAGE or
+// the only one in dist/; the rebuilders' keys CAVRA_REBUILDER_KEYS
+// (required); the attestations CAVRA_REBUILD_ATTESTATIONS (default: the
+// folder rebuild-attestations, where the release workflow downloads the
+// rebuilders' artifacts); CAVRA_MIN_REBUILDS defaults to the number of keys.
+// A FAILED attestation from any of them fails the gate.
+func (Verify) Gate() error {
+	p, err := found()
+	if err != nil {
+		return err
+	}
+	o, err := trusted()
+	if err != nil {
+		return err
+	}
+	if len(o.RebuilderKeys) == 0 {
+		return errors.New("verify:gate: CAVRA_REBUILDER_KEYS names no rebuilder key: the gate needs the keys of the rebuilders it waits for")
+	}
+	if env("CAVRA_REBUILD_ATTESTATIONS", "") == "" {
+		if o.RebuildAttestations, err = attestationFiles("rebuild-attestations"); err != nil {
+			return err
+		}
+	}
+	if env("CAVRA_MIN_REBUILDS", "") == "" {
+		o.MinRebuilds = len(o.RebuilderKeys)
+	}
+	rep, _, err := verify.Path(p, o)
+	if err != nil {
+		return err
+	}
+	if err := show(rep); err != nil {
+		return err
+	}
+	if !rep.OK() {
+		return fmt.Errorf("verify:gate: %s must not be published: %d check(s) failed:\n%s", p, rep.Failed, strings.Join(rep.Errors(), "\n"))
+	}
+	return nil
+}
 
 // Reproducible releases the current commit twice, in two clones with
 // different HOME, TZ, umask and time, and compares every file; it names the
@@ -141,7 +196,116 @@ func trusted() (verify.Options, error) {
 			return o, fmt.Errorf("CAVRA_KEY: %w", err)
 		}
 	}
-	return o, nil
+	return o, rebuildPolicy(&o)
+}
+
+// rebuildPolicy reads CAVRA_REBUILDER_KEYS, CAVRA_REBUILD_ATTESTATIONS and
+// CAVRA_MIN_REBUILDS into o.
+func rebuildPolicy(o *verify.Options) error {
+	var err error
+	if o.RebuilderKeys, err = rebuilderKeys(env("CAVRA_REBUILDER_KEYS", "")); err != nil {
+		return fmt.Errorf("CAVRA_REBUILDER_KEYS: %w", err)
+	}
+	if v := env("CAVRA_REBUILD_ATTESTATIONS", ""); v != "" {
+		if o.RebuildAttestations, err = attestationFiles(v); err != nil {
+			return fmt.Errorf("CAVRA_REBUILD_ATTESTATIONS: %w", err)
+		}
+		o.MinRebuilds = 1
+	}
+	if v := env("CAVRA_MIN_REBUILDS", ""); v != "" {
+		if o.MinRebuilds, err = strconv.Atoi(v); err != nil || o.MinRebuilds < 0 {
+			return fmt.Errorf("CAVRA_MIN_REBUILDS=%q: want a whole number", v)
+		}
+	}
+	return nil
+}
+
+// rebuilderKeys reads public keys: PEM text holding one or more PUBLIC KEY
+// blocks, or files separated like PATH.
+func rebuilderKeys(v string) ([]*trust.Key, error) {
+	var keys []*trust.Key
+	if strings.Contains(v, "-----BEGIN") {
+		rest := []byte(v)
+		for {
+			var block *pem.Block
+			if block, rest = pem.Decode(rest); block == nil {
+				break
+			}
+			k, err := trust.ParsePublicKey(pem.EncodeToMemory(block))
+			if err != nil {
+				return nil, err
+			}
+			keys = append(keys, k)
+		}
+		if len(strings.TrimSpace(string(rest))) > 0 {
+			return nil, errors.New("text after the last PEM key")
+		}
+		return keys, nil
+	}
+	for _, p := range filepath.SplitList(v) {
+		if p == "" {
+			continue
+		}
+		k, err := trust.ReadPublicKey(p)
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, k)
+	}
+	return keys, nil
+}
+
+// attestationFiles reads rebuild attestations: files, and in folders every
+// file named rebuild.intoto.jsonl, separated like PATH. Naming none is an
+// error: the caller asked for attestations.
+func attestationFiles(v string) ([]verify.Attestation, error) {
+	var out []verify.Attestation
+	add := func(p string) error {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		out = append(out, verify.Attestation{Name: p, Data: data})
+		return nil
+	}
+	for _, p := range filepath.SplitList(v) {
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, err
+		}
+		if !st.IsDir() {
+			if err := add(p); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		err = filepath.WalkDir(p, func(f string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || d.Name() != attestation.FileName {
+				return err
+			}
+			return add(f)
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no %s in %s", attestation.FileName, v)
+	}
+	return out, nil
+}
+
+// signer reads the rebuilder's key from CAVRA_SIGN_KEY: a file, or the PEM
+// key itself.
+func signer() (*attestation.Signer, error) {
+	v := env("CAVRA_SIGN_KEY", "")
+	switch {
+	case v == "":
+		return nil, nil
+	case strings.Contains(v, "-----BEGIN"):
+		return attestation.ParsePrivateKey([]byte(v))
+	}
+	return attestation.ReadPrivateKey(v)
 }
 
 func verifyPath(p string, dir bool) error {
@@ -172,7 +336,16 @@ func rebuildPath(p string) error {
 	if err != nil {
 		return err
 	}
-	o := rebuild.Options{Verify: vo, Out: env("CAVRA_OUT", "."), Log: os.Stdout}
+	// A rebuild attests its own verdict; others' attestations are for
+	// the install policy, not for it.
+	vo.RebuildAttestations, vo.RebuilderKeys, vo.MinRebuilds = nil, nil, 0
+	o := rebuild.Options{Verify: vo, Out: env("CAVRA_OUT", "."), Log: os.Stdout, Version: "mage verify:rebuild"}
+	if o.Sign, err = signer(); err != nil {
+		return fmt.Errorf("CAVRA_SIGN_KEY: %w", err)
+	}
+	if o.RebuilderID = env("CAVRA_REBUILDER_ID", ""); (o.Sign == nil) != (o.RebuilderID == "") {
+		return errors.New("verify:rebuild: CAVRA_SIGN_KEY and CAVRA_REBUILDER_ID go together: the attestation names who signed it")
+	}
 	if t := env("CAVRA_TARGET", ""); t != "" {
 		for _, s := range strings.Split(t, ",") {
 			tt, err := build.ParseTarget(s)
@@ -190,6 +363,9 @@ func rebuildPath(p string) error {
 		return err
 	}
 	fmt.Println("evidence:", filepath.Join(o.Out, rebuild.EvidenceJSON), filepath.Join(o.Out, rebuild.EvidenceMD))
+	if rep.Attestation != nil {
+		fmt.Println("attestation:", filepath.Join(o.Out, rep.Attestation.File), filepath.Join(o.Out, rep.Attestation.Bundle))
+	}
 	if !rep.OK() {
 		return fmt.Errorf("verify:rebuild: %s: %s", p, rep.Status)
 	}

@@ -11,6 +11,8 @@
 //	cavra release verify-go-package    [flags] <go-runtime-<version>/>
 //	cavra release rebuild              [flags] <package folder or zip>
 //	cavra release validate-upgrade     [flags] <current> <candidate>
+//	cavra release report               [flags] -out report.html <package folder or zip>
+//	cavra keygen                       [-ed25519] [-out rebuilder.key]
 //
 // verify-airgap-bundle checks a zip in place, before transfer, without
 // extracting it; verify-go-package checks the extracted folder inside the
@@ -25,6 +27,30 @@
 // GOWORK=off, GOENV=off), and compares each SHA-256 with the manifest. It
 // writes rebuild-evidence.json and rebuild-evidence.md into -out (default
 // the current folder; never inside the package).
+//
+// With -sign-key and -rebuilder-id, rebuild also signs its verdict as a
+// rebuild attestation (see package github.com/cavra/cavra/packaging/attestation):
+// rebuild.intoto.jsonl (a DSSE envelope around a SLSA verification summary
+// whose subjects are the rebuilt binaries) and rebuild.sigstore.json (the
+// same as a Sigstore bundle, for cosign v3), in -out. keygen makes the
+// rebuilder's key pair, with the standard library: a PEM PKCS #8 private
+// key (ECDSA P-256, or Ed25519 with -ed25519), mode 0600, and its public
+// half beside it (rebuilder.pub for rebuilder.key); it never overwrites a
+// file.
+//
+// The install policy: verify-airgap-bundle and verify-go-package take the
+// attestations of independent rebuilders (-rebuild-attestation, repeatable),
+// their public keys (-rebuilder-key, repeatable) and -min-rebuilds N. The
+// package passes only when at least N attestations, each signed by a
+// different trusted rebuilder key, say PASSED for this package and version
+// and cover every binary of its manifest with matching digests. A FAILED
+// attestation by a trusted rebuilder fails the package whatever the others
+// say; an attestation by any other key is ignored, and the report says so.
+//
+// report verifies a package like verify-go-package and writes one
+// self-contained HTML page for an auditor (-out): identity, signing key,
+// build controls, every file, every check, every rebuilder, the rebuild
+// commands; failures first, in red. Nothing in it is fetched from anywhere.
 //
 // Trust comes from outside the package. Without -key or -key-fingerprint no
 // verification passes: a package whose signatures only match the key it
@@ -49,6 +75,15 @@
 //	-out DIR           (rebuild) folder for the evidence files
 //	-fresh-cache       (rebuild) build with an empty GOCACHE
 //	-go PATH           (rebuild) the go command to use
+//	-sign-key FILE     (rebuild) the rebuilder's private key: sign a rebuild attestation
+//	-rebuilder-id URI  (rebuild) who rebuilt, in the attestation (verifier.id)
+//	-rebuild-attestation FILE
+//	                   (verify, report) a rebuilder's rebuild.intoto.jsonl; repeatable
+//	-rebuilder-key FILE
+//	                   (verify, report) a rebuilder's public key you trust; repeatable
+//	-min-rebuilds N    (verify, report) trusted rebuilders that must have reproduced every
+//	                   binary (default 1 when any -rebuild-attestation is given, else 0)
+//	-out FILE          (report) the HTML page to write
 //
 // Exit status: 0 when every check passed, 1 when any check failed, 2 when the
 // command line is wrong or the input cannot be read. A skipped check is never
@@ -64,6 +99,7 @@ import (
 	"os/signal"
 	"strings"
 
+	"github.com/cavra/cavra/packaging/attestation"
 	"github.com/cavra/cavra/packaging/build"
 	"github.com/cavra/cavra/packaging/rebuild"
 	"github.com/cavra/cavra/packaging/upgrade"
@@ -80,11 +116,17 @@ func main() {
 }
 
 const usageText = `usage:
-  cavra release verify-airgap-bundle [-key FILE | -key-fingerprint sha256:HEX | -allow-unsigned] [-expect-version V] [-json] <zip>
-  cavra release verify-go-package [-key FILE | -key-fingerprint sha256:HEX | -allow-unsigned] [-expect-version V] [-json] <folder>
+  cavra release verify-airgap-bundle [-key FILE | -key-fingerprint sha256:HEX | -allow-unsigned] [-expect-version V] [-json]
+                        [-rebuild-attestation FILE]... [-rebuilder-key FILE]... [-min-rebuilds N] <zip>
+  cavra release verify-go-package [-key FILE | -key-fingerprint sha256:HEX | -allow-unsigned] [-expect-version V] [-json]
+                        [-rebuild-attestation FILE]... [-rebuilder-key FILE]... [-min-rebuilds N] <folder>
   cavra release rebuild [-key FILE | -key-fingerprint sha256:HEX | -allow-unsigned] [-expect-version V] [-json]
-                        [-target os/arch]... [-out DIR] [-fresh-cache] [-go PATH] <folder or zip>
+                        [-target os/arch]... [-out DIR] [-fresh-cache] [-go PATH]
+                        [-sign-key FILE -rebuilder-id URI] <folder or zip>
   cavra release validate-upgrade [-key FILE] [-current-key FILE] [-allow-key-rotation] [-expect-version V] [-json] <current> <candidate>
+  cavra release report [-key FILE | -key-fingerprint sha256:HEX | -allow-unsigned] [-expect-version V]
+                        [-rebuild-attestation FILE]... [-rebuilder-key FILE]... [-min-rebuilds N] -out FILE <folder or zip>
+  cavra keygen [-ed25519] [-out FILE]
   cavra version
 `
 
@@ -100,6 +142,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usageText)
 		return 0
+	case "keygen":
+		return runKeygen(args[1:], stdout, stderr)
 	case "release":
 	default:
 		fmt.Fprintf(stderr, "cavra: unknown command %q\n%s", args[0], usageText)
@@ -117,6 +161,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runRebuild(ctx, args, stdout, stderr)
 	case "validate-upgrade":
 		return runUpgrade(args, stdout, stderr)
+	case "report":
+		return runReport(args, stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "cavra release: unknown command %q\n%s", cmd, usageText)
 	return 2
@@ -199,13 +245,13 @@ func runVerify(cmd string, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("cavra release "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print the report as JSON")
-	var tf trustFlags
-	tf.register(fs)
+	var vf verifyFlags
+	vf.register(fs)
 	pos, err := parse(fs, args)
 	if err != nil {
 		return 2
 	}
-	opts, err := tf.options()
+	opts, err := vf.options()
 	if err != nil {
 		fmt.Fprintf(stderr, "cavra release %s: %v\n", cmd, err)
 		return 2
@@ -271,6 +317,8 @@ func runRebuild(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	out := fs.String("out", ".", "folder for rebuild-evidence.json and rebuild-evidence.md")
 	fresh := fs.Bool("fresh-cache", false, "build with an empty GOCACHE")
 	gocmd := fs.String("go", "", "the go command (default: go from PATH)")
+	signKey := fs.String("sign-key", "", "sign a rebuild attestation with this private key (PEM PKCS #8, from cavra keygen)")
+	rebuilderID := fs.String("rebuilder-id", "", "who rebuilt, a URI, for the attestation (with -sign-key)")
 	var tf trustFlags
 	tf.register(fs)
 	pos, err := parse(fs, args)
@@ -286,7 +334,21 @@ func runRebuild(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintf(stderr, "cavra release rebuild: want one package, got %d arguments\n", len(pos))
 		return 2
 	}
-	o := rebuild.Options{Verify: vo, Out: *out, FreshCache: *fresh, Go: *gocmd}
+	o := rebuild.Options{Verify: vo, Out: *out, FreshCache: *fresh, Go: *gocmd, RebuilderID: *rebuilderID, Version: version}
+	if (*signKey == "") != (*rebuilderID == "") {
+		fmt.Fprintln(stderr, "cavra release rebuild: -sign-key and -rebuilder-id go together: the attestation names who signed it")
+		return 2
+	}
+	if *signKey != "" {
+		if err := checkURI(*rebuilderID); err != nil {
+			fmt.Fprintf(stderr, "cavra release rebuild: -rebuilder-id: %v\n", err)
+			return 2
+		}
+		if o.Sign, err = attestation.ReadPrivateKey(*signKey); err != nil {
+			fmt.Fprintf(stderr, "cavra release rebuild: -sign-key: %v\n", err)
+			return 2
+		}
+	}
 	if len(targets) > 0 {
 		o.Targets = targets
 	}

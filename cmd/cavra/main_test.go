@@ -12,7 +12,13 @@ import (
 	"github.com/cavra/cavra/internal/testrelease"
 )
 
-func TestMain(m *testing.M) { os.Exit(testrelease.Main(m)) }
+func TestMain(m *testing.M) {
+	code := testrelease.Main(m)
+	if fixtureDir != "" {
+		os.RemoveAll(fixtureDir)
+	}
+	os.Exit(code)
+}
 
 // pkg returns a package of all six targets, released once for the tests of
 // this package.

@@ -301,7 +301,7 @@ func (s *session) newest() string {
 }
 
 // checkEvidence checks that the README's rebuilds did real work: both the
-// CLI and the mage rebuild matched every target.
+// CLI and the mage rebuild matched every target and signed that they did.
 func (s *session) checkEvidence() {
 	t := s.t
 	air := s.dirs["airgap"]
@@ -334,6 +334,26 @@ func (s *session) checkEvidence() {
 		if ev.Status != "PASS" || ev.Version != s.version || passed != 6 {
 			t.Errorf("%s: got %s, version %s, %d targets matched; want PASS, %s, 6", p, ev.Status, ev.Version, passed, s.version)
 		}
+		// Beside it, the rebuild's signed verdict: PASSED, every binary.
+		env, err := os.ReadFile(filepath.Join(filepath.Dir(p), "rebuild.intoto.jsonl"))
+		if err != nil {
+			t.Errorf("README rebuild signed no attestation: %v", err)
+			continue
+		}
+		var e struct{ Payload []byte }
+		var st struct {
+			Subject   []struct{ Name string }
+			Predicate struct{ VerificationResult string }
+		}
+		if err := json.Unmarshal(env, &e); err != nil || json.Unmarshal(e.Payload, &st) != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		if st.Predicate.VerificationResult != "PASSED" || len(st.Subject) != 6 {
+			t.Errorf("attestation beside %s: got %s for %d binaries, want PASSED for 6", p, st.Predicate.VerificationResult, len(st.Subject))
+		}
+	}
+	if _, err := os.Stat(filepath.Join(air, "report.html")); err != nil {
+		t.Errorf("README report: %v", err)
 	}
 }
 

@@ -29,24 +29,27 @@ var sides = map[string]string{
 
 	// The verifier, rebuilder and upgrade check, and the formats they read
 	// (written by the release with the same packages).
-	"cmd/cavra":            light,
-	"packaging/verify":     light,
-	"packaging/rebuild":    light,
-	"packaging/upgrade":    light,
-	"packaging/layout":     light, // names of the package and its files
-	"packaging/manifest":   light, // cavra-runtime.reproducibility.json
-	"packaging/checksums":  light, // checksums.txt
-	"packaging/bootstrap":  light, // offline-trust-root-bootstrap.json
-	"packaging/evidence":   light, // release-evidence.json and .md
-	"packaging/provenance": light, // the SLSA provenance statement
-	"packaging/linuxpkg":   light, // reading .deb, .rpm and .apk
-	"packaging/archive":    light, // zip and tar.gz, written and read
-	"packaging/build":      light, // the pinned build settings and commands
-	"sbom/inspect":         light, // reading SPDX and CycloneDX, NTIA and BSI checks
-	"signing/trust":        light, // checking signatures, DSSE and Sigstore bundles
-	"internal/jsonio":      light,
-	"internal/progress":    light,
-	"internal/strictjson":  light,
+	"cmd/cavra":             light,
+	"packaging/verify":      light,
+	"packaging/rebuild":     light,
+	"packaging/upgrade":     light,
+	"packaging/audit":       light, // the auditor's HTML report page
+	"packaging/layout":      light, // names of the package and its files
+	"packaging/manifest":    light, // cavra-runtime.reproducibility.json
+	"packaging/checksums":   light, // checksums.txt
+	"packaging/bootstrap":   light, // offline-trust-root-bootstrap.json
+	"packaging/evidence":    light, // release-evidence.json and .md
+	"packaging/provenance":  light, // the SLSA provenance statement
+	"packaging/attestation": light, // rebuild attestations (SLSA VSA), signed with the standard library
+	"packaging/explain":     light, // why two builds of a file differ
+	"packaging/linuxpkg":    light, // reading .deb, .rpm and .apk
+	"packaging/archive":     light, // zip and tar.gz, written and read
+	"packaging/build":       light, // the pinned build settings and commands
+	"sbom/inspect":          light, // reading SPDX and CycloneDX, NTIA and BSI checks
+	"signing/trust":         light, // checking signatures, DSSE and Sigstore bundles
+	"internal/jsonio":       light,
+	"internal/progress":     light,
+	"internal/strictjson":   light,
 
 	// The release: the light steps and the pipeline runner are used by the
 	// magefiles; the steps that need syft, nfpm or cosign are heavy.

@@ -16,6 +16,7 @@ import (
 	"math"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -71,6 +72,13 @@ type File struct {
 	// SHA256 is the hex SHA-256 of a regular file's contents; "" for
 	// directories and symbolic links.
 	SHA256 string
+	// Owner is "user:group" by name, as the package records them, or
+	// "uid:gid" when it records no names; "" when it records neither (an
+	// rpm header without FILEUSERNAME and FILEGROUPNAME).
+	Owner string
+	// MTime is the modification time the package records, in Unix
+	// seconds; 0 when it records none.
+	MTime int64
 }
 
 // Info is a package's identity as its metadata states it.
@@ -344,7 +352,7 @@ func (p *pkg) readPayloadTar(r io.Reader, o tarOptions) error {
 		if err != nil {
 			return p.wrap(member, err)
 		}
-		f := File{Path: name}
+		f := File{Path: name, Owner: tarOwner(hdr), MTime: hdr.ModTime.Unix()}
 		switch hdr.Typeflag {
 		case tar.TypeReg, tar.TypeRegA:
 			f.Mode = fs.FileMode(hdr.Mode & 0o777)
@@ -416,6 +424,15 @@ func (p *pkg) readPayloadTar(r io.Reader, o tarOptions) error {
 		}
 	}
 	return p.zeroTail(o.member, cr)
+}
+
+// tarOwner returns the owner of a tar entry: names when the header has
+// both, else the numeric IDs.
+func tarOwner(hdr *tar.Header) string {
+	if hdr.Uname != "" && hdr.Gname != "" {
+		return hdr.Uname + ":" + hdr.Gname
+	}
+	return strconv.Itoa(hdr.Uid) + ":" + strconv.Itoa(hdr.Gid)
 }
 
 // zeroTail accepts what follows the end of a tar archive only if it is at

@@ -13,6 +13,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 func readSeed(t testing.TB, format string) []byte {
@@ -30,15 +31,16 @@ func sum(s string) string {
 }
 
 // TestReadSeeds reads the seed packages, which packaging/nfpm made the way
-// a release makes packages (see testdata/README).
+// a release makes packages (see testdata/README): owned by root, at the
+// seeds' SOURCE_DATE_EPOCH.
 func TestReadSeeds(t *testing.T) {
 	bin := "#!/bin/sh\necho cavra-runtime v1.2.3-rc.1\n"
 	wantFiles := []File{
-		{Path: "/etc/cavra-runtime", Mode: fs.ModeDir | 0o755},
-		{Path: "/etc/cavra-runtime/README", Mode: 0o644, Size: 14, SHA256: sum("cavra-runtime\n")},
-		{Path: "/usr/bin/cavra-runtime", Mode: 0o755, Size: int64(len(bin)), SHA256: sum(bin)},
-		{Path: "/usr/lib/systemd/system/cavra-runtime.service", Mode: 0o644, Size: 49, SHA256: sum("[Service]\nExecStart=/usr/bin/cavra-runtime serve\n")},
-		{Path: "/usr/share/doc/cavra-runtime/LICENSE", Mode: 0o644, Size: 19, SHA256: sum("Apache License 2.0\n")},
+		{Path: "/etc/cavra-runtime", Mode: fs.ModeDir | 0o755, Owner: "root:root", MTime: 1700000000},
+		{Path: "/etc/cavra-runtime/README", Mode: 0o644, Size: 14, SHA256: sum("cavra-runtime\n"), Owner: "root:root", MTime: 1700000000},
+		{Path: "/usr/bin/cavra-runtime", Mode: 0o755, Size: int64(len(bin)), SHA256: sum(bin), Owner: "root:root", MTime: 1700000000},
+		{Path: "/usr/lib/systemd/system/cavra-runtime.service", Mode: 0o644, Size: 49, SHA256: sum("[Service]\nExecStart=/usr/bin/cavra-runtime serve\n"), Owner: "root:root", MTime: 1700000000},
+		{Path: "/usr/share/doc/cavra-runtime/LICENSE", Mode: 0o644, Size: 19, SHA256: sum("Apache License 2.0\n"), Owner: "root:root", MTime: 1700000000},
 	}
 	implicit := []string{"/etc", "/usr", "/usr/bin", "/usr/lib", "/usr/lib/systemd", "/usr/lib/systemd/system", "/usr/share", "/usr/share/doc", "/usr/share/doc/cavra-runtime"}
 	for _, format := range Formats {
@@ -130,7 +132,7 @@ func tarData(t testing.TB, entries []entry, end bool) []byte {
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
 	for _, e := range entries {
-		h := &tar.Header{Name: e.name, Typeflag: e.typ, Mode: e.mode, Linkname: e.link, Format: tar.FormatPAX}
+		h := &tar.Header{Name: e.name, Typeflag: e.typ, Mode: e.mode, Linkname: e.link, Format: tar.FormatPAX, Uname: "root", Gname: "root", ModTime: time.Unix(1700000000, 0)}
 		if e.typ == tar.TypeReg {
 			h.Size = int64(len(e.body))
 		}
@@ -206,9 +208,9 @@ func TestReadDeb(t *testing.T) {
 		t.Errorf("got %+v, want %+v", info, want)
 	}
 	want := []File{
-		{Path: "/usr", Mode: fs.ModeDir | 0o755},
-		{Path: "/usr/bin", Mode: fs.ModeDir | 0o755},
-		{Path: "/usr/bin/cavra-runtime", Mode: 0o755, Size: 6, SHA256: sum("binary")},
+		{Path: "/usr", Mode: fs.ModeDir | 0o755, Owner: "root:root", MTime: 1700000000},
+		{Path: "/usr/bin", Mode: fs.ModeDir | 0o755, Owner: "root:root", MTime: 1700000000},
+		{Path: "/usr/bin/cavra-runtime", Mode: 0o755, Size: 6, SHA256: sum("binary"), Owner: "root:root", MTime: 1700000000},
 	}
 	if fmt.Sprint(files) != fmt.Sprint(want) {
 		t.Errorf("got %v, want %v", files, want)

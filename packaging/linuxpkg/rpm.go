@@ -28,6 +28,9 @@ const (
 	rpmTagFileDigests       = 1035
 	rpmTagFileLinkTos       = 1036
 	rpmTagFileFlags         = 1037
+	rpmTagFileMTimes        = 1034
+	rpmTagFileUserName      = 1039
+	rpmTagFileGroupName     = 1040
 	rpmTagArch              = 1022
 	rpmTagOldFilenames      = 1027
 	rpmTagDirIndexes        = 1116
@@ -189,6 +192,8 @@ type rpmFile struct {
 	size   int64
 	digest string // hex, "" for none
 	link   string
+	owner  string // user:group, "" when the header names none
+	mtime  int64
 	ghost  bool
 	seen   bool // found in the payload
 }
@@ -328,7 +333,7 @@ func (p *pkg) readRPM(r io.Reader) (Info, error) {
 		if !f.seen {
 			// A directory or link the payload leaves out is still
 			// installed from the header.
-			if err := p.add("header", File{Path: name, Mode: f.mode}); err != nil {
+			if err := p.add("header", File{Path: name, Mode: f.mode, Owner: f.owner, MTime: f.mtime}); err != nil {
 				return Info{}, err
 			}
 		}
@@ -406,6 +411,18 @@ func (p *pkg) rpmFiles(h *rpmHeader) (map[string]*rpmFile, uint32, error) {
 	if err != nil {
 		return nil, 0, err
 	}
+	users, err := h.strings(rpmTagFileUserName)
+	if err != nil {
+		return nil, 0, err
+	}
+	groups, err := h.strings(rpmTagFileGroupName)
+	if err != nil {
+		return nil, 0, err
+	}
+	mtimes, err := h.ints(rpmTagFileMTimes, rpmTypeInt32)
+	if err != nil {
+		return nil, 0, err
+	}
 	algo := uint32(1) // MD5, rpm's default
 	if a, err := h.ints(rpmTagFileDigestAlgo, rpmTypeInt32); err != nil {
 		return nil, 0, err
@@ -424,7 +441,8 @@ func (p *pkg) rpmFiles(h *rpmHeader) (map[string]*rpmFile, uint32, error) {
 	for _, l := range []struct {
 		name string
 		n    int
-	}{{"FILEFLAGS", len(flags)}, {"FILEDIGESTS", len(digests)}, {"FILELINKTOS", len(links)}} {
+	}{{"FILEFLAGS", len(flags)}, {"FILEDIGESTS", len(digests)}, {"FILELINKTOS", len(links)},
+		{"FILEUSERNAME", len(users)}, {"FILEGROUPNAME", len(groups)}, {"FILEMTIMES", len(mtimes)}} {
 		if l.n != n && l.n != 0 {
 			return nil, 0, fmt.Errorf("%s has %d entries for %d files", l.name, l.n, n)
 		}
@@ -462,6 +480,12 @@ func (p *pkg) rpmFiles(h *rpmHeader) (map[string]*rpmFile, uint32, error) {
 		}
 		if len(flags) > 0 {
 			f.ghost = flags[i]&rpmFileGhost != 0
+		}
+		if len(users) > 0 && len(groups) > 0 {
+			f.owner = users[i] + ":" + groups[i]
+		}
+		if len(mtimes) > 0 {
+			f.mtime = int64(mtimes[i])
 		}
 		files[name] = f
 	}
@@ -550,7 +574,7 @@ func (p *pkg) readCPIO(r io.Reader, member string, files map[string]*rpmFile, al
 			return p.errorf(m, "type %v in the payload, %v in the header", fm.Type(), hf.mode.Type())
 		}
 		hf.seen = true
-		f := File{Path: name, Mode: hf.mode}
+		f := File{Path: name, Mode: hf.mode, Owner: hf.owner, MTime: hf.mtime}
 		switch {
 		case fm.IsRegular():
 			if nlink != 1 {

@@ -86,7 +86,8 @@ func cpioBytes(files []cpioFile) []byte {
 func rpmPackage(t testing.TB, files []cpioFile, ghosts []string, payload []cpioFile) []byte {
 	t.Helper()
 	var base, dirs, digests []string
-	var idx, sizes, flags []uint32
+	var idx, sizes, flags, mtimes []uint32
+	var users, groups []string
 	var modes []uint16
 	dirIdx := map[string]uint32{}
 	add := func(f cpioFile, flag uint32) {
@@ -100,6 +101,7 @@ func rpmPackage(t testing.TB, files []cpioFile, ghosts []string, payload []cpioF
 		sizes = append(sizes, uint32(len(f.body)))
 		modes = append(modes, uint16(f.mode))
 		flags = append(flags, flag)
+		users, groups, mtimes = append(users, "root"), append(groups, "wheel"), append(mtimes, 1700000000)
 		if f.mode&0o170000 == 0o100000 {
 			digests = append(digests, sum(f.body))
 		} else {
@@ -127,6 +129,9 @@ func rpmPackage(t testing.TB, files []cpioFile, ghosts []string, payload []cpioF
 		{rpmTagFileFlags, rpmTypeInt32, flags},
 		{rpmTagFileDigests, rpmTypeStringArray, digests},
 		{rpmTagFileDigestAlgo, rpmTypeInt32, []uint32{8}},
+		{rpmTagFileUserName, rpmTypeStringArray, users},
+		{rpmTagFileGroupName, rpmTypeStringArray, groups},
+		{rpmTagFileMTimes, rpmTypeInt32, mtimes},
 	})
 	sig := rpmHeaderBytes([]rpmTag{{1000, rpmTypeInt32, []uint32{0}}})
 	var out bytes.Buffer
@@ -157,9 +162,9 @@ func TestReadRPM(t *testing.T) {
 		t.Errorf("got %+v, want %+v", info, want)
 	}
 	want := []File{
-		{Path: "/etc/cavra-runtime", Mode: fs.ModeDir | 0o755},
-		{Path: "/usr/bin/cavra-runtime", Mode: 0o755, Size: 6, SHA256: sum("binary")},
-		{Path: "/usr/bin/link", Mode: fs.ModeSymlink | 0o777},
+		{Path: "/etc/cavra-runtime", Mode: fs.ModeDir | 0o755, Owner: "root:wheel", MTime: 1700000000},
+		{Path: "/usr/bin/cavra-runtime", Mode: 0o755, Size: 6, SHA256: sum("binary"), Owner: "root:wheel", MTime: 1700000000},
+		{Path: "/usr/bin/link", Mode: fs.ModeSymlink | 0o777, Owner: "root:wheel", MTime: 1700000000},
 	}
 	if fmt.Sprint(files) != fmt.Sprint(want) {
 		t.Errorf("got %v, want %v", files, want)

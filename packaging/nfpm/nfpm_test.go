@@ -258,6 +258,7 @@ func TestStepContents(t *testing.T) {
 				{Path: LicensePath, Mode: 0o644, SHA256: embeddedSHA256(t, "LICENSE")},
 				{Path: ConfigDir, Mode: fs.ModeDir | 0o755},
 			} {
+				w.Owner, w.MTime = "root:root", testEpoch // every entry, at SOURCE_DATE_EPOCH
 				g, ok := byPath[w.Path]
 				if !ok {
 					t.Errorf("no %s", w.Path)

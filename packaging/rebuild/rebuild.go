@@ -10,27 +10,29 @@
 // GOFLAGS=-trimpath -mod=readonly -buildvcs=false, GOTOOLCHAIN=local,
 // GOWORK=off, GOENV=off. Nothing needs the network.
 //
-// When a digest differs, the rebuild explains why: it compares the build
-// settings embedded in the shipped and the rebuilt binary (toolchain,
-// settings, dependencies) and names what differs, or else reports the first
-// differing byte.
+// When a digest differs, the rebuild explains why, as gorebuild does (see
+// package explain): the build settings embedded in the shipped and the
+// rebuilt binary that differ (toolchain, settings, dependencies), then the
+// first differing section of the executable with its offset.
 //
 // The evidence, rebuild-evidence.json and rebuild-evidence.md, is written to
-// the output folder, never into the package, which stays verifiable.
+// the output folder, never into the package, which stays verifiable. With
+// a rebuilder's key ([Options].Sign) the rebuild also signs its verdict
+// there, as rebuild.intoto.jsonl and rebuild.sigstore.json: a SLSA
+// verification summary whose subjects are the rebuilt binaries (see package
+// attestation). A rebuild that could not start for the rebuilder's own
+// reasons (another Go toolchain) signs nothing: it has no verdict.
 package rebuild
 
 import (
 	"bytes"
 	"cmp"
 	"context"
-	"debug/buildinfo"
 	"fmt"
 	"io"
-	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -38,8 +40,10 @@ import (
 
 	"github.com/cavra/cavra/internal/progress"
 	"github.com/cavra/cavra/packaging/archive"
+	"github.com/cavra/cavra/packaging/attestation"
 	"github.com/cavra/cavra/packaging/build"
 	"github.com/cavra/cavra/packaging/checksums"
+	"github.com/cavra/cavra/packaging/explain"
 	"github.com/cavra/cavra/packaging/manifest"
 	"github.com/cavra/cavra/packaging/verify"
 )
@@ -57,6 +61,16 @@ type Options struct {
 	FreshCache bool
 	// Log receives one line per finished target; nil means none.
 	Log io.Writer
+
+	// Sign, when set, signs a rebuild attestation with the rebuilder's
+	// key and writes it into Out (see package attestation): PASSED when the
+	// rebuild passed, FAILED when it failed on the package's account.
+	Sign *attestation.Signer
+	// RebuilderID names the rebuilder in the attestation (verifier.id): a
+	// URI the rebuilder chooses and keeps.
+	RebuilderID string
+	// Version is the version of the rebuilding tool, for the attestation.
+	Version string
 }
 
 // Names of the evidence files.
@@ -115,8 +129,16 @@ func Run(ctx context.Context, input string, o Options) (*Report, error) {
 	if o.FreshCache {
 		r.Overrides["GOCACHE"] = filepath.Join(work, "gocache")
 	}
-	rebuildAll(ctx, rep, vr, pkg, r, work, o)
+	notAttempted := rebuildAll(ctx, rep, vr, pkg, r, work, o)
+	if ctx.Err() != nil {
+		notAttempted = "interrupted"
+	}
 	rep.finish(start)
+	if o.Sign != nil {
+		if err := attest(rep, vr, pkg, o, out, notAttempted); err != nil {
+			return rep, err
+		}
+	}
 	if err := rep.write(out); err != nil {
 		return rep, err
 	}
@@ -165,7 +187,11 @@ func evalExisting(p string) (string, error) {
 	return filepath.Join(ev, filepath.Base(p)), nil
 }
 
-func rebuildAll(ctx context.Context, rep *Report, vr *verify.Report, pkg *verify.Package, r *build.Runner, work string, o Options) {
+// rebuildAll verifies the toolchain and rebuilds every target into rep. It
+// returns why it did not rebuild when the reason lies with the rebuilder,
+// not the package (no trusted release key, another toolchain, a target the
+// package lacks): no verdict on the package, so nothing to attest.
+func rebuildAll(ctx context.Context, rep *Report, vr *verify.Report, pkg *verify.Package, r *build.Runner, work string, o Options) (notAttempted string) {
 	var m *manifest.Manifest
 	if pkg != nil {
 		m = pkg.Manifest
@@ -182,13 +208,18 @@ func rebuildAll(ctx context.Context, rep *Report, vr *verify.Report, pkg *verify
 	if !vr.OK() || m == nil {
 		rep.Error = fmt.Sprintf("package failed verification (%d checks failed)", vr.Failed)
 		skipAll("not rebuilt: the package failed verification")
-		return
+		if vr.Key == "" && vr.Trust != verify.TrustUnsigned {
+			// Without a trusted release key every package fails: that
+			// is the rebuilder's set-up, not a verdict on the package.
+			return "no trusted release key (give -key or -key-fingerprint)"
+		}
+		return ""
 	}
 	for _, t := range o.Targets {
 		if m.BinaryFor(t.String()) == nil {
 			rep.Error = fmt.Sprintf("target %s is not in the package", t)
 			skipAll("not rebuilt: " + rep.Error)
-			return
+			return rep.Error
 		}
 	}
 
@@ -198,21 +229,21 @@ func rebuildAll(ctx context.Context, rep *Report, vr *verify.Report, pkg *verify
 	if err != nil {
 		rep.Error = err.Error()
 		skipAll("not rebuilt: " + rep.Error)
-		return
+		return rep.Error
 	}
 	rep.Host.GoVersion = env["GOVERSION"]
 	rep.Host.GoEnv = env
 	if env["GOVERSION"] != m.Go.Version {
 		rep.Error = fmt.Sprintf("local go is %s, the package was built with %s: install %s (GOTOOLCHAIN=local does not download toolchains)", env["GOVERSION"], m.Go.Version, m.Go.Version)
 		skipAll("not rebuilt: toolchain mismatch")
-		return
+		return rep.Error
 	}
 
 	data, ok := pkg.File(m.Source.Archive)
 	if !ok {
 		rep.Error = "source archive not readable"
 		skipAll("not rebuilt: " + rep.Error)
-		return
+		return ""
 	}
 	top, _, err := archive.ExtractTarGz(bytes.NewReader(data), filepath.Join(work, "src"), archive.DefaultLimits)
 	if err == nil && top != m.Source.Root {
@@ -221,7 +252,7 @@ func rebuildAll(ctx context.Context, rep *Report, vr *verify.Report, pkg *verify
 	if err != nil {
 		rep.Error = fmt.Sprintf("%s: %v", m.Source.Archive, err)
 		skipAll("not rebuilt: source archive unusable")
-		return
+		return ""
 	}
 	root := filepath.Join(work, "src", top, filepath.FromSlash(m.Go.ModuleDir))
 
@@ -250,6 +281,7 @@ func rebuildAll(ctx context.Context, rep *Report, vr *verify.Report, pkg *verify
 			}
 		}
 	}
+	return ""
 }
 
 var goEnvNames = []string{
@@ -284,96 +316,11 @@ func rebuildOne(ctx context.Context, r *build.Runner, root, work string, pkg *ve
 	}
 	res.Status = verify.Fail
 	shipped, _ := pkg.File(b.Binary)
-	res.Differences = Explain(shipped, rebuilt)
-	res.Detail = "sha256 mismatch: " + strings.Join(res.Differences, "; ")
+	res.Differences = explain.Binary(shipped, rebuilt, explain.Rebuilt)
+	details := make([]string, len(res.Differences))
+	for i, d := range res.Differences {
+		details[i] = d.Detail
+	}
+	res.Detail = "sha256 mismatch: " + strings.Join(details, "; ")
 	return res
-}
-
-// Explain says why two builds of one target differ: first the build
-// settings the toolchain embedded (toolchain, flags, settings, dependencies),
-// and when those agree, the sizes and the first differing byte.
-func Explain(shipped, rebuilt []byte) []string {
-	a, errA := buildinfo.Read(bytes.NewReader(shipped))
-	b, errB := buildinfo.Read(bytes.NewReader(rebuilt))
-	var diffs []string
-	switch {
-	case errA != nil && errB != nil:
-		diffs = append(diffs, "neither binary has Go build information")
-	case errA != nil:
-		diffs = append(diffs, "the shipped binary has no Go build information: "+errA.Error())
-	case errB != nil:
-		diffs = append(diffs, "the rebuilt binary has no Go build information: "+errB.Error())
-	default:
-		if a.GoVersion != b.GoVersion {
-			diffs = append(diffs, fmt.Sprintf("toolchain: shipped %s, rebuilt %s", a.GoVersion, b.GoVersion))
-		}
-		if a.Path != b.Path {
-			diffs = append(diffs, fmt.Sprintf("main package: shipped %s, rebuilt %s", a.Path, b.Path))
-		}
-		if a.Main != b.Main {
-			diffs = append(diffs, fmt.Sprintf("main module: shipped %s@%s, rebuilt %s@%s", a.Main.Path, a.Main.Version, b.Main.Path, b.Main.Version))
-		}
-		sa, sb := settings(a.Settings), settings(b.Settings)
-		for _, k := range union(sa, sb) {
-			va, oka := sa[k]
-			vb, okb := sb[k]
-			switch {
-			case !oka:
-				diffs = append(diffs, fmt.Sprintf("setting %s: only the rebuild has %s=%s", k, k, vb))
-			case !okb:
-				diffs = append(diffs, fmt.Sprintf("setting %s: only the shipped binary has %s=%s", k, k, va))
-			case va != vb:
-				diffs = append(diffs, fmt.Sprintf("setting %s: shipped %s, rebuilt %s", k, va, vb))
-			}
-		}
-		da, db := deps(a), deps(b)
-		for _, k := range union(da, db) {
-			if da[k] != db[k] {
-				diffs = append(diffs, fmt.Sprintf("dependency %s: shipped %q, rebuilt %q", k, da[k], db[k]))
-			}
-		}
-	}
-	if len(diffs) > 0 {
-		return diffs
-	}
-	n := min(len(shipped), len(rebuilt))
-	off := n
-	for i := range n {
-		if shipped[i] != rebuilt[i] {
-			off = i
-			break
-		}
-	}
-	msg := fmt.Sprintf("build settings agree; first differing byte at offset %d (0x%x)", off, off)
-	if len(shipped) != len(rebuilt) {
-		msg += fmt.Sprintf("; shipped %d bytes, rebuilt %d bytes", len(shipped), len(rebuilt))
-	}
-	return []string{msg}
-}
-
-func settings(s []debug.BuildSetting) map[string]string {
-	m := map[string]string{}
-	for _, x := range s {
-		m[x.Key] = x.Value
-	}
-	return m
-}
-
-// union returns the keys of a and b, sorted.
-func union(a, b map[string]string) []string {
-	all := maps.Clone(a)
-	maps.Copy(all, b)
-	return slices.Sorted(maps.Keys(all))
-}
-
-func deps(info *debug.BuildInfo) map[string]string {
-	m := map[string]string{}
-	for _, d := range info.Deps {
-		v := d.Version + " " + d.Sum
-		if d.Replace != nil {
-			v += " => " + d.Replace.Path + "@" + d.Replace.Version + " " + d.Replace.Sum
-		}
-		m[d.Path] = v
-	}
-	return m
 }

@@ -10,7 +10,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -18,10 +17,13 @@ import (
 
 	"github.com/cavra/cavra/internal/testrelease"
 	"github.com/cavra/cavra/packaging/archive"
+	"github.com/cavra/cavra/packaging/attestation"
 	"github.com/cavra/cavra/packaging/build"
+	"github.com/cavra/cavra/packaging/explain"
 	"github.com/cavra/cavra/packaging/manifest"
 	"github.com/cavra/cavra/packaging/rebuild"
 	"github.com/cavra/cavra/packaging/verify"
+	"github.com/cavra/cavra/signing/trust"
 )
 
 func TestMain(m *testing.M) { os.Exit(testrelease.Main(m)) }
@@ -184,12 +186,25 @@ func TestRebuildAfterFailedVerification(t *testing.T) {
 	dir := testrelease.Copy(t, p.Dir, t.TempDir())
 	os.WriteFile(filepath.Join(dir, "unlisted"), []byte("x"), 0o644)
 	out := t.TempDir()
-	rep, err := rebuild.Run(t.Context(), dir, opts(t, out))
+	o := opts(t, out)
+	o.Sign, o.RebuilderID = newKey(t), "https://rebuilders.example.com/careful"
+	rep, err := rebuild.Run(t.Context(), dir, o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if rep.OK() || rep.Verify.Status != verify.Fail {
 		t.Fatalf("got %s, verify %s; want FAIL", rep.Status, rep.Verify.Status)
+	}
+	// A package that fails verification against the trusted key is a
+	// verdict: FAILED, for every binary the manifest names.
+	if st := readAttestation(t, out, o.Sign); st.Predicate.VerificationResult != "FAILED" || len(st.Subject) != 2 {
+		t.Errorf("got %s with %d subjects, want FAILED with 2", st.Predicate.VerificationResult, len(st.Subject))
+	}
+	// Without a trusted key every package fails: no verdict to sign.
+	o.Verify.Key, o.Out = nil, t.TempDir()
+	rep, err = rebuild.Run(t.Context(), dir, o)
+	if err != nil || rep.OK() || rep.Attestation != nil || !strings.Contains(rep.AttestationError, "no trusted release key") {
+		t.Errorf("got %v %s %+v %q, want FAIL and no attestation", err, rep.Status, rep.Attestation, rep.AttestationError)
 	}
 	for _, tr := range rep.Targets {
 		if tr.Status != verify.Skip {
@@ -228,9 +243,27 @@ func TestRebuildDetectsForeignBinary(t *testing.T) {
 	if vr, _, _ := verify.Dir(dir, verify.Options{Targets: two, Key: p.Key}); !vr.OK() {
 		t.Fatalf("setup: the forged package should verify: %v", vr.Errors())
 	}
-	rep, err := rebuild.Run(t.Context(), dir, opts(t, t.TempDir()))
+	out := t.TempDir()
+	o := opts(t, out)
+	o.Sign, o.RebuilderID = newKey(t), "https://rebuilders.example.com/honest"
+	rep, err := rebuild.Run(t.Context(), dir, o)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The rebuilder signs that it FAILED, with the explanation; the
+	// install policy then refuses the forged package, whose key and
+	// signatures are in order.
+	st := readAttestation(t, out, o.Sign)
+	if st.Predicate.VerificationResult != attestation.Failed || strings.Join(st.Predicate.VerifiedLevels, ",") != "FAILED" || len(st.Subject) != 2 {
+		t.Errorf("got %s %v with %d subjects, want FAILED [FAILED] with 2", st.Predicate.VerificationResult, st.Predicate.VerifiedLevels, len(st.Subject))
+	}
+	if x := st.Predicate.Rebuild; x == nil || len(x.Targets) != 2 || x.Targets[0].Status != "FAIL" || len(x.Targets[0].Differences) == 0 || x.Targets[0].Differences[0].Kind != explain.KindSection {
+		t.Errorf("the attestation does not carry the explanation: %+v", x)
+	}
+	vr, _, _ := verify.Dir(dir, verify.Options{Targets: two, Key: p.Key, RebuilderKeys: []*trust.Key{o.Sign.Public()},
+		RebuildAttestations: []verify.Attestation{{Name: "honest.intoto.jsonl", Data: mustRead(t, filepath.Join(out, attestation.FileName))}}, MinRebuilds: 0})
+	if vr.OK() || !strings.Contains(strings.Join(vr.Errors(), "\n"), "attested FAILED") {
+		t.Errorf("the install policy accepted a package its rebuilder attested FAILED: %v", vr.Errors())
 	}
 	if rep.OK() {
 		t.Fatal("got PASS for a binary that its source does not make")
@@ -238,8 +271,12 @@ func TestRebuildDetectsForeignBinary(t *testing.T) {
 	for _, tr := range rep.Targets {
 		switch tr.Target {
 		case "linux/amd64":
-			if tr.Status != verify.Fail || !strings.Contains(tr.Detail, "build settings agree; first differing byte at offset") {
-				t.Errorf("linux/amd64: got %s %q, want FAIL naming the first differing byte", tr.Status, tr.Detail)
+			// The build settings agree (the forger used the pinned
+			// command), so the explanation is the first differing
+			// section of the executable, in the evidence as data.
+			if tr.Status != verify.Fail || len(tr.Differences) != 1 || tr.Differences[0].Kind != explain.KindSection ||
+				!strings.Contains(tr.Detail, "sha256 mismatch: section ") || !strings.Contains(tr.Detail, "(ELF): first differing byte at offset") {
+				t.Errorf("linux/amd64: got %s %q %+v, want FAIL naming the first differing section", tr.Status, tr.Detail, tr.Differences)
 			}
 		default:
 			if tr.Status != verify.Pass {
@@ -268,14 +305,21 @@ func TestRebuildToolchainMismatch(t *testing.T) {
 	if err := os.WriteFile(fake, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	o := opts(t, t.TempDir())
+	out := t.TempDir()
+	o := opts(t, out)
 	o.Go = fake
+	o.Sign, o.RebuilderID = newKey(t), "https://rebuilders.example.com/old-go"
 	rep, err := rebuild.Run(t.Context(), p.Dir, o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if rep.OK() || !strings.Contains(rep.Error, "local go is go1.99.0, the package was built with "+runtime.Version()) {
 		t.Fatalf("got %s %q, want FAIL naming both versions", rep.Status, rep.Error)
+	}
+	// Another toolchain is the rebuilder's problem, not the package's:
+	// no verdict is signed.
+	if _, err := os.Stat(filepath.Join(out, attestation.FileName)); err == nil || rep.Attestation != nil || !strings.Contains(rep.AttestationError, "no attestation signed: not rebuilt") {
+		t.Errorf("got %+v, %q, want no attestation and why", rep.Attestation, rep.AttestationError)
 	}
 	for _, tr := range rep.Targets {
 		if tr.Status != verify.Skip {
@@ -312,34 +356,5 @@ func TestRebuildRefusesUnsafeSource(t *testing.T) {
 	}
 	if rep.OK() || !strings.Contains(rep.Error, m.Source.Archive) || !strings.Contains(rep.Error, "evil") {
 		t.Fatalf("got %s %q, want FAIL naming the archive and the entry", rep.Status, rep.Error)
-	}
-}
-
-func TestExplain(t *testing.T) {
-	p := pkg(t)
-	buildWith := func(env ...string) []byte {
-		out := filepath.Join(t.TempDir(), "bin")
-		cmd := exec.Command("go", "build", "-ldflags=-s -w -buildid=", "-o", out, "./cmd/cavra-runtime")
-		cmd.Dir = p.Repo
-		cmd.Env = append(os.Environ(), append([]string{"CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64", "GOFLAGS=-trimpath -buildvcs=false"}, env...)...)
-		if b, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("go build: %v\n%s", err, b)
-		}
-		return mustRead(t, out)
-	}
-	v1, v3 := buildWith("GOAMD64=v1"), buildWith("GOAMD64=v3")
-	got := strings.Join(rebuild.Explain(v3, v1), "; ")
-	if want := "setting GOAMD64: shipped v3, rebuilt v1"; !strings.Contains(got, want) {
-		t.Errorf("got %q, want %q", got, want)
-	}
-	flipped := bytes.Clone(v1)
-	flipped[1000] ^= 0xff
-	got = strings.Join(rebuild.Explain(flipped, v1), "; ")
-	if want := "first differing byte at offset 1000 (0x3e8)"; !strings.Contains(got, want) {
-		t.Errorf("got %q, want %q", got, want)
-	}
-	got = strings.Join(rebuild.Explain([]byte("not a binary"), v1), "; ")
-	if want := "the shipped binary has no Go build information"; !strings.Contains(got, want) {
-		t.Errorf("got %q, want %q", got, want)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cavra/cavra/internal/jsonio"
+	"github.com/cavra/cavra/packaging/explain"
 	"github.com/cavra/cavra/packaging/verify"
 )
 
@@ -30,8 +31,12 @@ type Report struct {
 	Targets        []Target          `json:"targets"`
 	Status         verify.Status     `json:"status"` // PASS only when no target failed and one passed
 	Error          string            `json:"error,omitempty"`
-	Started        string            `json:"started"`
-	Seconds        float64           `json:"seconds"`
+	// Attestation is the signed rebuild attestation, when the rebuild
+	// was asked to sign one; AttestationError says why none was signed.
+	Attestation      *Attested `json:"attestation,omitempty"`
+	AttestationError string    `json:"attestation_error,omitempty"`
+	Started          string    `json:"started"`
+	Seconds          float64   `json:"seconds"`
 }
 
 // VerifySummary is the outcome of the verification that precedes a rebuild.
@@ -54,17 +59,17 @@ type Host struct {
 
 // Target is the rebuild of one target.
 type Target struct {
-	Target       string        `json:"target"`
-	Binary       string        `json:"binary"`
-	Status       verify.Status `json:"status"`
-	Expected     string        `json:"expected_sha256,omitempty"`
-	Actual       string        `json:"actual_sha256,omitempty"`
-	ExpectedSize int64         `json:"expected_size_bytes,omitempty"`
-	ActualSize   int64         `json:"actual_size_bytes,omitempty"`
-	Command      string        `json:"command,omitempty"`
-	Detail       string        `json:"detail,omitempty"`
-	Differences  []string      `json:"differences,omitempty"`
-	Seconds      float64       `json:"seconds"`
+	Target       string               `json:"target"`
+	Binary       string               `json:"binary"`
+	Status       verify.Status        `json:"status"`
+	Expected     string               `json:"expected_sha256,omitempty"`
+	Actual       string               `json:"actual_sha256,omitempty"`
+	ExpectedSize int64                `json:"expected_size_bytes,omitempty"`
+	ActualSize   int64                `json:"actual_size_bytes,omitempty"`
+	Command      string               `json:"command,omitempty"`
+	Detail       string               `json:"detail,omitempty"`
+	Differences  []explain.Difference `json:"differences,omitempty"`
+	Seconds      float64              `json:"seconds"`
 }
 
 // OK reports whether the rebuild passed.
@@ -116,6 +121,12 @@ func (r *Report) WriteText(w io.Writer) error {
 	for _, t := range r.Targets {
 		fmt.Fprintf(&b, "%s  %s: %s\n", t.Status, t.Binary, t.Detail)
 	}
+	if a := r.Attestation; a != nil {
+		fmt.Fprintf(&b, "%s  attestation: %s and %s: %s, %d binaries, rebuilder %s, key %s\n", r.Status, a.File, a.Bundle, a.Result, a.Subjects, a.Rebuilder, a.Key)
+	}
+	if r.AttestationError != "" {
+		fmt.Fprintf(&b, "FAIL  attestation: %s\n", r.AttestationError)
+	}
 	pass, fail, skip := r.Counts()
 	fmt.Fprintf(&b, "%s  %s %s%s: %d rebuilt and matched, %d failed, %d skipped\n", r.Status, r.Package, r.Version, snap(r.Snapshot), pass, fail, skip)
 	_, err := io.WriteString(w, b.String())
@@ -148,6 +159,12 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	if r.Error != "" {
 		row("Error", r.Error)
 	}
+	if a := r.Attestation; a != nil {
+		row("Attestation", fmt.Sprintf("%s (%s, %s): %s, verified levels %s", a.File, a.Rebuilder, a.Key, a.Result, strings.Join(a.Levels, ", ")))
+	}
+	if r.AttestationError != "" {
+		row("Attestation", r.AttestationError)
+	}
 	fmt.Fprintf(&b, "\n## Targets\n\n| Target | Result | Expected SHA-256 | Rebuilt SHA-256 | Time |\n|---|---|---|---|---|\n")
 	for _, t := range r.Targets {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %.2fs |\n", t.Target, t.Status, t.Expected, t.Actual, t.Seconds)
@@ -155,6 +172,9 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	for _, t := range r.Targets {
 		if t.Status != verify.Pass {
 			fmt.Fprintf(&b, "\n- %s %s: %s\n", t.Status, t.Target, mdEscape(t.Detail))
+			for _, d := range t.Differences {
+				fmt.Fprintf(&b, "  - %s\n", mdEscape(d.Detail))
+			}
 		}
 	}
 	fmt.Fprintf(&b, "\n## Controls applied to every build\n\n")
@@ -179,12 +199,21 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 
 func mdEscape(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
 
-// write writes both evidence files into dir, each through a temporary file.
+// write writes both evidence files into dir.
 func (r *Report) write(dir string) error {
-	for _, f := range []struct {
-		name  string
-		write func(io.Writer) error
-	}{{EvidenceJSON, r.WriteJSON}, {EvidenceMD, r.WriteMarkdown}} {
+	return writeFiles(dir, []outFile{{EvidenceJSON, r.WriteJSON}, {EvidenceMD, r.WriteMarkdown}})
+}
+
+// outFile is a file of the output folder and what writes it.
+type outFile struct {
+	name  string
+	write func(io.Writer) error
+}
+
+// writeFiles writes each file into dir through a temporary file, so that a
+// reader never sees half of one, mode 0644.
+func writeFiles(dir string, files []outFile) error {
+	for _, f := range files {
 		tmp, err := os.CreateTemp(dir, "."+f.name+".")
 		if err != nil {
 			return err

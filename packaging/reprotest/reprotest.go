@@ -6,7 +6,10 @@
 // Only signature files may differ (a detached .sig, the DSSE provenance
 // envelope), and for snapshots signed with two different local keys also the
 // key and the files that name it; see [MayDiffer]. Everything else differing
-// is a failure naming the file.
+// is a failure naming the file, and explaining it as gorebuild would (see
+// package explain): for a binary the build settings and the first differing
+// section, for the zip, the source archive and each Linux package every
+// entry's name, mode, owner, time, size and digest that differ.
 package reprotest
 
 import (
@@ -28,6 +31,7 @@ import (
 
 	"github.com/cavra/cavra/internal/jsonio"
 	"github.com/cavra/cavra/packaging/checksums"
+	"github.com/cavra/cavra/packaging/explain"
 )
 
 // Options control a reproducibility test.
@@ -72,6 +76,9 @@ type File struct {
 	A      string `json:"a_sha256,omitempty"`
 	B      string `json:"b_sha256,omitempty"`
 	Detail string `json:"detail,omitempty"`
+	// Differences explains a file that differs (release a is "expected",
+	// release b "actual").
+	Differences []explain.Difference `json:"differences,omitempty"`
 }
 
 // Report is the result of a reproducibility test.
@@ -196,7 +203,24 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, err
 	}
 	rep.compare(a, b)
+	rep.explain(filepath.Join(rep.Variants[0].Dir, "dist"), filepath.Join(rep.Variants[1].Dir, "dist"))
 	return rep, nil
+}
+
+// explain says why each file that differs between the output folders a and
+// b differs. Zip entries are explained with their zip.
+func (r *Report) explain(a, b string) {
+	for i, f := range r.Files {
+		if f.Status != Different || strings.Contains(f.Path, "!") {
+			continue
+		}
+		da, errA := os.ReadFile(filepath.Join(a, filepath.FromSlash(f.Path)))
+		db, errB := os.ReadFile(filepath.Join(b, filepath.FromSlash(f.Path)))
+		if errA != nil || errB != nil {
+			continue
+		}
+		r.Files[i].Differences = explain.File(f.Path, da, db, explain.Labels{Expected: "release a", Actual: "release b"})
+	}
 }
 
 // cleanEnv drops the variables a release reads, so both runs see the same.
@@ -365,6 +389,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	for _, f := range r.Files {
 		if f.Status != Same {
 			fmt.Fprintf(&b, "%-9s %s: %s\n", f.Status, f.Path, f.Detail)
+			for _, d := range f.Differences {
+				fmt.Fprintf(&b, "          %s\n", d.Detail)
+			}
 		}
 	}
 	status := "PASS"

@@ -1,13 +1,17 @@
 package reprotest
 
 import (
+	"archive/zip"
 	"bytes"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cavra/cavra/internal/testrelease"
 	"github.com/cavra/cavra/internal/testrepo"
+	"github.com/cavra/cavra/packaging/checksums"
 )
 
 func TestMain(m *testing.M) {
@@ -88,6 +92,42 @@ func TestCompare(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestExplainDifferent compares two output folders whose zips differ in
+// one entry's mode and contents: the report names the entry and the fields.
+func TestExplainDifferent(t *testing.T) {
+	write := func(mode os.FileMode, body string) string {
+		dir := t.TempDir()
+		var buf bytes.Buffer
+		zw := zip.NewWriter(&buf)
+		h := &zip.FileHeader{Name: "go-runtime-v1/bin/x", Method: zip.Deflate, Modified: time.Unix(315532800, 0)}
+		h.SetMode(mode)
+		w, _ := zw.CreateHeader(h)
+		w.Write([]byte(body))
+		zw.Close()
+		os.WriteFile(filepath.Join(dir, "cavra-go-runtime-v1.zip"), buf.Bytes(), 0o644)
+		return dir
+	}
+	a, b := write(0o755, "one"), write(0o644, "two")
+	sa, err := collect(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sb, _ := collect(b)
+	r := &Report{}
+	r.compare(sa, sb)
+	r.explain(a, b)
+	var out bytes.Buffer
+	r.WriteText(&out)
+	for _, want := range []string{
+		"DIFFERENT cavra-go-runtime-v1.zip: bytes differ\n          go-runtime-v1/bin/x: mode release a -rwxr-xr-x, release b -rw-r--r--\n",
+		"go-runtime-v1/bin/x: digest release a " + checksums.SHA256([]byte("one")) + ", release b " + checksums.SHA256([]byte("two")),
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("got\n%s\nwant %q", out.String(), want)
+		}
 	}
 }
 

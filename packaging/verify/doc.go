@@ -74,6 +74,21 @@
 //	evidence           its identity is the manifest's; every artifact it lists has that size and
 //	                   digest; it lists every listed file and exactly the package's signatures;
 //	                   its key is the trusted key; it declares every release control
+//	rebuild.attestation
+//	                   per rebuild attestation the operator gives (--rebuild-attestation, see
+//	                   package attestation): a DSSE envelope, signed by one of the trusted
+//	                   rebuilder keys (--rebuilder-key); signed by none, it is ignored (SKIP),
+//	                   unless its keyid names a trusted key, which means it was altered (FAIL).
+//	                   An in-toto Statement v1 with a SLSA VSA v1 predicate about this package:
+//	                   resourceUri pkg:generic/cavra-go-runtime@<version>, the rebuild policy with
+//	                   the digest of this manifest's build settings, and this package's manifest
+//	                   and provenance as inputAttestations, by digest (an attestation of another
+//	                   package fails). FAILED fails the package. PASSED counts when its verified
+//	                   levels include CAVRA_REPRODUCED and its subjects are every binary of the
+//	                   manifest with its digest (fewer: SKIP, not counted; another digest: FAIL),
+//	                   once per key. The report lists each rebuilder, verdict and time
+//	rebuild.policy     at least --min-rebuilds attestations counted, each by a different trusted
+//	                   key, and no trusted rebuilder attested FAILED
 //
 // Go does not record -ldflags in binaries built with -trimpath, so the linker
 // flags are checked in the manifest alone.

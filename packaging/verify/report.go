@@ -36,8 +36,9 @@ type Report struct {
 	Commit         string  `json:"commit,omitempty"`
 	Snapshot       bool    `json:"snapshot"`
 	ManifestSHA256 string  `json:"manifest_sha256,omitempty"`
-	Trust          string  `json:"trust"`  // the key signatures were checked against, UNSIGNED, or NO TRUSTED KEY
-	Status         Status  `json:"status"` // FAIL if any check failed, else PASS
+	Trust          string  `json:"trust"`                     // the key signatures were checked against, UNSIGNED, or NO TRUSTED KEY
+	Key            string  `json:"key_fingerprint,omitempty"` // the trusted key's fingerprint, when signatures were checked
+	Status         Status  `json:"status"`                    // FAIL if any check failed, else PASS
 	Passed         int     `json:"passed"`
 	Failed         int     `json:"failed"`
 	Skipped        int     `json:"skipped"`
@@ -48,6 +49,12 @@ type Report struct {
 	// the document and each component; the checks sbom.ntia and sbom.bsi
 	// sum it up.
 	SBOMCompliance []SBOMCompliance `json:"sbom_compliance,omitempty"`
+
+	// Rebuilders holds, for each rebuild attestation given, who signed
+	// it, its verdict and time, and whether it counted, failed the
+	// package or was ignored; the checks rebuild.attestation and
+	// rebuild.policy sum it up.
+	Rebuilders []Rebuilder `json:"rebuilders,omitempty"`
 }
 
 // SBOMCompliance is the compliance of one SBOM of the package.

@@ -32,7 +32,7 @@ func checkTrust(r *Report, pkg *Package, m *manifest.Manifest, o Options) *trust
 	}
 	switch {
 	case o.Key != nil:
-		r.Trust = "key " + o.Key.Fingerprint()
+		r.Trust, r.Key = "key "+o.Key.Fingerprint(), o.Key.Fingerprint()
 		if own != nil && !own.Equal(o.Key) {
 			r.fail("trust", layout.PublicKey, "the package carries key %s, the trusted key is %s: signed or re-signed by someone else", own.Fingerprint(), o.Key.Fingerprint())
 			return o.Key
@@ -49,6 +49,7 @@ func checkTrust(r *Report, pkg *Package, m *manifest.Manifest, o Options) *trust
 			r.fail("trust", layout.PublicKey, "the package's key has fingerprint %s, the trusted fingerprint is %s", own.Fingerprint(), o.KeyFingerprint)
 			return nil
 		}
+		r.Key = o.KeyFingerprint
 		r.pass("trust", layout.PublicKey, "the package's key matches the trusted fingerprint %s", o.KeyFingerprint)
 		return own
 	case o.UnsafeAllowUnsigned:

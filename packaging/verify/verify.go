@@ -43,6 +43,19 @@ type Options struct {
 	// ExpectVersion, when set, is the version the operator means to
 	// verify; a package of any other version fails.
 	ExpectVersion string
+
+	// RebuildAttestations are the signed verdicts of independent
+	// rebuilders the operator collected (see package attestation).
+	RebuildAttestations []Attestation
+	// RebuilderKeys are the rebuilders' public keys the operator trusts,
+	// obtained from each rebuilder; an attestation signed by none of them
+	// is ignored.
+	RebuilderKeys []*trust.Key
+	// MinRebuilds is how many trusted rebuilders, each with its own key,
+	// must have rebuilt every binary bit for bit (PASSED); zero means no
+	// minimum. A FAILED attestation by a trusted key fails the package
+	// whatever the others say.
+	MinRebuilds int
 }
 
 // Matrix returns the targets a package must declare and ship: Targets, or
@@ -71,6 +84,33 @@ func (p *Package) File(name string) ([]byte, bool) {
 		return nil, false
 	}
 	return c.data, true
+}
+
+// FileInfo is what verification read of one file of a package.
+type FileInfo struct {
+	Name   string `json:"path"`
+	Size   int64  `json:"size_bytes"`
+	SHA256 string `json:"sha256"`
+}
+
+// Files returns every file of the package that was read, by name, with the
+// size and digest the verifier computed.
+func (p *Package) Files() []FileInfo {
+	out := make([]FileInfo, 0, len(p.files))
+	for name, c := range p.files {
+		out = append(out, FileInfo{Name: name, Size: c.size, SHA256: c.sha256})
+	}
+	slices.SortFunc(out, func(a, b FileInfo) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// SHA256 returns the digest the verifier computed of a file it read.
+func (p *Package) SHA256(name string) (string, bool) {
+	c, ok := p.files[name]
+	if !ok || c.err != nil {
+		return "", false
+	}
+	return c.sha256, true
 }
 
 // bytes returns the bytes of a file that was read for verification, or why
@@ -179,6 +219,7 @@ func check(r *Report, files []file, o Options, zipName string) *Package {
 	checkSBOMs(r, pkg, m)
 	checkBootstrap(r, pkg, m, key, o)
 	checkEvidence(r, pkg, m, key)
+	checkRebuilds(r, pkg, m, o)
 	return pkg
 }
 
