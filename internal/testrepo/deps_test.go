@@ -44,6 +44,8 @@ var sides = map[string]string{
 	"packaging/build":      light, // the pinned build settings and commands
 	"sbom/inspect":         light, // reading SPDX and CycloneDX, NTIA and BSI checks
 	"signing/trust":        light, // checking signatures, DSSE and Sigstore bundles
+	"signing/keyref":       light, // key providers and their build tags (the magefiles pick the tag)
+	"internal/cmdcache":    light, // the release command, built once per content hash
 	"internal/jsonio":      light,
 	"internal/progress":    light,
 	"internal/strictjson":  light,
