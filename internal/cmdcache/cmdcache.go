@@ -16,10 +16,11 @@
 //     reading the imports of every Go file in those folders (so a new file,
 //     tracked or not, an embedded file or an assembly file counts);
 //   - `go env` (the Go version, GOROOT, GOOS, GOARCH, GOFLAGS, GOEXPERIMENT,
-//     the architecture levels, ...), but for the variables that only say where
-//     caches and downloads live;
+//     the architecture levels, CGO_ENABLED, CC, ...), but for the variables
+//     that only say where caches and downloads live, and, when cgo is on,
+//     what `$CC --version` prints;
 //   - the build tags and the flags this package passes (-buildvcs=false
-//     -mod=readonly, CGO_ENABLED=0, GOWORK=off).
+//     -mod=readonly, GOWORK=off).
 //
 // The binary is built without -trimpath, so that it shares the build cache
 // with the developer's own `go build`, `go test` and `go run`; it may name
@@ -73,7 +74,7 @@ var Flags = []string{"-buildvcs=false", "-mod=readonly"}
 
 // env is set on top of the caller's environment for every go command run
 // here.
-var env = []string{"CGO_ENABLED=0", "GOWORK=off"}
+var env = []string{"GOWORK=off"}
 
 // ErrUncacheable is returned when the build reads something the key cannot
 // cover.
@@ -239,6 +240,20 @@ func Key(ctx context.Context, s Spec) (string, error) {
 	}
 	for _, k := range slices.Sorted(maps.Keys(goenv)) {
 		field(h, "goenv "+k, goenv[k])
+	}
+	if goenv["CGO_ENABLED"] == "1" {
+		// cgo compiles C with CC: its version is an input too.
+		cc := strings.Fields(goenv["CC"])
+		if len(cc) == 0 {
+			cc = []string{"cc"}
+		}
+		cmd := exec.CommandContext(ctx, cc[0], append(cc[1:], "--version")...)
+		cmd.Env = append(environ(s), env...)
+		out, err := cmd.Output()
+		if err != nil {
+			return "", fmt.Errorf("%w: cgo is on and %s --version failed: %v", ErrUncacheable, cc[0], err)
+		}
+		field(h, "cc --version", string(out))
 	}
 
 	mod, err := os.ReadFile(filepath.Join(s.Root, "go.mod"))
