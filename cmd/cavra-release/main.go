@@ -18,6 +18,11 @@
 //	-out DIR       output folder (default dist)
 //	-targets LIST  comma-separated os/arch subset of the matrix (default all six)
 //
+// The Linux packages and the SBOMs are kept in a step cache in the user's
+// cache folder (cavra/steps), keyed by this binary's build ID and every
+// input, and copied from there when a release repeats them;
+// CAVRA_STEP_CACHE=off makes them anew.
+//
 // The environment supplies SOURCE_DATE_EPOCH (default: the commit time),
 // CAVRA_RELEASE=1 for a non-snapshot release, the GITHUB_* variables of a CI
 // run, and the signing key: COSIGN_KEY (a cosign.key path or a KMS URI) or
@@ -66,7 +71,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var err error
 	switch args[0] {
 	case "steps":
-		fmt.Fprintln(stdout, strings.Join(steps.Release(nil).Steps(), "\n"))
+		fmt.Fprintln(stdout, strings.Join(steps.Release(nil, nil).Steps(), "\n"))
 		return 0
 	case "release":
 		err = runRelease(ctx, args[1:], "", stdout, stderr)
@@ -183,7 +188,7 @@ func runRelease(ctx context.Context, args []string, mode string, stdout, stderr 
 			fmt.Fprintln(fs.Output(), "-through STEP is required")
 			return errUsage
 		}
-		if _, err := steps.Release(nil).Through(through); err != nil {
+		if _, err := steps.Release(nil, nil).Through(through); err != nil {
 			return err
 		}
 		if *out == "" {
@@ -215,7 +220,7 @@ func runRelease(ctx context.Context, args []string, mode string, stdout, stderr 
 		return err
 	}
 	log.Printf("signing key %s (%s)", key.Fingerprint(), key.Identity())
-	p := steps.Release(key)
+	p := steps.Release(key, release.DefaultStepCache(os.Getenv))
 	if through != "" {
 		if p, err = p.Through(through); err != nil {
 			return err

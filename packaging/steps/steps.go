@@ -15,27 +15,28 @@ import (
 )
 
 // Release returns every step of a release, signing with key (nil only to
-// list the step names).
-func Release(key *signing.Key) release.Pipeline {
+// list the step names); the Linux packages and the SBOMs come from cache
+// when it holds them for the same inputs (nil: always made).
+func Release(key *signing.Key, cache *release.StepCache) release.Pipeline {
 	return append(release.Pipeline{
 		{release.Source{}, release.Modules{}}, // the source archive of the commit; mage, for the offline verify targets
 		{release.Build{}},                     // six binaries, built from the source archive
-	}, AfterBuild(key)...)
+	}, AfterBuild(key, cache)...)
 }
 
 // AfterBuild returns the steps after the build, for a package whose
 // binaries, source archive and modules exist.
-func AfterBuild(key *signing.Key) release.Pipeline {
+func AfterBuild(key *signing.Key, cache *release.StepCache) release.Pipeline {
 	return release.Pipeline{
-		{nfpm.Step{}},                     // .deb, .rpm and .apk of the Linux binaries
-		{sbom.Step{}},                     // SPDX and CycloneDX SBOMs of the binaries, packages and source archive
-		{release.Manifest{}},              // cavra-runtime.reproducibility.json
-		{release.PublicKey{Signer: key}},  // cosign.pub
-		{release.Bootstrap{Signer: key}},  // offline-trust-root-bootstrap.json
-		{release.Evidence{Signer: key}},   // release-evidence.json and .md
-		{release.Provenance{Signer: key}}, // SLSA provenance: DSSE envelope and Sigstore bundle
-		{release.Checksums{}},             // checksums.txt
-		{release.Sign{Signer: key}},       // a .sig and a .sigstore.json for every listed file and checksums.txt
-		{release.Zip{Signer: key}},        // cavra-go-runtime-<version>.zip, its .sha256, .sig and .sigstore.json
+		{release.Cached{Step: nfpm.Step{}, Cache: cache}}, // .deb, .rpm and .apk of the Linux binaries
+		{release.Cached{Step: sbom.Step{}, Cache: cache}}, // SPDX and CycloneDX SBOMs of the binaries, packages and source archive
+		{release.Manifest{}},                              // cavra-runtime.reproducibility.json
+		{release.PublicKey{Signer: key}},                  // cosign.pub
+		{release.Bootstrap{Signer: key}},                  // offline-trust-root-bootstrap.json
+		{release.Evidence{Signer: key}},                   // release-evidence.json and .md
+		{release.Provenance{Signer: key}},                 // SLSA provenance: DSSE envelope and Sigstore bundle
+		{release.Checksums{}},                             // checksums.txt
+		{release.Sign{Signer: key}},                       // a .sig and a .sigstore.json for every listed file and checksums.txt
+		{release.Zip{Signer: key}},                        // cavra-go-runtime-<version>.zip, its .sha256, .sig and .sigstore.json
 	}
 }
