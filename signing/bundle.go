@@ -22,8 +22,16 @@ const BundleMediaType = "application/vnd.dev.sigstore.bundle.v0.3+json"
 // public-key hint, with no transparency-log entry (air gap).
 func (k *Key) Bundle(data, sig []byte) ([]byte, error) {
 	sum := sha256.Sum256(data)
+	return k.BundleSHA256(sum[:], sig)
+}
+
+// BundleSHA256 is [Key.Bundle] for the data whose SHA-256 is digest.
+func (k *Key) BundleSHA256(digest, sig []byte) ([]byte, error) {
+	if len(digest) != sha256.Size {
+		return nil, fmt.Errorf("signing: %s: bundle: a SHA-256 digest has 32 bytes, not %d", k.ref, len(digest))
+	}
 	return k.bundle(&protobundle.Bundle{Content: &protobundle.Bundle_MessageSignature{MessageSignature: &protocommon.MessageSignature{
-		MessageDigest: &protocommon.HashOutput{Algorithm: protocommon.HashAlgorithm_SHA2_256, Digest: sum[:]},
+		MessageDigest: &protocommon.HashOutput{Algorithm: protocommon.HashAlgorithm_SHA2_256, Digest: digest},
 		Signature:     sig,
 	}}})
 }

@@ -36,8 +36,10 @@ import (
 	"bytes"
 	"context"
 	"crypto"
+	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
+	"crypto/sha256"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -77,9 +79,20 @@ type Options struct {
 	// Snapshot allows the machine-local snapshot key when no key is
 	// configured.
 	Snapshot bool
+	// SnapshotExisting uses the snapshot key only if it exists: it is
+	// never generated (a missing one gives an error wrapping
+	// fs.ErrNotExist).
+	SnapshotExisting bool
 	// SnapshotDir holds the snapshot key; "" means
 	// <os.UserConfigDir()>/cavra/snapshot-signing.
 	SnapshotDir string
+}
+
+// Configured reports whether the environment names a release key
+// (COSIGN_KEY or COSIGN_PRIVATE_KEY), which [Load] prefers to the snapshot
+// key.
+func Configured(getenv func(string) string) bool {
+	return getenv("COSIGN_KEY") != "" || getenv("COSIGN_PRIVATE_KEY") != ""
 }
 
 // ErrNoKey is returned when a release has no configured key.
@@ -122,7 +135,7 @@ func Load(ctx context.Context, o Options) (*Key, error) {
 			dir = filepath.Join(cfg, "cavra", "snapshot-signing")
 		}
 		kind, ref = KindSnapshot, filepath.Join(dir, "cosign.key")
-		sv, err = snapshotKey(dir)
+		sv, err = snapshotKey(dir, !o.SnapshotExisting)
 	default:
 		return nil, ErrNoKey
 	}
@@ -141,11 +154,11 @@ func Load(ctx context.Context, o Options) (*Key, error) {
 }
 
 // snapshotKey loads the snapshot key from dir, generating it (with an empty
-// password) on first use.
-func snapshotKey(dir string) (signature.SignerVerifier, error) {
+// password) on first use when generate is set.
+func snapshotKey(dir string, generate bool) (signature.SignerVerifier, error) {
 	path := filepath.Join(dir, "cosign.key")
 	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
+	if errors.Is(err, fs.ErrNotExist) && generate {
 		if _, _, err := Generate(dir, nil); err != nil && !errors.Is(err, fs.ErrExist) {
 			return nil, err
 		}
@@ -263,6 +276,22 @@ func (k *Key) Sign(ctx context.Context, data []byte) ([]byte, error) {
 		return nil, fmt.Errorf("signing: %s: %w", k.ref, err)
 	}
 	return sig, nil
+}
+
+// SignSHA256 returns the signature Sign would return for the data whose
+// SHA-256 is digest, for an ECDSA P-256 key (whose signatures are over the
+// SHA-256 digest); for any other key it returns ok false and Sign needs
+// the data.
+func (k *Key) SignSHA256(ctx context.Context, digest []byte) (sig []byte, ok bool, err error) {
+	pub, isEC := k.Public().(*ecdsa.PublicKey)
+	if !isEC || pub.Curve != elliptic.P256() || len(digest) != sha256.Size {
+		return nil, false, nil
+	}
+	sig, err = k.sv.SignMessage(nil, options.WithContext(ctx), options.WithDigest(digest), options.WithCryptoSignerOpts(crypto.SHA256))
+	if err != nil {
+		return nil, false, fmt.Errorf("signing: %s: %w", k.ref, err)
+	}
+	return sig, true, nil
 }
 
 // SignDSSE returns a DSSE envelope (JSON) over payload, as cosign

@@ -5,12 +5,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 
 	"github.com/cavra/cavra/packaging/archive"
 	"github.com/cavra/cavra/packaging/artifact"
-	"github.com/cavra/cavra/packaging/checksums"
 )
 
 // Zip writes cavra-go-runtime-<version>.zip beside the package folder, with
@@ -71,14 +69,8 @@ func (zp Zip) Run(ctx context.Context, s *State) (artifact.List, error) {
 	sum.Format = "sha256"
 	out := artifact.List{z, sum}
 	if zp.Signer != nil {
-		data, err := os.ReadFile(filepath.Join(s.OutDir, c.ZipName()))
-		if err != nil {
-			return nil, err
-		}
-		if checksums.SHA256(data) != z.SHA256 {
-			return nil, fmt.Errorf("%s changed on disk after it was written", c.ZipName())
-		}
-		sigs, err := signBlob(ctx, zp.Signer, s.OutDir, c.ZipName(), artifact.Archive, data)
+		// Signed by the SHA-256 taken while the zip was written.
+		sigs, err := signFile(ctx, zp.Signer, s.OutDir, c.ZipName(), z.SHA256, artifact.Archive)
 		if err != nil {
 			return nil, err
 		}
