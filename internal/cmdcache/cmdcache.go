@@ -136,10 +136,8 @@ func Build(ctx context.Context, s Spec) (e *Entry, built bool, err error) {
 // Build builds the binary of e unless the cache holds it, and reports
 // whether it did.
 func (e *Entry) Build(ctx context.Context) (bool, error) {
-	if st, err := os.Stat(e.Path); err == nil && st.Mode().IsRegular() {
-		if now := time.Now(); now.Sub(st.ModTime()) > time.Hour {
-			os.Chtimes(e.Path, now, now) // mark it used, for trim
-		}
+	if e.Cached() {
+		Use(e.Path)
 		return false, nil
 	}
 	s, dir := e.Spec, filepath.Dir(e.Path)
@@ -187,6 +185,20 @@ func DefaultDir() (string, error) {
 	return filepath.Join(d, "cavra", "commands"), nil
 }
 
+// Use marks the file or folder p of the cache as used now, for [Trim]; it
+// touches it at most once an hour.
+func Use(p string) {
+	if st, err := os.Stat(p); err == nil {
+		if now := time.Now(); now.Sub(st.ModTime()) > time.Hour {
+			os.Chtimes(p, now, now)
+		}
+	}
+}
+
+// Trim removes the entries of the cache folder dir whose names start with
+// prefix, other than keep, that were not used for a week.
+func Trim(dir, prefix, keep string) { trim(dir, prefix, keep) }
+
 // trim removes the binaries whose names start with prefix, other than
 // keep, that were not used for maxAge.
 func trim(dir, prefix, keep string) {
@@ -200,7 +212,7 @@ func trim(dir, prefix, keep string) {
 			continue
 		}
 		if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > maxAge {
-			os.Remove(p)
+			os.RemoveAll(p)
 		}
 	}
 }

@@ -61,6 +61,7 @@ func (b Build) Run(ctx context.Context, s *State) (artifact.List, error) {
 			}
 			a.Target = t.String()
 			out[i] = a
+			s.Prepack(a)
 			s.Log.Done(fmt.Sprintf("build %s (%.1f MB)", t, float64(a.Size)/1e6), time.Since(start))
 		})
 	}
