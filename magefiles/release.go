@@ -158,6 +158,11 @@ func (Keys) Generate() error {
 	return releaseCmd("keygen", "-dir", env("CAVRA_KEY_DIR", ".cavra"))
 }
 
+// Check loads the signing key COSIGN_KEY or COSIGN_PRIVATE_KEY names (with
+// COSIGN_PASSWORD), through the release command built with that provider,
+// signs and verifies a probe with it, and prints its fingerprint.
+func (Keys) Check() error { return releaseCmd("key") }
+
 // Keyless signs the package zip in dist/ keyless, with the workflow's OIDC
 // identity through Sigstore (online: Fulcio certificate, Rekor entry), into
 // <zip>.keyless.sigstore.json (beside the key-signed <zip>.sigstore.json).
