@@ -98,6 +98,10 @@ const stepCacheAge = 7 * 24 * time.Hour
 type Cached struct {
 	Step  Step
 	Cache *StepCache // nil runs Step every time
+	// Runs, if set, is called when Step is about to run (the cache had no
+	// entry), e.g. to start work for the steps after it, which will not
+	// come from the cache either.
+	Runs func()
 }
 
 // Name implements [Step].
@@ -112,6 +116,7 @@ type entry struct {
 // Run implements [Step].
 func (c Cached) Run(ctx context.Context, s *State) (artifact.List, error) {
 	if c.Cache == nil || c.Cache.Dir == "" || c.Cache.Code == "" {
+		c.runs()
 		return c.Step.Run(ctx, s)
 	}
 	key, err := c.key(s)
@@ -128,12 +133,19 @@ func (c Cached) Run(ctx context.Context, s *State) (artifact.List, error) {
 	if !errors.Is(err, fs.ErrNotExist) {
 		os.RemoveAll(dir) // damaged: make it anew
 	}
+	c.runs()
 	list, err = c.Step.Run(ctx, s)
 	if err != nil {
 		return nil, err
 	}
 	c.Cache.store(dir, s.Dir, list) // best effort: a cache that cannot be written only costs time
 	return list, nil
+}
+
+func (c Cached) runs() {
+	if c.Runs != nil {
+		c.Runs()
+	}
 }
 
 // key hashes the scheme, the code, the step's name, the configuration but

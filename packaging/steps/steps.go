@@ -28,15 +28,15 @@ func Release(key release.Signer, cache *release.StepCache) release.Pipeline {
 // binaries, source archive and modules exist.
 func AfterBuild(key release.Signer, cache *release.StepCache) release.Pipeline {
 	return release.Pipeline{
-		{release.Cached{Step: nfpm.Step{}, Cache: cache}}, // .deb, .rpm and .apk of the Linux binaries
-		{release.Cached{Step: sbom.Step{}, Cache: cache}}, // SPDX and CycloneDX SBOMs of the binaries, packages and source archive
-		{release.Manifest{}},                              // cavra-runtime.reproducibility.json
-		{release.PublicKey{Signer: key}},                  // cosign.pub
-		{release.Bootstrap{Signer: key}},                  // offline-trust-root-bootstrap.json
-		{release.Evidence{Signer: key}},                   // release-evidence.json and .md
-		{release.Provenance{Signer: key}},                 // SLSA provenance: DSSE envelope and Sigstore bundle
-		{release.Checksums{}},                             // checksums.txt
-		{release.Sign{Signer: key}},                       // a .sig and a .sigstore.json for every listed file and checksums.txt
-		{release.Zip{Signer: key}},                        // cavra-go-runtime-<version>.zip, its .sha256, .sig and .sigstore.json
+		{release.Cached{Step: nfpm.Step{}, Cache: cache, Runs: sbom.Prepare}}, // .deb, .rpm and .apk of the Linux binaries
+		{release.Cached{Step: sbom.Step{}, Cache: cache}},                     // SPDX and CycloneDX SBOMs of the binaries, packages and source archive
+		{release.Manifest{}},              // cavra-runtime.reproducibility.json
+		{release.PublicKey{Signer: key}},  // cosign.pub
+		{release.Bootstrap{Signer: key}},  // offline-trust-root-bootstrap.json
+		{release.Evidence{Signer: key}},   // release-evidence.json and .md
+		{release.Provenance{Signer: key}}, // SLSA provenance: DSSE envelope and Sigstore bundle
+		{release.Checksums{}},             // checksums.txt
+		{release.Sign{Signer: key}},       // a .sig and a .sigstore.json for every listed file and checksums.txt
+		{release.Zip{Signer: key}},        // cavra-go-runtime-<version>.zip, its .sha256, .sig and .sigstore.json
 	}
 }
