@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -44,7 +45,7 @@ func TestKeyProviders(t *testing.T) {
 	}
 	tags := []string{""}
 	for _, p := range keyref.Providers {
-		if !contains(tags, p.Tag) {
+		if !slices.Contains(tags, p.Tag) {
 			tags = append(tags, p.Tag)
 		}
 	}
@@ -107,15 +108,6 @@ func TestKeyProviders(t *testing.T) {
 			})
 		}
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // buildTagged builds the release command once per tag set, in parallel.
@@ -329,7 +321,7 @@ func (rec *recorder) saw(what string) func(t *testing.T, code int, stdout, stder
 		t.Helper()
 		rec.mu.Lock()
 		defer rec.mu.Unlock()
-		if code != 1 || !contains(rec.seen, what) {
+		if code != 1 || !slices.Contains(rec.seen, what) {
 			t.Fatalf("got exit %d, stderr %q, requests %q; want the provider to send %q", code, stderr, rec.seen, what)
 		}
 	}
