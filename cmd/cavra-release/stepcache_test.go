@@ -29,7 +29,14 @@ func TestStepCacheSameBytes(t *testing.T) {
 	dir := t.TempDir()
 	repo := testrepo.New(t, dir, "")
 	priv, _ := testrelease.GenerateKey(t, filepath.Join(dir, "keys"))
-	env := append(testrelease.Env(dir), "COSIGN_KEY="+priv, "COSIGN_PASSWORD="+testrelease.Password)
+	// The step cache of this test is its own; the build cache is the
+	// caller's, as it would be without XDG_CACHE_HOME.
+	gocache, err := exec.Command("go", "env", "GOCACHE").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := append(testrelease.Env(dir), "COSIGN_KEY="+priv, "COSIGN_PASSWORD="+testrelease.Password,
+		"XDG_CACHE_HOME="+filepath.Join(dir, "cache"), "GOCACHE="+strings.TrimSpace(string(gocache)))
 	release := func(name string, extra ...string) (log string, sums map[string]string) {
 		t.Helper()
 		out := filepath.Join(dir, name)

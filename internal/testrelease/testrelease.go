@@ -226,13 +226,13 @@ func GenerateKey(t testing.TB, dir string) (priv, pub string) {
 // Env returns the environment for a release in dir: the caller's, minus
 // what would make it depend on the caller (VERSION, SOURCE_DATE_EPOCH,
 // CAVRA_RELEASE, GITHUB_*), with HOME moved into dir so machine-local state
-// (the snapshot signing key, the step cache) stays in the test.
+// (the snapshot signing key) stays in the test.
 func Env(dir string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
 		switch {
-		case k == "VERSION", k == "SOURCE_DATE_EPOCH", k == "CAVRA_RELEASE", k == "XDG_CONFIG_HOME", k == "XDG_CACHE_HOME",
+		case k == "VERSION", k == "SOURCE_DATE_EPOCH", k == "CAVRA_RELEASE", k == "XDG_CONFIG_HOME",
 			strings.HasPrefix(k, "GITHUB_"), strings.HasPrefix(k, "COSIGN_"), k == "HOME":
 			continue
 		}
