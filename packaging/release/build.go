@@ -28,11 +28,13 @@ func (Build) Name() string { return "build" }
 
 // Run implements [Step].
 func (b Build) Run(ctx context.Context, s *State) (artifact.List, error) {
+	start := time.Now()
 	root, cleanup, err := ExtractSource(s)
 	if err != nil {
 		return nil, err
 	}
 	defer cleanup()
+	s.Log.Done("source archive extracted", time.Since(start))
 	r := b.Runner
 	if r == nil {
 		r = &build.Runner{}
