@@ -4,9 +4,10 @@
 package main
 
 // Targets are thin: the logic lives in packages under packaging/ that the
-// tests call directly, and the release steps that need syft, cosign or nfpm
-// run in the release command (go run ./cmd/cavra-release), so this binary
-// builds with the standard library and mage alone.
+// tests call directly, and the release steps that need syft, sigstore or
+// nfpm run in the release command (cmd/cavra-release, built once per content
+// hash into the user cache folder: see releaseCmd), so this binary builds
+// with the standard library and mage alone.
 
 import (
 	"context"

@@ -3,20 +3,89 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
+	"sync"
+	"time"
 
 	"github.com/magefile/mage/mg"
 	"github.com/magefile/mage/sh"
 
+	"github.com/cavra/cavra/internal/cmdcache"
+	"github.com/cavra/cavra/packaging/build"
 	"github.com/cavra/cavra/packaging/layout"
+	"github.com/cavra/cavra/signing/keyref"
 )
 
-// releaseCmd runs the release command, which holds every step of a release.
+// releaseCmd runs the release command, which holds every step of a release:
+// the binary built from this checkout once per content hash of what it is
+// made of (see package internal/cmdcache), with the build tag of the key
+// provider COSIGN_KEY names, if any. When that binary must be built first
+// and args run release steps, the runtime's packages are compiled for every
+// target at the same time, so that the release's own builds only link.
 func releaseCmd(args ...string) error {
-	return sh.RunV("go", append([]string{"run", "./cmd/cavra-release"}, args...)...)
+	ctx := context.Background()
+	spec := cmdcache.Spec{Root: ".", Pkg: "./cmd/cavra-release", Tags: keyref.Tags(os.Getenv("COSIGN_KEY"))}
+	e, err := cmdcache.Find(ctx, spec)
+	if errors.Is(err, cmdcache.ErrUncacheable) {
+		fmt.Printf("release command: %v; running it with go run\n", err)
+		return sh.RunV("go", append(append([]string{"run", "-tags", strings.Join(spec.Tags, ",")}, "./cmd/cavra-release"), args...)...)
+	}
+	if err != nil {
+		return err
+	}
+	var warm sync.WaitGroup
+	if !e.Cached() {
+		fmt.Printf("release command: building %s%s once for this source into %s\n", spec.Pkg, tagNote(spec.Tags), e.Path)
+		if len(args) > 0 && (args[0] == "release" || args[0] == "run") {
+			warm.Go(func() { compileRuntime(ctx) })
+		}
+	}
+	start := time.Now()
+	built, err := e.Build(ctx)
+	if err != nil {
+		return err
+	}
+	if built {
+		fmt.Printf("release command: built in %.1fs\n", time.Since(start).Seconds())
+	}
+	warm.Wait()
+	cmd := exec.Command(e.Path, args...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	if err := cmd.Run(); err != nil {
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			return mg.Fatalf(exit.ExitCode(), "cavra-release %s: %v", strings.Join(args, " "), err)
+		}
+		return err
+	}
+	return nil
+}
+
+func tagNote(tags []string) string {
+	if len(tags) == 0 {
+		return ""
+	}
+	return " -tags " + strings.Join(tags, ",")
+}
+
+// compileRuntime compiles the runtime's packages for every release target
+// into the build cache (build.Compile); failures are left for the
+// release's own builds to report.
+func compileRuntime(ctx context.Context) {
+	start := time.Now()
+	r := &build.Runner{}
+	var wg sync.WaitGroup
+	for _, t := range build.Matrix {
+		wg.Go(func() { r.Run(ctx, ".", build.Compile(t)) })
+	}
+	wg.Wait()
+	fmt.Printf("release command: runtime packages compiled for %d targets in %.1fs\n", len(build.Matrix), time.Since(start).Seconds())
 }
 
 // through runs the release steps up to and including step, into
@@ -88,6 +157,11 @@ type Keys mg.Namespace
 func (Keys) Generate() error {
 	return releaseCmd("keygen", "-dir", env("CAVRA_KEY_DIR", ".cavra"))
 }
+
+// Check loads the signing key COSIGN_KEY or COSIGN_PRIVATE_KEY names (with
+// COSIGN_PASSWORD), through the release command built with that provider,
+// signs and verifies a probe with it, and prints its fingerprint.
+func (Keys) Check() error { return releaseCmd("key") }
 
 // Keyless signs the package zip in dist/ keyless, with the workflow's OIDC
 // identity through Sigstore (online: Fulcio certificate, Rekor entry), into

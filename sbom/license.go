@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/google/licensecheck"
 )
@@ -11,6 +12,15 @@ import (
 // minCoverage is the share of a licence file, in per cent of its words,
 // that must be the one licence found.
 const minCoverage = 90
+
+// Prepare starts building licensecheck's matcher of every licence it knows
+// (about a second of CPU, once per process) in the background, so that
+// [LicenseOf] finds it ready. The release calls it when the step before
+// this package's step runs rather than comes from the step cache: then this
+// step runs too.
+func Prepare() { prepare.Do(func() { go licensecheck.Scan(nil) }) }
+
+var prepare sync.Once
 
 // LicenseOf returns the SPDX identifier of the licence whose text data is,
 // such as a LICENSE file, found with github.com/google/licensecheck. A

@@ -1,4 +1,4 @@
-// Package signing loads the release key with the cosign libraries and signs
+// Package signing loads the release key with the sigstore libraries and signs
 // release files with it: detached blob signatures in the format of `cosign
 // sign-blob`, and DSSE envelopes for in-toto attestations. It is the heavy
 // side of signing; checking signatures needs only the standard library (see
@@ -8,9 +8,10 @@
 //
 // [Load] looks, in order, at:
 //
-//	COSIGN_KEY           a key reference cosign understands: a path to an encrypted
-//	                     cosign.key, or a KMS URI (awskms://, gcpkms://, azurekms://,
-//	                     hashivault://), or another scheme cosign supports
+//	COSIGN_KEY           a key reference as cosign reads it: a path to an encrypted
+//	                     cosign.key, env://VAR, an http(s) URL, or a key held by a
+//	                     provider (awskms://, gcpkms://, azurekms://, hashivault://,
+//	                     openbao://, k8s://)
 //	COSIGN_PRIVATE_KEY   the contents of an encrypted cosign.key (for CI secrets)
 //	COSIGN_PASSWORD      the password of either; may be empty
 //
@@ -19,13 +20,27 @@
 // os.UserConfigDir) and kept there for later snapshots on that machine; a
 // release (not a snapshot) refuses to run. The key is decrypted once per
 // release. Nothing is uploaded to a transparency log.
+//
+// # Providers are linked by build tag
+//
+// Key files, COSIGN_PRIVATE_KEY and the snapshot key need no cloud SDK, and
+// a release command built without tags links none. Each provider comes with
+// the build tag package [github.com/cavra/cavra/signing/keyref] names
+// (awskms, gcpkms, azurekms, hashivault, k8s), through the same sigstore KMS
+// packages and cosign Kubernetes client that cosign's command registers;
+// `go run mage.go release` adds the tag COSIGN_KEY needs. A reference to a
+// provider that was not linked is refused with an error naming the tag.
 package signing
 
 import (
 	"bytes"
 	"context"
 	"crypto"
+	"crypto/ecdsa"
 	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/sha256"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -33,20 +48,13 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/sigstore/cosign/v2/pkg/cosign"
-	sigs "github.com/sigstore/cosign/v2/pkg/signature"
+	"github.com/sigstore/cosign/v2/pkg/blob"
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
 	"github.com/sigstore/sigstore/pkg/signature"
 	"github.com/sigstore/sigstore/pkg/signature/dsse"
 	"github.com/sigstore/sigstore/pkg/signature/options"
 
-	// The KMS providers cosign's own command registers, so that COSIGN_KEY
-	// may name a key in any of them.
-	_ "github.com/sigstore/sigstore/pkg/signature/kms/aws"
-	_ "github.com/sigstore/sigstore/pkg/signature/kms/azure"
-	_ "github.com/sigstore/sigstore/pkg/signature/kms/gcp"
-	_ "github.com/sigstore/sigstore/pkg/signature/kms/hashivault"
-
+	"github.com/cavra/cavra/signing/keyref"
 	"github.com/cavra/cavra/signing/trust"
 )
 
@@ -71,9 +79,20 @@ type Options struct {
 	// Snapshot allows the machine-local snapshot key when no key is
 	// configured.
 	Snapshot bool
+	// SnapshotExisting uses the snapshot key only if it exists: it is
+	// never generated (a missing one gives an error wrapping
+	// fs.ErrNotExist).
+	SnapshotExisting bool
 	// SnapshotDir holds the snapshot key; "" means
 	// <os.UserConfigDir()>/cavra/snapshot-signing.
 	SnapshotDir string
+}
+
+// Configured reports whether the environment names a release key
+// (COSIGN_KEY or COSIGN_PRIVATE_KEY), which [Load] prefers to the snapshot
+// key.
+func Configured(getenv func(string) string) bool {
+	return getenv("COSIGN_KEY") != "" || getenv("COSIGN_PRIVATE_KEY") != ""
 }
 
 // ErrNoKey is returned when a release has no configured key.
@@ -89,7 +108,6 @@ func Load(ctx context.Context, o Options) (*Key, error) {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
-	pass := func(bool) ([]byte, error) { return []byte(getenv("COSIGN_PASSWORD")), nil }
 	var (
 		sv   signature.SignerVerifier
 		err  error
@@ -103,10 +121,10 @@ func Load(ctx context.Context, o Options) (*Key, error) {
 		if strings.Contains(ref, "://") {
 			kind = KindKMS
 		}
-		sv, err = sigs.SignerVerifierFromKeyRef(ctx, ref, pass, loadOptions)
+		sv, err = fromRef(ctx, ref, []byte(getenv("COSIGN_PASSWORD")))
 	case getenv("COSIGN_PRIVATE_KEY") != "":
 		ref, kind = "env:COSIGN_PRIVATE_KEY", KindKey
-		sv, err = cosign.LoadPrivateKey([]byte(getenv("COSIGN_PRIVATE_KEY")), []byte(getenv("COSIGN_PASSWORD")), loadOptions)
+		sv, err = Decrypt([]byte(getenv("COSIGN_PRIVATE_KEY")), []byte(getenv("COSIGN_PASSWORD")))
 	case o.Snapshot:
 		dir := o.SnapshotDir
 		if dir == "" {
@@ -117,7 +135,7 @@ func Load(ctx context.Context, o Options) (*Key, error) {
 			dir = filepath.Join(cfg, "cavra", "snapshot-signing")
 		}
 		kind, ref = KindSnapshot, filepath.Join(dir, "cosign.key")
-		sv, err = snapshotKey(dir)
+		sv, err = snapshotKey(dir, !o.SnapshotExisting)
 	default:
 		return nil, ErrNoKey
 	}
@@ -136,11 +154,11 @@ func Load(ctx context.Context, o Options) (*Key, error) {
 }
 
 // snapshotKey loads the snapshot key from dir, generating it (with an empty
-// password) on first use.
-func snapshotKey(dir string) (signature.SignerVerifier, error) {
+// password) on first use when generate is set.
+func snapshotKey(dir string, generate bool) (signature.SignerVerifier, error) {
 	path := filepath.Join(dir, "cosign.key")
 	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
+	if errors.Is(err, fs.ErrNotExist) && generate {
 		if _, _, err := Generate(dir, nil); err != nil && !errors.Is(err, fs.ErrExist) {
 			return nil, err
 		}
@@ -149,13 +167,62 @@ func snapshotKey(dir string) (signature.SignerVerifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	return cosign.LoadPrivateKey(data, nil, loadOptions)
+	return Decrypt(data, nil)
+}
+
+// providers are the key providers linked into this binary, by scheme;
+// each registers itself from a file built with its tag.
+var providers = map[string]func(ctx context.Context, ref string) (signature.SignerVerifier, error){}
+
+// fromRef loads the key COSIGN_KEY names, as cosign reads a key reference:
+// a provider's scheme, else a file, env://VAR or an http(s) URL holding an
+// encrypted key.
+func fromRef(ctx context.Context, ref string, password []byte) (signature.SignerVerifier, error) {
+	if p, ok := keyref.Lookup(ref); ok {
+		load := providers[p.Scheme]
+		if load == nil {
+			return nil, fmt.Errorf("%s keys (%s) are not linked into this release command: run it through `go run mage.go release`, which adds them when COSIGN_KEY names one, or build it with `go build -tags %s ./cmd/cavra-release`", p.Name, p.Scheme, p.Tag)
+		}
+		return load(ctx, ref)
+	}
+	data, err := blob.LoadFileOrURL(ref)
+	if err != nil {
+		return nil, err
+	}
+	return Decrypt(data, password)
+}
+
+// Decrypt decrypts an encrypted cosign private key (PEM "ENCRYPTED SIGSTORE
+// PRIVATE KEY", or the older "ENCRYPTED COSIGN PRIVATE KEY") with password,
+// as `cosign sign-blob --key` does, with the sigstore library: scrypt and
+// secretbox around a PKCS #8 key.
+func Decrypt(data, password []byte) (signature.SignerVerifier, error) {
+	block, _ := pem.Decode(data)
+	if block == nil {
+		return nil, errors.New("invalid pem block")
+	}
+	switch cryptoutils.PEMType(block.Type) {
+	case cryptoutils.EncryptedSigstorePrivateKeyPEMType, "ENCRYPTED COSIGN PRIVATE KEY":
+	default:
+		return nil, fmt.Errorf("unsupported pem type: %s", block.Type)
+	}
+	// A nil password would make cryptoutils skip decryption; an empty one
+	// is a password too.
+	pw := append([]byte{}, password...)
+	priv, err := cryptoutils.UnmarshalPEMToPrivateKey(data, func(bool) ([]byte, error) { return pw, nil })
+	if err != nil {
+		return nil, fmt.Errorf("decrypt: %w", err)
+	}
+	return signature.LoadDefaultSignerVerifier(priv, *loadOptions...)
 }
 
 // Generate writes a new cosign key pair into dir: cosign.key (encrypted with
 // password, mode 0600) and cosign.pub. It refuses to replace existing files.
 func Generate(dir string, password []byte) (keyPath, pubPath string, err error) {
-	kb, err := cosign.GenerateKeyPair(func(bool) ([]byte, error) { return password, nil })
+	// An ECDSA P-256 key, encrypted as `cosign generate-key-pair` writes
+	// it (a nil password would leave it unencrypted).
+	pw := append([]byte{}, password...)
+	privPEM, pubPEM, err := cryptoutils.GeneratePEMEncodedECDSAKeyPair(elliptic.P256(), func(bool) ([]byte, error) { return pw, nil })
 	if err != nil {
 		return "", "", fmt.Errorf("signing: generate key pair: %w", err)
 	}
@@ -163,10 +230,10 @@ func Generate(dir string, password []byte) (keyPath, pubPath string, err error) 
 		return "", "", err
 	}
 	keyPath, pubPath = filepath.Join(dir, "cosign.key"), filepath.Join(dir, "cosign.pub")
-	if err := createExcl(keyPath, kb.PrivateBytes, 0o600); err != nil {
+	if err := createExcl(keyPath, privPEM, 0o600); err != nil {
 		return "", "", err
 	}
-	if err := createExcl(pubPath, kb.PublicBytes, 0o644); err != nil {
+	if err := createExcl(pubPath, pubPEM, 0o644); err != nil {
 		os.Remove(keyPath)
 		return "", "", err
 	}
@@ -209,6 +276,22 @@ func (k *Key) Sign(ctx context.Context, data []byte) ([]byte, error) {
 		return nil, fmt.Errorf("signing: %s: %w", k.ref, err)
 	}
 	return sig, nil
+}
+
+// SignSHA256 returns the signature Sign would return for the data whose
+// SHA-256 is digest, for an ECDSA P-256 key (whose signatures are over the
+// SHA-256 digest); for any other key it returns ok false and Sign needs
+// the data.
+func (k *Key) SignSHA256(ctx context.Context, digest []byte) (sig []byte, ok bool, err error) {
+	pub, isEC := k.Public().(*ecdsa.PublicKey)
+	if !isEC || pub.Curve != elliptic.P256() || len(digest) != sha256.Size {
+		return nil, false, nil
+	}
+	sig, err = k.sv.SignMessage(nil, options.WithContext(ctx), options.WithDigest(digest), options.WithCryptoSignerOpts(crypto.SHA256))
+	if err != nil {
+		return nil, false, fmt.Errorf("signing: %s: %w", k.ref, err)
+	}
+	return sig, true, nil
 }
 
 // SignDSSE returns a DSSE envelope (JSON) over payload, as cosign

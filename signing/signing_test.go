@@ -63,6 +63,28 @@ func check(t *testing.T, k *Key) *trust.Key {
 	if err := pub.VerifyBundle(other, sha256.Sum256(other), bundle); err == nil {
 		t.Fatal("a bundle verified for other data")
 	}
+	// Signed by digest, as the release signs the files it recorded: the
+	// same verifier accepts it, for the keys that sign digests.
+	sum := sha256.Sum256(data)
+	dsig, ok, err := k.SignSHA256(context.Background(), sum[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := pub.Algorithm() == "ecdsa-p256-sha256"; ok != want {
+		t.Fatalf("SignSHA256 with a %s key: ok %v, want %v", pub.Algorithm(), ok, want)
+	}
+	if ok {
+		if err := pub.Verify(data, dsig); err != nil {
+			t.Fatalf("signature by digest: %v", err)
+		}
+		b, err := k.BundleSHA256(sum[:], dsig)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := pub.VerifyBundle(data, sum, b); err != nil {
+			t.Fatalf("bundle by digest: %v", err)
+		}
+	}
 	dsseBundle, err := k.DSSEBundle(env)
 	if err != nil {
 		t.Fatal(err)

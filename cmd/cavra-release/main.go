@@ -9,6 +9,8 @@
 //	cavra-release run -through STEP [flags]  run the steps up to STEP into -out (default dist/steps/STEP)
 //	cavra-release steps                      list the steps in order
 //	cavra-release keygen [-dir DIR]          write a cosign key pair (password from COSIGN_PASSWORD)
+//	cavra-release key                        load the key COSIGN_KEY or COSIGN_PRIVATE_KEY names, sign
+//	                                         and verify a probe with it, print its fingerprint
 //
 // Flags:
 //
@@ -16,11 +18,21 @@
 //	-out DIR       output folder (default dist)
 //	-targets LIST  comma-separated os/arch subset of the matrix (default all six)
 //
+// The Linux packages and the SBOMs are kept in a step cache in the user's
+// cache folder (cavra/steps), keyed by this binary's build ID and every
+// input, and copied from there when a release repeats them;
+// CAVRA_STEP_CACHE=off makes them anew.
+//
 // The environment supplies SOURCE_DATE_EPOCH (default: the commit time),
 // CAVRA_RELEASE=1 for a non-snapshot release, the GITHUB_* variables of a CI
 // run, and the signing key: COSIGN_KEY (a cosign.key path or a KMS URI) or
 // COSIGN_PRIVATE_KEY (its contents), with COSIGN_PASSWORD. Without a key a
 // snapshot is signed with a machine-local key; a release refuses to run.
+//
+// A KMS or Kubernetes key needs its provider linked in with a build tag
+// (awskms, gcpkms, azurekms, hashivault, k8s); `go run mage.go release`
+// builds the command with the tag COSIGN_KEY needs, and a command built
+// without it refuses the reference and names the tag.
 //
 // Exit status: 0 on success, 1 when a step fails, 2 on bad usage.
 package main
@@ -31,15 +43,18 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	iofs "io/fs"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/cavra/cavra/packaging/build"
 	"github.com/cavra/cavra/packaging/release"
 	"github.com/cavra/cavra/packaging/steps"
 	"github.com/cavra/cavra/signing"
+	"github.com/cavra/cavra/signing/trust"
 )
 
 func main() {
@@ -58,7 +73,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var err error
 	switch args[0] {
 	case "steps":
-		fmt.Fprintln(stdout, strings.Join(steps.Release(nil).Steps(), "\n"))
+		fmt.Fprintln(stdout, strings.Join(steps.Release(nil, nil).Steps(), "\n"))
 		return 0
 	case "release":
 		err = runRelease(ctx, args[1:], "", stdout, stderr)
@@ -66,6 +81,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runRelease(ctx, args[1:], "through", stdout, stderr)
 	case "keygen":
 		err = runKeygen(args[1:], stdout, stderr)
+	case "key":
+		err = runKey(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		usage(stdout)
 		return 0
@@ -90,6 +107,7 @@ func usage(w io.Writer) {
   cavra-release run -through STEP [-version V] [-out DIR] [-targets os/arch,...]
   cavra-release steps
   cavra-release keygen [-dir DIR]
+  cavra-release key
 `)
 }
 
@@ -121,6 +139,35 @@ func runKeygen(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
+// runKey loads the configured release key, signs a probe with it and
+// checks the signature with the standard-library verifier, then prints
+// what the key is.
+func runKey(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("cavra-release key", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
+		return errUsage
+	}
+	key, err := signing.Load(ctx, signing.Options{})
+	if err != nil {
+		return err
+	}
+	pub, err := trust.ParsePublicKey(key.PublicKeyPEM())
+	if err != nil {
+		return fmt.Errorf("%s: public key: %w", key.Identity(), err)
+	}
+	probe := []byte("cavra-release key probe\n")
+	sig, err := key.Sign(ctx, probe)
+	if err != nil {
+		return err
+	}
+	if err := pub.Verify(probe, sig); err != nil {
+		return fmt.Errorf("%s: a signature of the key does not verify with its public key: %w", key.Identity(), err)
+	}
+	fmt.Fprintf(stdout, "key         %s (%s)\nfingerprint %s\nalgorithm   %s\nsigns and verifies: ok\n", key.Identity(), key.Kind(), key.Fingerprint(), pub.Algorithm())
+	return nil
+}
+
 func runRelease(ctx context.Context, args []string, mode string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("cavra-release", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -143,7 +190,7 @@ func runRelease(ctx context.Context, args []string, mode string, stdout, stderr 
 			fmt.Fprintln(fs.Output(), "-through STEP is required")
 			return errUsage
 		}
-		if _, err := steps.Release(nil).Through(through); err != nil {
+		if _, err := steps.Release(nil, nil).Through(through); err != nil {
 			return err
 		}
 		if *out == "" {
@@ -161,28 +208,61 @@ func runRelease(ctx context.Context, args []string, mode string, stdout, stderr 
 		}
 	}
 	log := release.NewLog(stdout)
+	// The key is decrypted (or fetched from its KMS) while the release is
+	// detected and built: a configured key, or the snapshot key if this
+	// machine has one; whether a snapshot key may sign is known once Detect
+	// has run. A key that fails to load cancels the release.
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	start := time.Now()
+	early := make(chan *asyncKey, 1)
+	go func() {
+		k, err := signing.Load(ctx, signing.Options{Snapshot: true, SnapshotExisting: true})
+		early <- &asyncKey{key: k, err: err}
+	}()
 	cfg, err := release.Detect(ctx, opts)
 	if err != nil {
 		return err
 	}
+	log.Done("release detected (git, go env)", time.Since(start))
 	label := "release"
 	if cfg.Snapshot {
 		label = "SNAPSHOT"
 	}
 	log.Printf("cavra-go-runtime %s (%s) commit %s, %s, %d target(s)", cfg.Version, label, cfg.Commit[:12], cfg.GoVersion, len(cfg.Targets))
-	key, err := signing.Load(ctx, signing.Options{Snapshot: cfg.Snapshot})
-	if err != nil {
-		return err
+	configured := signing.Configured(os.Getenv)
+	if !configured && !cfg.Snapshot {
+		return signing.ErrNoKey
 	}
-	log.Printf("signing key %s (%s)", key.Fingerprint(), key.Identity())
-	p := steps.Release(key)
+	key := &asyncKey{done: make(chan struct{})}
+	go func() {
+		defer close(key.done)
+		l := <-early
+		key.key, key.err = l.key, l.err
+		if !configured && errors.Is(key.err, iofs.ErrNotExist) {
+			key.key, key.err = signing.Load(ctx, signing.Options{Snapshot: true}) // the first snapshot on this machine
+		}
+		if key.err != nil {
+			cancel(key.err)
+			return
+		}
+		log.Done(fmt.Sprintf("signing key %s (%s)", key.key.Fingerprint(), key.key.Identity()), time.Since(start))
+	}()
+	p := steps.Release(key, release.DefaultStepCache(os.Getenv))
 	if through != "" {
 		if p, err = p.Through(through); err != nil {
 			return err
 		}
 	}
+	_, statErr := os.Stat(cfg.Out)
 	res, err := release.Run(ctx, cfg, p, log)
+	if _, kerr := key.wait(); kerr != nil {
+		err = kerr // the cause: the release stopped for it
+	}
 	if err != nil {
+		if statErr != nil {
+			os.Remove(cfg.Out) // made for this release, and empty: leave nothing
+		}
 		return err
 	}
 	log.Printf("package %s (%d files)", rel(res.Dir), len(res.Artifacts))

@@ -50,6 +50,8 @@ var sides = map[string]string{
 	"internal/jsonio":       light,
 	"internal/progress":     light,
 	"internal/strictjson":   light,
+	"signing/keyref":        light, // key providers and their build tags (the magefiles pick the tag)
+	"internal/cmdcache":     light, // the release command, built once per content hash
 
 	// The release: the light steps and the pipeline runner are used by the
 	// magefiles; the steps that need syft, nfpm or cosign are heavy.

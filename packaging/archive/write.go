@@ -44,6 +44,36 @@ type Entry struct {
 	// Store asks WriteZip to store the entry uncompressed (files of
 	// compressed formats always are). WriteTarGz ignores it.
 	Store bool
+	// Packed, when set, is the entry as [Pack] read and compressed it
+	// ahead of time: WriteZip writes it without calling Open. WriteTarGz
+	// ignores it.
+	Packed *Packed
+}
+
+// Packed is an entry read, digested and compressed for a zip ahead of
+// [WriteZip], as WriteZip would have done itself: a release packs each file
+// as soon as its step has written it, while later steps run.
+type Packed struct {
+	name string
+	p    packed
+}
+
+// Digest returns the digest of the content read, or the error reading it.
+func (p *Packed) Digest() (Digest, error) {
+	if p.p.err != nil {
+		return Digest{}, p.p.err
+	}
+	return p.p.d.digest(p.name), nil
+}
+
+var packers = sync.Pool{New: func() any { return newPacker() }}
+
+// Pack reads e and compresses it (or not) exactly as WriteZip would. An
+// error reading it is returned by [Packed.Digest] and by WriteZip.
+func Pack(e Entry) *Packed {
+	pk := packers.Get().(*packer)
+	defer packers.Put(pk)
+	return &Packed{name: e.Name, p: pk.pack(e)}
 }
 
 // FileEntry returns an Entry for the regular file at path, archived as
@@ -303,6 +333,10 @@ func writeZip(w io.Writer, entries []Entry, mtime time.Time, workers int) ([]Dig
 		wg.Go(func() {
 			p := newPacker()
 			for i := range jobs {
+				if pre := es[i].Packed; pre != nil && pre.name == es[i].Name {
+					results[i] <- pre.p
+					continue
+				}
 				results[i] <- p.pack(es[i])
 			}
 		})

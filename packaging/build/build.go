@@ -181,6 +181,20 @@ func Spec(t Target, version, out string) Command {
 	}
 }
 
+// Compile returns the command that compiles every package of target t's
+// build into the Go build cache without linking (`go list -export`), with
+// the environment of [Spec]: a later build of the same source with the same
+// settings, from any folder (-trimpath), finds every package compiled and
+// only links. The mage targets run it for every target while the release
+// command itself compiles, on a machine whose caches are cold.
+func Compile(t Target) Command {
+	return Command{
+		Dir:  ".",
+		Env:  Env(t),
+		Argv: []string{"go", "list", "-export", "-f", "{{.Export}}", MainPackage},
+	}
+}
+
 // Output returns the value of the -o flag, or "".
 func (c Command) Output() string {
 	for i, a := range c.Argv {

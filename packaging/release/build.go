@@ -28,11 +28,13 @@ func (Build) Name() string { return "build" }
 
 // Run implements [Step].
 func (b Build) Run(ctx context.Context, s *State) (artifact.List, error) {
+	start := time.Now()
 	root, cleanup, err := ExtractSource(s)
 	if err != nil {
 		return nil, err
 	}
 	defer cleanup()
+	s.Log.Done("source archive extracted", time.Since(start))
 	r := b.Runner
 	if r == nil {
 		r = &build.Runner{}
@@ -61,6 +63,7 @@ func (b Build) Run(ctx context.Context, s *State) (artifact.List, error) {
 			}
 			a.Target = t.String()
 			out[i] = a
+			s.Prepack(a)
 			s.Log.Done(fmt.Sprintf("build %s (%.1f MB)", t, float64(a.Size)/1e6), time.Since(start))
 		})
 	}

@@ -123,6 +123,29 @@ func Detect(ctx context.Context, o Options) (*Config, error) {
 	if c.ModuleDir != "." {
 		return nil, fmt.Errorf("release: %s: the module must be at the repository root (found %s)", root, c.ModuleDir)
 	}
+	// The questions below go to git and to the go command at once.
+	pre := prefetch(ctx, top, [][]string{
+		{"rev-parse", "--verify", "HEAD^{commit}"},
+		{"status", "--porcelain", "--untracked-files=no"},
+		{"log", "-1", "--format=%ct", "HEAD"},
+		{"describe", "--tags", "--exact-match", "--match", "v[0-9]*", "HEAD"},
+		{"describe", "--tags", "--abbrev=0", "--match", "v[0-9]*", "HEAD"},
+		{"symbolic-ref", "-q", "HEAD"},
+		{"remote", "get-url", "origin"},
+	})
+	r := o.Runner
+	if r == nil {
+		r = &build.Runner{}
+	}
+	type answer struct {
+		v   string
+		err error
+	}
+	goVersion := make(chan answer, 1)
+	go func() {
+		v, err := r.GoVersion(ctx)
+		goVersion <- answer{v, err}
+	}()
 	if c.Targets == nil {
 		c.Targets = build.Matrix
 	}
@@ -135,10 +158,10 @@ func Detect(ctx context.Context, o Options) (*Config, error) {
 	if c.Out == "" {
 		c.Out = filepath.Join(top, "dist")
 	}
-	if c.Commit, err = git(ctx, top, "rev-parse", "--verify", "HEAD^{commit}"); err != nil {
+	if c.Commit, err = pre("rev-parse", "--verify", "HEAD^{commit}"); err != nil {
 		return nil, fmt.Errorf("release: no commit: %w", err)
 	}
-	status, err := git(ctx, top, "status", "--porcelain", "--untracked-files=no")
+	status, err := pre("status", "--porcelain", "--untracked-files=no")
 	if err != nil {
 		return nil, err
 	}
@@ -151,7 +174,7 @@ func Detect(ctx context.Context, o Options) (*Config, error) {
 		}
 		c.Epoch = time.Unix(n, 0).UTC()
 	} else {
-		ct, err := git(ctx, top, "log", "-1", "--format=%ct", "HEAD")
+		ct, err := pre("log", "-1", "--format=%ct", "HEAD")
 		if err != nil {
 			return nil, err
 		}
@@ -162,7 +185,7 @@ func Detect(ctx context.Context, o Options) (*Config, error) {
 		c.Epoch = time.Unix(n, 0).UTC()
 	}
 
-	tag, _ := git(ctx, top, "describe", "--tags", "--exact-match", "--match", "v[0-9]*", "HEAD")
+	tag, _ := pre("describe", "--tags", "--exact-match", "--match", "v[0-9]*", "HEAD")
 	c.Version = o.Version
 	if c.Version == "" {
 		c.Version = getenv("VERSION")
@@ -174,7 +197,7 @@ func Detect(ctx context.Context, o Options) (*Config, error) {
 		c.Version = tag
 	default:
 		derived = true
-		base, _ := git(ctx, top, "describe", "--tags", "--abbrev=0", "--match", "v[0-9]*", "HEAD")
+		base, _ := pre("describe", "--tags", "--abbrev=0", "--match", "v[0-9]*", "HEAD")
 		if base == "" {
 			base = "v0.0.0"
 		}
@@ -202,12 +225,12 @@ func Detect(ctx context.Context, o Options) (*Config, error) {
 		case tag != "":
 			c.Ref = "refs/tags/" + tag
 		default:
-			c.Ref, _ = git(ctx, top, "symbolic-ref", "-q", "HEAD")
+			c.Ref, _ = pre("symbolic-ref", "-q", "HEAD")
 		}
 	}
 	if server, repo := getenv("GITHUB_SERVER_URL"), getenv("GITHUB_REPOSITORY"); server != "" && repo != "" {
 		c.Repository = strings.TrimSuffix(server, "/") + "/" + repo
-	} else if origin, err := git(ctx, top, "remote", "get-url", "origin"); err == nil {
+	} else if origin, err := pre("remote", "get-url", "origin"); err == nil {
 		c.Repository = redact(origin)
 	}
 	c.WorkflowRef = getenv("GITHUB_WORKFLOW_REF")
@@ -216,11 +239,8 @@ func Detect(ctx context.Context, o Options) (*Config, error) {
 		return nil, err
 	}
 
-	r := o.Runner
-	if r == nil {
-		r = &build.Runner{}
-	}
-	if c.GoVersion, err = r.GoVersion(ctx); err != nil {
+	v := <-goVersion
+	if c.GoVersion, err = v.v, v.err; err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -261,6 +281,32 @@ func redact(remote string) string {
 		return scheme + "://" + authority + "/" + path
 	}
 	return scheme + "://" + authority
+}
+
+// prefetch starts every git command of queries in dir at once and returns
+// a function that answers a command, from those started or by running it.
+func prefetch(ctx context.Context, dir string, queries [][]string) func(args ...string) (string, error) {
+	type answer struct {
+		out  string
+		err  error
+		done chan struct{}
+	}
+	started := map[string]*answer{}
+	for _, q := range queries {
+		a := &answer{done: make(chan struct{})}
+		started[strings.Join(q, "\x00")] = a
+		go func() {
+			defer close(a.done)
+			a.out, a.err = git(ctx, dir, q...)
+		}()
+	}
+	return func(args ...string) (string, error) {
+		if a, ok := started[strings.Join(args, "\x00")]; ok {
+			<-a.done
+			return a.out, a.err
+		}
+		return git(ctx, dir, args...)
+	}
 }
 
 func git(ctx context.Context, dir string, args ...string) (string, error) {

@@ -37,6 +37,8 @@ type State struct {
 	OutDir    string        // the folder that receives the package folder and the zip
 	Artifacts artifact.List // everything written by earlier stages
 	Log       *Log
+
+	zip *prepacker // packs files for the zip step, if the pipeline has one
 }
 
 // Stage is a set of steps that may run at the same time; they see the same
@@ -90,6 +92,9 @@ func Run(ctx context.Context, c *Config, p Pipeline, log *Log) (*Result, error) 
 	}
 	defer os.RemoveAll(stage)
 	s := &State{Config: c, Dir: filepath.Join(stage, c.Name()), OutDir: stage, Log: log}
+	if p.zips() {
+		s.zip = newPrepacker(c.Name(), s.Dir)
+	}
 	if err := os.Mkdir(s.Dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -122,6 +127,12 @@ func Run(ctx context.Context, c *Config, p Pipeline, log *Log) (*Result, error) 
 // changes dir in place; it serves tools that finish or redo a package.
 func RunIn(ctx context.Context, c *Config, p Pipeline, dir string, list artifact.List, log *Log) (artifact.List, error) {
 	s := &State{Config: c, Dir: dir, OutDir: filepath.Dir(dir), Artifacts: list, Log: log}
+	if p.zips() {
+		s.zip = newPrepacker(c.Name(), dir)
+		for _, a := range list {
+			s.zip.add(a)
+		}
+	}
 	if err := s.run(ctx, p); err != nil {
 		return nil, err
 	}
@@ -135,8 +146,23 @@ func (s *State) run(ctx context.Context, p Pipeline) error {
 			return err
 		}
 		s.Artifacts = append(s.Artifacts, got...)
+		for _, a := range got {
+			s.zip.add(a)
+		}
 	}
 	return nil
+}
+
+// zips reports whether p has a zip step.
+func (p Pipeline) zips() bool {
+	for _, st := range p {
+		for _, s := range st {
+			if _, ok := s.(Zip); ok {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func runStage(ctx context.Context, s *State, st Stage) (artifact.List, error) {

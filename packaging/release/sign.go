@@ -3,6 +3,7 @@ package release
 import (
 	"context"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -22,8 +23,11 @@ import (
 // verify-blob --key cosign.pub --signature <file>.sig <file>` checks (cosign
 // v2), and <file>.sigstore.json, a key-signed Sigstore bundle, which `cosign
 // verify-blob --key cosign.pub --bundle <file>.sigstore.json <file>` checks
-// (cosign v3). Each file is signed from the bytes it was recorded with: a
-// file changed on disk since its step fails the release.
+// (cosign v3). Each file is signed as it was recorded: by the SHA-256 its
+// step recorded when the key signs digests (ECDSA P-256), else from its
+// bytes, read again and checked against that SHA-256; a file changed on
+// disk since its step fails the release (here, or in [Zip], which reads
+// every file).
 type Sign struct{ Signer Signer }
 
 // Name implements [Step].
@@ -60,26 +64,42 @@ func (sg Sign) Run(ctx context.Context, s *State) (artifact.List, error) {
 }
 
 func (sg Sign) one(ctx context.Context, s *State, a artifact.Artifact) (artifact.List, error) {
-	data, err := os.ReadFile(filepath.Join(s.Dir, filepath.FromSlash(a.Path)))
-	if err != nil {
-		return nil, err
-	}
-	if got := checksums.SHA256(data); got != a.SHA256 {
-		return nil, fmt.Errorf("%s changed on disk after its step recorded it", a.Path)
-	}
-	return signBlob(ctx, sg.Signer, s.Dir, a.Path, artifact.Signature, data)
+	return signFile(ctx, sg.Signer, s.Dir, a.Path, a.SHA256, artifact.Signature)
 }
 
-// signBlob signs data, the bytes of the file p under dir, and writes p.sig
-// and p.sigstore.json as artifacts of kind k that sign p.
-func signBlob(ctx context.Context, sr Signer, dir, p string, k artifact.Kind, data []byte) (artifact.List, error) {
-	sig, err := sr.Sign(ctx, data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", p, err)
+// signFile signs the file p under dir, whose SHA-256 is sum (hex), and
+// writes p.sig and p.sigstore.json as artifacts of kind k that sign p.
+func signFile(ctx context.Context, sr Signer, dir, p, sum string, k artifact.Kind) (artifact.List, error) {
+	var sig, bundle []byte
+	ok := false
+	if ds, is := sr.(DigestSigner); is {
+		digest, err := hex.DecodeString(sum)
+		if err != nil || len(digest) != 32 {
+			return nil, fmt.Errorf("%s: bad recorded SHA-256 %q", p, sum)
+		}
+		if sig, ok, err = ds.SignSHA256(ctx, digest); err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		if ok {
+			if bundle, err = ds.BundleSHA256(digest, sig); err != nil {
+				return nil, fmt.Errorf("%s: %w", p, err)
+			}
+		}
 	}
-	bundle, err := sr.Bundle(data, sig)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", p, err)
+	if !ok {
+		data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(p)))
+		if err != nil {
+			return nil, err
+		}
+		if checksums.SHA256(data) != sum {
+			return nil, fmt.Errorf("%s changed on disk after its step recorded it", p)
+		}
+		if sig, err = sr.Sign(ctx, data); err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		if bundle, err = sr.Bundle(data, sig); err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
 	}
 	a, err := artifact.WriteFile(dir, p+layout.SigSuffix, k, 0o644, []byte(base64.StdEncoding.EncodeToString(sig)))
 	if err != nil {

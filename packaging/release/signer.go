@@ -25,3 +25,16 @@ type Signer interface {
 	// Identity describes the key without a secret, e.g. "kms:awskms:///alias/release".
 	Identity() string
 }
+
+// DigestSigner is a [Signer] that can sign a file by the SHA-256 digest its
+// step recorded, without reading it again (ECDSA P-256 keys, held locally
+// or by a KMS). A signer whose signature needs the bytes (Ed25519) returns
+// ok false, and the file is read.
+type DigestSigner interface {
+	Signer
+	// SignSHA256 returns the signature of the data whose SHA-256 is
+	// digest, as Sign would return it for the data.
+	SignSHA256(ctx context.Context, digest []byte) (sig []byte, ok bool, err error)
+	// BundleSHA256 is Bundle for the data whose SHA-256 is digest.
+	BundleSHA256(digest, sig []byte) ([]byte, error)
+}

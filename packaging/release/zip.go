@@ -5,12 +5,9 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
-	"path/filepath"
 
 	"github.com/cavra/cavra/packaging/archive"
 	"github.com/cavra/cavra/packaging/artifact"
-	"github.com/cavra/cavra/packaging/checksums"
 )
 
 // Zip writes cavra-go-runtime-<version>.zip beside the package folder, with
@@ -18,7 +15,8 @@ import (
 // (0755 for binaries, 0644 for the rest) and times from SOURCE_DATE_EPOCH,
 // binaries and compressed files stored and the rest deflated,
 // and cavra-go-runtime-<version>.zip.sha256 in sha256sum format beside it.
-// Every file is checked against the artifact list while it is compressed.
+// Every file is checked against the artifact list while it is compressed,
+// which for most files happens while later steps run (see [State.Prepack]).
 // With a Signer it also writes cavra-go-runtime-<version>.zip.sig and
 // .zip.sigstore.json, so the zip can be checked with `cosign verify-blob`
 // before it is opened.
@@ -37,15 +35,10 @@ func (zp Zip) Run(ctx context.Context, s *State) (artifact.List, error) {
 		if a.Kind == artifact.Archive {
 			continue
 		}
-		mode := fileMode(a.Kind)
-		name := top + "/" + a.Path
-		e := archive.FileEntry(name, filepath.Join(s.Dir, filepath.FromSlash(a.Path)), mode)
-		// Binaries are stored, not deflated: the zip grows by about a
-		// third, and verifying it before transfer needs no inflating, so
-		// it runs at the speed of hashing.
-		e.Store = a.Kind == artifact.Binary
+		e := zipEntry(top, s.Dir, a)
+		e.Packed = s.zip.packed(e.Name, a) // nil: packed here
 		entries = append(entries, e)
-		want[name] = a
+		want[e.Name] = a
 	}
 	z, err := artifact.Create(s.OutDir, c.ZipName(), artifact.Archive, 0o644, func(w io.Writer) error {
 		got, err := archive.WriteZip(w, entries, c.Epoch)
@@ -71,14 +64,8 @@ func (zp Zip) Run(ctx context.Context, s *State) (artifact.List, error) {
 	sum.Format = "sha256"
 	out := artifact.List{z, sum}
 	if zp.Signer != nil {
-		data, err := os.ReadFile(filepath.Join(s.OutDir, c.ZipName()))
-		if err != nil {
-			return nil, err
-		}
-		if checksums.SHA256(data) != z.SHA256 {
-			return nil, fmt.Errorf("%s changed on disk after it was written", c.ZipName())
-		}
-		sigs, err := signBlob(ctx, zp.Signer, s.OutDir, c.ZipName(), artifact.Archive, data)
+		// Signed by the SHA-256 taken while the zip was written.
+		sigs, err := signFile(ctx, zp.Signer, s.OutDir, c.ZipName(), z.SHA256, artifact.Archive)
 		if err != nil {
 			return nil, err
 		}

@@ -11,24 +11,25 @@ import (
 	"github.com/cavra/cavra/packaging/nfpm"
 	"github.com/cavra/cavra/packaging/release"
 	"github.com/cavra/cavra/sbom"
-	"github.com/cavra/cavra/signing"
 )
 
-// Release returns every step of a release, signing with key (nil only to
-// list the step names).
-func Release(key *signing.Key) release.Pipeline {
+// Release returns every step of a release, signing with key (a
+// *signing.Key, or one still loading; nil only to list the step names);
+// the Linux packages and the SBOMs come from cache when it holds them for
+// the same inputs (nil: always made).
+func Release(key release.Signer, cache *release.StepCache) release.Pipeline {
 	return append(release.Pipeline{
 		{release.Source{}, release.Modules{}}, // the source archive of the commit; mage, for the offline verify targets
 		{release.Build{}},                     // six binaries, built from the source archive
-	}, AfterBuild(key)...)
+	}, AfterBuild(key, cache)...)
 }
 
 // AfterBuild returns the steps after the build, for a package whose
 // binaries, source archive and modules exist.
-func AfterBuild(key *signing.Key) release.Pipeline {
+func AfterBuild(key release.Signer, cache *release.StepCache) release.Pipeline {
 	return release.Pipeline{
-		{nfpm.Step{}},                     // .deb, .rpm and .apk of the Linux binaries
-		{sbom.Step{}},                     // SPDX and CycloneDX SBOMs of the binaries, packages and source archive
+		{release.Cached{Step: nfpm.Step{}, Cache: cache, Runs: sbom.Prepare}}, // .deb, .rpm and .apk of the Linux binaries
+		{release.Cached{Step: sbom.Step{}, Cache: cache}},                     // SPDX and CycloneDX SBOMs of the binaries, packages and source archive
 		{release.Manifest{}},              // cavra-runtime.reproducibility.json
 		{release.PublicKey{Signer: key}},  // cosign.pub
 		{release.Bootstrap{Signer: key}},  // offline-trust-root-bootstrap.json

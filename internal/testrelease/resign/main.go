@@ -150,7 +150,7 @@ func resign(ctx context.Context, dir string) error {
 	if err != nil {
 		return err
 	}
-	p := steps.AfterBuild(key)
+	p := steps.AfterBuild(key, nil)
 	p = p[:len(p)-1] // no zip
 	_, err = release.RunIn(ctx, c, p, dir, list, nil)
 	return err
