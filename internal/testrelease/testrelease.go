@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -223,17 +224,31 @@ func GenerateKey(t testing.TB, dir string) (priv, pub string) {
 	return filepath.Join(dir, "cosign.key"), filepath.Join(dir, "cosign.pub")
 }
 
+// goCaches are the caller's Go build and module caches, read once.
+var goCaches = sync.OnceValue(func() []string {
+	out, err := exec.Command("go", "env", "GOCACHE", "GOMODCACHE").Output()
+	f := strings.Fields(string(out))
+	if err != nil || len(f) != 2 {
+		return nil
+	}
+	return []string{"GOCACHE=" + f[0], "GOMODCACHE=" + f[1]}
+})
+
 // Env returns the environment for a release in dir: the caller's, minus
 // what would make it depend on the caller (VERSION, SOURCE_DATE_EPOCH,
 // CAVRA_RELEASE, GITHUB_*), with HOME moved into dir so machine-local state
-// (the snapshot signing key) stays in the test.
+// (the snapshot signing key) stays in the test. The Go build and module
+// caches stay the caller's: they are content-addressed, so sharing them
+// changes no byte of a release, and a test release need not compile the
+// standard library again.
 func Env(dir string) []string {
-	var env []string
+	env := slices.Clone(goCaches())
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
 		switch {
 		case k == "VERSION", k == "SOURCE_DATE_EPOCH", k == "CAVRA_RELEASE", k == "XDG_CONFIG_HOME",
-			strings.HasPrefix(k, "GITHUB_"), strings.HasPrefix(k, "COSIGN_"), k == "HOME":
+			strings.HasPrefix(k, "GITHUB_"), strings.HasPrefix(k, "COSIGN_"), k == "HOME",
+			k == "GOCACHE" && goCaches() != nil, k == "GOMODCACHE" && goCaches() != nil:
 			continue
 		}
 		env = append(env, kv)
