@@ -20,7 +20,7 @@ import (
 	"github.com/magefile/mage/mg"
 	"github.com/magefile/mage/sh"
 
-	"github.com/cavra/cavra/packaging/build"
+	"github.com/cavra/cavra/packaging/format/build"
 )
 
 // Build groups the build targets.

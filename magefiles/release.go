@@ -17,8 +17,8 @@ import (
 	"github.com/magefile/mage/sh"
 
 	"github.com/cavra/cavra/internal/cmdcache"
-	"github.com/cavra/cavra/packaging/build"
-	"github.com/cavra/cavra/packaging/layout"
+	"github.com/cavra/cavra/packaging/format/build"
+	"github.com/cavra/cavra/packaging/format/layout"
 	"github.com/cavra/cavra/signing/keyref"
 )
 

@@ -16,13 +16,13 @@ import (
 
 	"github.com/magefile/mage/mg"
 
-	"github.com/cavra/cavra/packaging/attestation"
-	"github.com/cavra/cavra/packaging/build"
-	"github.com/cavra/cavra/packaging/layout"
-	"github.com/cavra/cavra/packaging/rebuild"
-	"github.com/cavra/cavra/packaging/reprotest"
-	"github.com/cavra/cavra/packaging/upgrade"
+	"github.com/cavra/cavra/packaging/format/attestation"
+	"github.com/cavra/cavra/packaging/format/build"
+	"github.com/cavra/cavra/packaging/format/layout"
+	"github.com/cavra/cavra/packaging/release/reprotest"
 	"github.com/cavra/cavra/packaging/verify"
+	"github.com/cavra/cavra/packaging/verify/rebuild"
+	"github.com/cavra/cavra/packaging/verify/upgrade"
 	"github.com/cavra/cavra/signing/trust"
 )
 

@@ -12,9 +12,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cavra/cavra/packaging/artifact"
-	"github.com/cavra/cavra/packaging/layout"
+	"github.com/cavra/cavra/packaging/format/layout"
 	"github.com/cavra/cavra/packaging/release"
+	"github.com/cavra/cavra/packaging/release/artifact"
 )
 
 // Step is the release step "sbom": it writes the SPDX 2.3 and CycloneDX SBOMs of the binaries (with syft's

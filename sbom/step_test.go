@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cavra/cavra/packaging/archive"
-	"github.com/cavra/cavra/packaging/artifact"
-	"github.com/cavra/cavra/packaging/layout"
+	"github.com/cavra/cavra/packaging/format/archive"
+	"github.com/cavra/cavra/packaging/format/layout"
 	"github.com/cavra/cavra/packaging/release"
+	"github.com/cavra/cavra/packaging/release/artifact"
 )
 
 // TestSourceLicense reads the licence of the release from LICENSE in the

@@ -50,9 +50,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cavra/cavra/packaging/build"
+	"github.com/cavra/cavra/packaging/format/build"
 	"github.com/cavra/cavra/packaging/release"
-	"github.com/cavra/cavra/packaging/steps"
+	"github.com/cavra/cavra/packaging/release/steps"
 	"github.com/cavra/cavra/signing"
 	"github.com/cavra/cavra/signing/trust"
 )

@@ -15,7 +15,7 @@ import (
 
 	"github.com/cavra/cavra/internal/testrelease"
 	"github.com/cavra/cavra/internal/testrepo"
-	"github.com/cavra/cavra/packaging/layout"
+	"github.com/cavra/cavra/packaging/format/layout"
 )
 
 // TestStepCacheSameBytes releases one commit three times with one key: with

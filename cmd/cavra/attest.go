@@ -12,9 +12,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cavra/cavra/packaging/attestation"
-	"github.com/cavra/cavra/packaging/audit"
+	"github.com/cavra/cavra/packaging/format/attestation"
 	"github.com/cavra/cavra/packaging/verify"
+	"github.com/cavra/cavra/packaging/verify/htmlreport"
 	"github.com/cavra/cavra/signing/trust"
 )
 
@@ -190,8 +190,8 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	var page bytes.Buffer
-	meta := audit.Meta{Tool: "cavra " + version, Generated: time.Now(), Command: "cavra release report " + strings.Join(args, " ")}
-	if err := audit.Write(&page, rep, pkg, meta); err != nil {
+	meta := htmlreport.Meta{Tool: "cavra " + version, Generated: time.Now(), Command: "cavra release report " + strings.Join(args, " ")}
+	if err := htmlreport.Write(&page, rep, pkg, meta); err != nil {
 		fmt.Fprintf(stderr, "cavra release report: %v\n", err)
 		return 2
 	}

@@ -17,8 +17,8 @@ import (
 	"github.com/cavra/cavra/internal/testrelease"
 	"github.com/cavra/cavra/internal/testrepo"
 	"github.com/cavra/cavra/internal/testtools"
-	"github.com/cavra/cavra/packaging/attestation"
-	"github.com/cavra/cavra/packaging/checksums"
+	"github.com/cavra/cavra/packaging/format/attestation"
+	"github.com/cavra/cavra/packaging/format/checksums"
 	"github.com/cavra/cavra/signing/trust"
 )
 

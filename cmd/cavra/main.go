@@ -99,11 +99,11 @@ import (
 	"os/signal"
 	"strings"
 
-	"github.com/cavra/cavra/packaging/attestation"
-	"github.com/cavra/cavra/packaging/build"
-	"github.com/cavra/cavra/packaging/rebuild"
-	"github.com/cavra/cavra/packaging/upgrade"
+	"github.com/cavra/cavra/packaging/format/attestation"
+	"github.com/cavra/cavra/packaging/format/build"
 	"github.com/cavra/cavra/packaging/verify"
+	"github.com/cavra/cavra/packaging/verify/rebuild"
+	"github.com/cavra/cavra/packaging/verify/upgrade"
 	"github.com/cavra/cavra/signing/trust"
 )
 

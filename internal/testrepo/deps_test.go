@@ -29,40 +29,40 @@ var sides = map[string]string{
 
 	// The verifier, rebuilder and upgrade check, and the formats they read
 	// (written by the release with the same packages).
-	"cmd/cavra":             light,
-	"packaging/verify":      light,
-	"packaging/rebuild":     light,
-	"packaging/upgrade":     light,
-	"packaging/audit":       light, // the auditor's HTML report page
-	"packaging/layout":      light, // names of the package and its files
-	"packaging/manifest":    light, // cavra-runtime.reproducibility.json
-	"packaging/checksums":   light, // checksums.txt
-	"packaging/bootstrap":   light, // offline-trust-root-bootstrap.json
-	"packaging/evidence":    light, // release-evidence.json and .md
-	"packaging/provenance":  light, // the SLSA provenance statement
-	"packaging/attestation": light, // rebuild attestations (SLSA VSA), signed with the standard library
-	"packaging/explain":     light, // why two builds of a file differ
-	"packaging/linuxpkg":    light, // reading .deb, .rpm and .apk
-	"packaging/archive":     light, // zip and tar.gz, written and read
-	"packaging/build":       light, // the pinned build settings and commands
-	"sbom/inspect":          light, // reading SPDX and CycloneDX, NTIA and BSI checks
-	"signing/trust":         light, // checking signatures, DSSE and Sigstore bundles
-	"internal/jsonio":       light,
-	"internal/progress":     light,
-	"internal/strictjson":   light,
-	"signing/keyref":        light, // key providers and their build tags (the magefiles pick the tag)
-	"internal/cmdcache":     light, // the release command, built once per content hash
+	"cmd/cavra":                        light,
+	"packaging/verify":                 light,
+	"packaging/verify/rebuild":         light,
+	"packaging/verify/upgrade":         light,
+	"packaging/verify/htmlreport":      light, // the auditor's HTML report page
+	"packaging/format/layout":          light, // names of the package and its files
+	"packaging/format/manifest":        light, // cavra-runtime.reproducibility.json
+	"packaging/format/checksums":       light, // checksums.txt
+	"packaging/format/bootstrap":       light, // offline-trust-root-bootstrap.json
+	"packaging/format/releaseevidence": light, // release-evidence.json and .md
+	"packaging/format/provenance":      light, // the SLSA provenance statement
+	"packaging/format/attestation":     light, // rebuild attestations (SLSA VSA), signed with the standard library
+	"packaging/verify/explain":         light, // why two builds of a file differ
+	"packaging/format/linuxpkg":        light, // reading .deb, .rpm and .apk
+	"packaging/format/archive":         light, // zip and tar.gz, written and read
+	"packaging/format/build":           light, // the pinned build settings and commands
+	"sbom/inspect":                     light, // reading SPDX and CycloneDX, NTIA and BSI checks
+	"signing/trust":                    light, // checking signatures, DSSE and Sigstore bundles
+	"internal/jsonio":                  light,
+	"internal/progress":                light,
+	"internal/strictjson":              light,
+	"signing/keyref":                   light, // key providers and their build tags (the magefiles pick the tag)
+	"internal/cmdcache":                light, // the release command, built once per content hash
 
 	// The release: the light steps and the pipeline runner are used by the
 	// magefiles; the steps that need syft, nfpm or cosign are heavy.
-	"packaging/release":   light,
-	"packaging/artifact":  light,
-	"packaging/reprotest": light,
-	"packaging/nfpm":      heavy, // nfpm.Step
-	"sbom":                heavy, // sbom.Step, syft
-	"signing":             heavy, // cosign keys, signing, KMS
-	"packaging/steps":     heavy, // the whole step list
-	"cmd/cavra-release":   heavy,
+	"packaging/release":           light,
+	"packaging/release/artifact":  light,
+	"packaging/release/reprotest": light,
+	"packaging/release/nfpm":      heavy, // nfpm.Step
+	"sbom":                        heavy, // sbom.Step, syft
+	"signing":                     heavy, // cosign keys, signing, KMS
+	"packaging/release/steps":     heavy, // the whole step list
+	"cmd/cavra-release":           heavy,
 
 	// Test support.
 	"internal/readme":             light,

@@ -5,11 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/cavra/cavra/packaging/artifact"
-	"github.com/cavra/cavra/packaging/bootstrap"
-	"github.com/cavra/cavra/packaging/build"
-	"github.com/cavra/cavra/packaging/checksums"
-	"github.com/cavra/cavra/packaging/layout"
+	"github.com/cavra/cavra/packaging/format/bootstrap"
+	"github.com/cavra/cavra/packaging/format/build"
+	"github.com/cavra/cavra/packaging/format/checksums"
+	"github.com/cavra/cavra/packaging/format/layout"
+	"github.com/cavra/cavra/packaging/release/artifact"
 	"github.com/cavra/cavra/signing/trust"
 )
 
@@ -17,14 +17,14 @@ func command(purpose string, argv ...string) bootstrap.Command {
 	return bootstrap.Command{Purpose: purpose, Argv: argv, Command: build.Command{Dir: ".", Argv: argv}.String()}
 }
 
-// Bootstrap writes offline-trust-root-bootstrap.json.
-type Bootstrap struct{ Signer Signer }
+// BootstrapStep writes offline-trust-root-bootstrap.json.
+type BootstrapStep struct{ Signer Signer }
 
 // Name implements [Step].
-func (Bootstrap) Name() string { return "bootstrap" }
+func (BootstrapStep) Name() string { return "bootstrap" }
 
 // Run implements [Step].
-func (b Bootstrap) Run(ctx context.Context, s *State) (artifact.List, error) {
+func (b BootstrapStep) Run(ctx context.Context, s *State) (artifact.List, error) {
 	key, err := trust.ParsePublicKey(b.Signer.PublicKeyPEM())
 	if err != nil {
 		return nil, err

@@ -8,26 +8,26 @@ import (
 	"sync"
 	"time"
 
-	"github.com/cavra/cavra/packaging/archive"
-	"github.com/cavra/cavra/packaging/artifact"
-	"github.com/cavra/cavra/packaging/build"
+	"github.com/cavra/cavra/packaging/format/archive"
+	"github.com/cavra/cavra/packaging/format/build"
+	"github.com/cavra/cavra/packaging/release/artifact"
 )
 
-// Build cross-compiles the runtime for every target of the release, in
-// parallel, from the source archive written by [Source]: the archive is
+// BuildStep cross-compiles the runtime for every target of the release, in
+// parallel, from the source archive written by [SourceStep]: the archive is
 // extracted with the same checks a rebuilder applies, and each target is built
 // with its recorded command and the network controls on top.
-type Build struct {
+type BuildStep struct {
 	// Runner runs the go command; nil means the go in PATH with the
 	// network controls of [build.Network].
 	Runner *build.Runner
 }
 
 // Name implements [Step].
-func (Build) Name() string { return "build" }
+func (BuildStep) Name() string { return "build" }
 
 // Run implements [Step].
-func (b Build) Run(ctx context.Context, s *State) (artifact.List, error) {
+func (b BuildStep) Run(ctx context.Context, s *State) (artifact.List, error) {
 	start := time.Now()
 	root, cleanup, err := ExtractSource(s)
 	if err != nil {

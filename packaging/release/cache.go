@@ -15,7 +15,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cavra/cavra/packaging/artifact"
+	"github.com/cavra/cavra/packaging/release/artifact"
 )
 
 // StepCache keeps what cached steps wrote, by a key over everything they

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cavra/cavra/packaging/artifact"
 	"github.com/cavra/cavra/packaging/release"
+	"github.com/cavra/cavra/packaging/release/artifact"
 )
 
 // counting is a step that writes out.txt from the SHA-256 of its input

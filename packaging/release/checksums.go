@@ -3,18 +3,18 @@ package release
 import (
 	"context"
 
-	"github.com/cavra/cavra/packaging/artifact"
-	"github.com/cavra/cavra/packaging/checksums"
+	"github.com/cavra/cavra/packaging/format/checksums"
+	"github.com/cavra/cavra/packaging/release/artifact"
 )
 
-// Checksums writes checksums.txt: the SHA-256 of every file of the package
+// ChecksumsStep writes checksums.txt: the SHA-256 of every file of the package
 // except itself and the signature files (detached .sig files and the DSSE
 // provenance envelope), which are checked by their signatures instead; so a
 // package re-signed with the same key keeps the same checksums.txt.
-type Checksums struct{}
+type ChecksumsStep struct{}
 
 // Name implements [Step].
-func (Checksums) Name() string { return "checksums" }
+func (ChecksumsStep) Name() string { return "checksums" }
 
 // Listed reports whether checksums.txt lists artifacts of kind k.
 func Listed(k artifact.Kind) bool {
@@ -26,7 +26,7 @@ func Listed(k artifact.Kind) bool {
 }
 
 // Run implements [Step].
-func (Checksums) Run(ctx context.Context, s *State) (artifact.List, error) {
+func (ChecksumsStep) Run(ctx context.Context, s *State) (artifact.List, error) {
 	var lines []checksums.Line
 	for _, a := range s.Artifacts {
 		if Listed(a.Kind) {

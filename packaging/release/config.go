@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cavra/cavra/packaging/build"
+	"github.com/cavra/cavra/packaging/format/build"
 	"github.com/cavra/cavra/sbom/inspect"
 )
 

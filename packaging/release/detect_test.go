@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/cavra/cavra/internal/testrepo"
-	"github.com/cavra/cavra/packaging/build"
+	"github.com/cavra/cavra/packaging/format/build"
 	"github.com/cavra/cavra/packaging/release"
 )
 

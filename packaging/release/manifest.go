@@ -6,21 +6,22 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/cavra/cavra/packaging/artifact"
-	"github.com/cavra/cavra/packaging/build"
-	"github.com/cavra/cavra/packaging/layout"
-	"github.com/cavra/cavra/packaging/manifest"
+	"github.com/cavra/cavra/packaging/format/build"
+	"github.com/cavra/cavra/packaging/format/layout"
+	"github.com/cavra/cavra/packaging/format/linuxpkg"
+	"github.com/cavra/cavra/packaging/format/manifest"
+	"github.com/cavra/cavra/packaging/release/artifact"
 )
 
-// Manifest writes cavra-runtime.reproducibility.json from the config and
+// ManifestStep writes cavra-runtime.reproducibility.json from the config and
 // the artifacts of earlier steps.
-type Manifest struct{}
+type ManifestStep struct{}
 
 // Name implements [Step].
-func (Manifest) Name() string { return "manifest" }
+func (ManifestStep) Name() string { return "manifest" }
 
 // Run implements [Step].
-func (Manifest) Run(ctx context.Context, s *State) (artifact.List, error) {
+func (ManifestStep) Run(ctx context.Context, s *State) (artifact.List, error) {
 	m, err := NewManifest(s.Config, s.Artifacts)
 	if err != nil {
 		return nil, err
@@ -35,9 +36,6 @@ func (Manifest) Run(ctx context.Context, s *State) (artifact.List, error) {
 	}
 	return artifact.List{a}, nil
 }
-
-// InstalledPath is where the Linux packages install the runtime.
-const InstalledPath = "/usr/bin/cavra-runtime"
 
 // Controls are the operator controls every manifest declares for a
 // restricted-network rebuild.
@@ -133,7 +131,7 @@ func NewManifest(c *Config, list artifact.List) (*manifest.Manifest, error) {
 			SHA256:    a.SHA256,
 			Version:   a.Version,
 			Binary:    a.Contains,
-			Installed: InstalledPath,
+			Installed: linuxpkg.InstalledPath,
 		})
 	}
 	return m, nil

@@ -10,8 +10,8 @@ import (
 	"os/exec"
 	"strings"
 
-	"github.com/cavra/cavra/packaging/artifact"
-	"github.com/cavra/cavra/packaging/layout"
+	"github.com/cavra/cavra/packaging/format/layout"
+	"github.com/cavra/cavra/packaging/release/artifact"
 )
 
 // layout.ProxyDir is the folder of a package that holds the offline module proxy.
@@ -22,20 +22,20 @@ const ProxyDir = "goproxy"
 // libraries (syft, cosign, nfpm) are never needed offline.
 var OfflineModules = []string{"github.com/magefile/mage"}
 
-// Modules writes a module proxy folder (GOPROXY=file://...) holding the
+// ModulesStep writes a module proxy folder (GOPROXY=file://...) holding the
 // versions of [OfflineModules] that go.mod selects, copied from the module
 // cache after `go mod download` has checked them against go.sum.
-type Modules struct{}
+type ModulesStep struct{}
 
 // Name implements [Step].
-func (Modules) Name() string { return "modules" }
+func (ModulesStep) Name() string { return "modules" }
 
 type download struct {
 	Path, Version, Info, GoMod, Zip, Error string
 }
 
 // Run implements [Step].
-func (Modules) Run(ctx context.Context, s *State) (artifact.List, error) {
+func (ModulesStep) Run(ctx context.Context, s *State) (artifact.List, error) {
 	cmd := exec.CommandContext(ctx, "go", append([]string{"mod", "download", "-json"}, OfflineModules...)...)
 	cmd.Dir = s.Config.Root
 	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=readonly", "GOWORK=off")

@@ -3,9 +3,9 @@ package release
 import (
 	"slices"
 
-	"github.com/cavra/cavra/packaging/artifact"
-	"github.com/cavra/cavra/packaging/checksums"
-	"github.com/cavra/cavra/packaging/layout"
+	"github.com/cavra/cavra/packaging/format/checksums"
+	"github.com/cavra/cavra/packaging/format/layout"
+	"github.com/cavra/cavra/packaging/release/artifact"
 )
 
 // Signed reports whether a file of kind k gets a detached signature and a

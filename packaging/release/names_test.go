@@ -4,11 +4,11 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/cavra/cavra/packaging/artifact"
-	"github.com/cavra/cavra/packaging/checksums"
-	"github.com/cavra/cavra/packaging/layout"
-	"github.com/cavra/cavra/packaging/manifest"
+	"github.com/cavra/cavra/packaging/format/checksums"
+	"github.com/cavra/cavra/packaging/format/layout"
+	"github.com/cavra/cavra/packaging/format/manifest"
 	"github.com/cavra/cavra/packaging/release"
+	"github.com/cavra/cavra/packaging/release/artifact"
 )
 
 func TestEscapePath(t *testing.T) {

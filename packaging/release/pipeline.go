@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/cavra/cavra/internal/progress"
-	"github.com/cavra/cavra/packaging/artifact"
+	"github.com/cavra/cavra/packaging/release/artifact"
 )
 
 // Step is one named part of a release.
@@ -157,7 +157,7 @@ func (s *State) run(ctx context.Context, p Pipeline) error {
 func (p Pipeline) zips() bool {
 	for _, st := range p {
 		for _, s := range st {
-			if _, ok := s.(Zip); ok {
+			if _, ok := s.(ZipStep); ok {
 				return true
 			}
 		}

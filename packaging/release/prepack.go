@@ -5,8 +5,8 @@ import (
 	"runtime"
 	"sync"
 
-	"github.com/cavra/cavra/packaging/archive"
-	"github.com/cavra/cavra/packaging/artifact"
+	"github.com/cavra/cavra/packaging/format/archive"
+	"github.com/cavra/cavra/packaging/release/artifact"
 )
 
 // prepacker packs the files of a package for its zip while later steps run:

@@ -6,23 +6,23 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/cavra/cavra/packaging/artifact"
-	"github.com/cavra/cavra/packaging/build"
-	"github.com/cavra/cavra/packaging/layout"
-	"github.com/cavra/cavra/packaging/provenance"
+	"github.com/cavra/cavra/packaging/format/build"
+	"github.com/cavra/cavra/packaging/format/layout"
+	"github.com/cavra/cavra/packaging/format/provenance"
+	"github.com/cavra/cavra/packaging/release/artifact"
 )
 
-// Provenance writes the SLSA provenance (see package provenance): the
+// ProvenanceStep writes the SLSA provenance (see package provenance): the
 // [Statement] of every listed file, DSSE-signed with the release key, as an
 // envelope (cosign v2's --signature) and as a Sigstore bundle holding the
 // same envelope (cosign v3's --bundle).
-type Provenance struct{ Signer Signer }
+type ProvenanceStep struct{ Signer Signer }
 
 // Name implements [Step].
-func (Provenance) Name() string { return "provenance" }
+func (ProvenanceStep) Name() string { return "provenance" }
 
 // Run implements [Step].
-func (p Provenance) Run(ctx context.Context, s *State) (artifact.List, error) {
+func (p ProvenanceStep) Run(ctx context.Context, s *State) (artifact.List, error) {
 	payload, err := json.Marshal(Statement(s.Config, s.Artifacts))
 	if err != nil {
 		return nil, err

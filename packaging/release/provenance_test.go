@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cavra/cavra/packaging/artifact"
-	"github.com/cavra/cavra/packaging/build"
+	"github.com/cavra/cavra/packaging/format/build"
 	"github.com/cavra/cavra/packaging/release"
+	"github.com/cavra/cavra/packaging/release/artifact"
 )
 
 const provCommit = "0123456789abcdef0123456789abcdef01234567"

@@ -3,21 +3,21 @@ package release
 import (
 	"context"
 
-	"github.com/cavra/cavra/packaging/artifact"
-	"github.com/cavra/cavra/packaging/layout"
+	"github.com/cavra/cavra/packaging/format/layout"
+	"github.com/cavra/cavra/packaging/release/artifact"
 	"github.com/cavra/cavra/signing/trust"
 )
 
-// PublicKey writes cosign.pub, the release public key, for convenience: a
+// PublicKeyStep writes cosign.pub, the release public key, for convenience: a
 // verifier trusts the key it is given, or this one only when its fingerprint
 // matches one it is given.
-type PublicKey struct{ Signer Signer }
+type PublicKeyStep struct{ Signer Signer }
 
 // Name implements [Step].
-func (PublicKey) Name() string { return "public-key" }
+func (PublicKeyStep) Name() string { return "public-key" }
 
 // Run implements [Step].
-func (p PublicKey) Run(ctx context.Context, s *State) (artifact.List, error) {
+func (p PublicKeyStep) Run(ctx context.Context, s *State) (artifact.List, error) {
 	if _, err := trust.ParsePublicKey(p.Signer.PublicKeyPEM()); err != nil {
 		return nil, err
 	}

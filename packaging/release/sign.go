@@ -12,12 +12,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/cavra/cavra/packaging/artifact"
-	"github.com/cavra/cavra/packaging/checksums"
-	"github.com/cavra/cavra/packaging/layout"
+	"github.com/cavra/cavra/packaging/format/checksums"
+	"github.com/cavra/cavra/packaging/format/layout"
+	"github.com/cavra/cavra/packaging/release/artifact"
 )
 
-// Sign signs every file checksums.txt lists and checksums.txt itself, once
+// SignStep signs every file checksums.txt lists and checksums.txt itself, once
 // each, and writes the signature twice: <file>.sig in the format of `cosign
 // sign-blob --output-signature` (base64 of the signature), which `cosign
 // verify-blob --key cosign.pub --signature <file>.sig <file>` checks (cosign
@@ -26,15 +26,15 @@ import (
 // (cosign v3). Each file is signed as it was recorded: by the SHA-256 its
 // step recorded when the key signs digests (ECDSA P-256), else from its
 // bytes, read again and checked against that SHA-256; a file changed on
-// disk since its step fails the release (here, or in [Zip], which reads
+// disk since its step fails the release (here, or in [ZipStep], which reads
 // every file).
-type Sign struct{ Signer Signer }
+type SignStep struct{ Signer Signer }
 
 // Name implements [Step].
-func (Sign) Name() string { return "sign" }
+func (SignStep) Name() string { return "sign" }
 
 // Run implements [Step].
-func (sg Sign) Run(ctx context.Context, s *State) (artifact.List, error) {
+func (sg SignStep) Run(ctx context.Context, s *State) (artifact.List, error) {
 	var todo artifact.List
 	for _, a := range s.Artifacts {
 		if Signed(a.Kind) {
@@ -63,7 +63,7 @@ func (sg Sign) Run(ctx context.Context, s *State) (artifact.List, error) {
 	return slices.Concat(out...), nil
 }
 
-func (sg Sign) one(ctx context.Context, s *State, a artifact.Artifact) (artifact.List, error) {
+func (sg SignStep) one(ctx context.Context, s *State, a artifact.Artifact) (artifact.List, error) {
 	return signFile(ctx, sg.Signer, s.Dir, a.Path, a.SHA256, artifact.Signature)
 }
 

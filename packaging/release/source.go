@@ -11,25 +11,25 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/cavra/cavra/packaging/archive"
-	"github.com/cavra/cavra/packaging/artifact"
-	"github.com/cavra/cavra/packaging/layout"
+	"github.com/cavra/cavra/packaging/format/archive"
+	"github.com/cavra/cavra/packaging/format/layout"
+	"github.com/cavra/cavra/packaging/release/artifact"
 )
 
-// Source writes the source archive: every file git tracks at the commit, with
+// SourceStep writes the source archive: every file git tracks at the commit, with
 // the mode git records (0644 or 0755), in a deterministic tar.gz under one top
 // folder. For a dirty snapshot the tracked files are read from the working
 // tree instead, so the binaries match what the developer sees.
 //
 // The binaries of a release are built from this archive, by the same code a
 // rebuilder runs, so a package can only ship binaries its own source makes.
-type Source struct{}
+type SourceStep struct{}
 
 // Name implements [Step].
-func (Source) Name() string { return "source" }
+func (SourceStep) Name() string { return "source" }
 
 // Run implements [Step].
-func (Source) Run(ctx context.Context, s *State) (artifact.List, error) {
+func (SourceStep) Run(ctx context.Context, s *State) (artifact.List, error) {
 	c := s.Config
 	var files []archive.Entry
 	var err error

@@ -6,11 +6,11 @@ import (
 	"io"
 	"io/fs"
 
-	"github.com/cavra/cavra/packaging/archive"
-	"github.com/cavra/cavra/packaging/artifact"
+	"github.com/cavra/cavra/packaging/format/archive"
+	"github.com/cavra/cavra/packaging/release/artifact"
 )
 
-// Zip writes cavra-go-runtime-<version>.zip beside the package folder, with
+// ZipStep writes cavra-go-runtime-<version>.zip beside the package folder, with
 // every file of the package under one top folder, sorted, with fixed modes
 // (0755 for binaries, 0644 for the rest) and times from SOURCE_DATE_EPOCH,
 // binaries and compressed files stored and the rest deflated,
@@ -20,13 +20,13 @@ import (
 // With a Signer it also writes cavra-go-runtime-<version>.zip.sig and
 // .zip.sigstore.json, so the zip can be checked with `cosign verify-blob`
 // before it is opened.
-type Zip struct{ Signer Signer }
+type ZipStep struct{ Signer Signer }
 
 // Name implements [Step].
-func (Zip) Name() string { return "zip" }
+func (ZipStep) Name() string { return "zip" }
 
 // Run implements [Step].
-func (zp Zip) Run(ctx context.Context, s *State) (artifact.List, error) {
+func (zp ZipStep) Run(ctx context.Context, s *State) (artifact.List, error) {
 	c := s.Config
 	top := c.Name()
 	var entries []archive.Entry

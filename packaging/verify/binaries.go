@@ -11,8 +11,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/cavra/cavra/packaging/build"
-	"github.com/cavra/cavra/packaging/manifest"
+	"github.com/cavra/cavra/packaging/format/build"
+	"github.com/cavra/cavra/packaging/format/manifest"
 )
 
 // checkBinaries checks each target's binary: the manifest records it once,
@@ -22,7 +22,7 @@ import (
 func checkBinaries(r *Report, pkg *Package, m *manifest.Manifest, o Options) {
 	for _, b := range m.Binaries {
 		if !inMatrix(o.Matrix(), b.Target) {
-			r.fail("binary", b.Binary, "target %q is not in the verifier's matrix", b.Target)
+			r.fail(CheckBinary, b.Binary, "target %q is not in the verifier's matrix", b.Target)
 		}
 	}
 	for _, t := range o.Matrix() {
@@ -33,7 +33,7 @@ func checkBinaries(r *Report, pkg *Package, m *manifest.Manifest, o Options) {
 			}
 		}
 		if len(recs) != 1 {
-			r.fail("binary", t.Binary(), "manifest has %d records for %s, want 1", len(recs), t)
+			r.fail(CheckBinary, t.Binary(), "manifest has %d records for %s, want 1", len(recs), t)
 			continue
 		}
 		checkBinary(r, pkg, m, t, recs[0])
@@ -57,28 +57,28 @@ func checkBinary(r *Report, pkg *Package, m *manifest.Manifest, t build.Target, 
 	if b.RebuildCommand != want.String() {
 		bad("rebuild_command %q, want %q", b.RebuildCommand, want.String())
 	}
-	report(r, "rebuild-command", name, errs, "%s", want.String())
+	report(r, CheckRebuildCommand, name, errs, "%s", want.String())
 
 	c := pkg.files[name]
 	if c == nil || c.err != nil {
 		return // reported as missing or unreadable
 	}
 	if c.size != b.SizeBytes || c.sha256 != b.SHA256 {
-		r.fail("binary", name, "sha256 mismatch: manifest records %s (%d bytes), file has %s (%d bytes)", b.SHA256, b.SizeBytes, c.sha256, c.size)
+		r.fail(CheckBinary, name, "sha256 mismatch: manifest records %s (%d bytes), file has %s (%d bytes)", b.SHA256, b.SizeBytes, c.sha256, c.size)
 	} else {
-		r.pass("binary", name, "sha256 %s, %d bytes", c.sha256, c.size)
+		r.pass(CheckBinary, name, "sha256 %s, %d bytes", c.sha256, c.size)
 	}
 	if c.data == nil {
-		r.fail("buildinfo", name, "larger than the verifier reads")
+		r.fail(CheckBuildinfo, name, "larger than the verifier reads")
 		return
 	}
 	info, err := buildinfo.Read(bytes.NewReader(c.data))
 	if err != nil {
-		r.fail("buildinfo", name, "no Go build information: %v", err)
+		r.fail(CheckBuildinfo, name, "no Go build information: %v", err)
 		return
 	}
 	errs = CompareBuildInfo(info, Expect(m, t))
-	report(r, "buildinfo", name, errs, "%s %s %s", info.GoVersion, info.Path, settingsSummary(info))
+	report(r, CheckBuildinfo, name, errs, "%s %s %s", info.GoVersion, info.Path, settingsSummary(info))
 }
 
 // Expected is what a binary's embedded build information must say.

@@ -4,11 +4,11 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/cavra/cavra/packaging/bootstrap"
-	"github.com/cavra/cavra/packaging/checksums"
-	"github.com/cavra/cavra/packaging/evidence"
-	"github.com/cavra/cavra/packaging/layout"
-	"github.com/cavra/cavra/packaging/manifest"
+	"github.com/cavra/cavra/packaging/format/bootstrap"
+	"github.com/cavra/cavra/packaging/format/checksums"
+	"github.com/cavra/cavra/packaging/format/layout"
+	"github.com/cavra/cavra/packaging/format/manifest"
+	"github.com/cavra/cavra/packaging/format/releaseevidence"
 	"github.com/cavra/cavra/signing/trust"
 )
 
@@ -24,7 +24,7 @@ func checkBootstrap(r *Report, pkg *Package, m *manifest.Manifest, key *trust.Ke
 	}
 	b, err := bootstrap.Parse(data)
 	if err != nil {
-		r.fail("bootstrap", name, "%v", err)
+		r.fail(CheckBootstrap, name, "%v", err)
 		return
 	}
 	var errs []string
@@ -78,7 +78,7 @@ func checkBootstrap(r *Report, pkg *Package, m *manifest.Manifest, key *trust.Ke
 	if len(b.Commands) == 0 {
 		bad("verify_commands is empty")
 	}
-	report(r, "bootstrap", name, errs, "%d required files, key %s", len(b.RequiredFiles), b.PublicKey.Fingerprint)
+	report(r, CheckBootstrap, name, errs, "%d required files, key %s", len(b.RequiredFiles), b.PublicKey.Fingerprint)
 }
 
 func samePEM(data []byte, k *trust.Key) (bool, error) {
@@ -99,15 +99,15 @@ func checkEvidence(r *Report, pkg *Package, m *manifest.Manifest, key *trust.Key
 	if !ok {
 		return // reported as required
 	}
-	ev, err := evidence.Parse(data)
+	ev, err := releaseevidence.Parse(data)
 	if err != nil {
-		r.fail("evidence", name, "%v", err)
+		r.fail(CheckEvidence, name, "%v", err)
 		return
 	}
 	var errs []string
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
-	if ev.SchemaVersion != evidence.Schema {
-		bad("schema_version %q, want %q", ev.SchemaVersion, evidence.Schema)
+	if ev.SchemaVersion != releaseevidence.Schema {
+		bad("schema_version %q, want %q", ev.SchemaVersion, releaseevidence.Schema)
 	}
 	p := ev.Package
 	if p.Version != m.Package.Version || p.Commit != m.Package.Commit || p.Ref != m.Package.Ref || p.Repository != m.Package.Repository ||
@@ -159,10 +159,10 @@ func checkEvidence(r *Report, pkg *Package, m *manifest.Manifest, key *trust.Key
 	for _, c := range ev.Controls {
 		ids[c.ID] = true
 	}
-	for _, id := range evidence.ControlIDs() {
+	for _, id := range releaseevidence.ControlIDs() {
 		if !ids[id] {
 			bad("controls lack %s", id)
 		}
 	}
-	report(r, "evidence", name, errs, "%d artifacts, %d signatures, %d controls", len(ev.Artifacts), len(ev.Signatures), len(ev.Controls))
+	report(r, CheckEvidence, name, errs, "%d artifacts, %d signatures, %d controls", len(ev.Artifacts), len(ev.Signatures), len(ev.Controls))
 }

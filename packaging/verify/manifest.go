@@ -7,9 +7,9 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/cavra/cavra/packaging/build"
-	"github.com/cavra/cavra/packaging/layout"
-	"github.com/cavra/cavra/packaging/manifest"
+	"github.com/cavra/cavra/packaging/format/build"
+	"github.com/cavra/cavra/packaging/format/layout"
+	"github.com/cavra/cavra/packaging/format/manifest"
 )
 
 var (
@@ -39,7 +39,7 @@ func checkManifestIdentity(r *Report, m *manifest.Manifest) {
 	if m.Package.SourceDateEpoch <= 0 {
 		bad.add("package.source_date_epoch %d is not set", m.Package.SourceDateEpoch)
 	}
-	report(r, "manifest.identity", manifest.Name, bad, "version %s, commit %.12s", m.Package.Version, m.Package.Commit)
+	report(r, CheckManifestIdentity, manifest.Name, bad, "version %s, commit %.12s", m.Package.Version, m.Package.Commit)
 }
 
 // checkManifestMatrix checks that the declared targets are exactly the
@@ -53,7 +53,7 @@ func checkManifestMatrix(r *Report, m *manifest.Manifest, o Options) {
 	if !slices.Equal(sorted(m.Targets), sorted(want)) {
 		bad.add("targets %v, want %v", m.Targets, want)
 	}
-	report(r, "manifest.matrix", manifest.Name, bad, "%d targets: %s", len(m.Targets), strings.Join(m.Targets, " "))
+	report(r, CheckManifestMatrix, manifest.Name, bad, "%d targets: %s", len(m.Targets), strings.Join(m.Targets, " "))
 }
 
 // checkManifestGo checks the toolchain and the module: a Go release, this
@@ -72,7 +72,7 @@ func checkManifestGo(r *Report, m *manifest.Manifest) {
 	if m.Go.ModuleDir != "." {
 		bad.add("go.module_dir %q, want \".\"", m.Go.ModuleDir)
 	}
-	report(r, "manifest.go", manifest.Name, bad, "%s, %s", m.Go.Version, m.Go.ModulePath)
+	report(r, CheckManifestGo, manifest.Name, bad, "%s, %s", m.Go.Version, m.Go.ModulePath)
 }
 
 // checkManifestBuild checks the pinned build settings: every target's
@@ -92,7 +92,7 @@ func checkManifestBuild(r *Report, m *manifest.Manifest) {
 	if want := build.Flags(m.Package.Version); !slices.Equal(m.Build.Flags, want) {
 		bad.add("build.flags %q, want %q", m.Build.Flags, want)
 	}
-	report(r, "manifest.build", manifest.Name, bad, "CGO_ENABLED=0 GOFLAGS=%q ldflags %q", build.GOFLAGS, m.Build.Ldflags)
+	report(r, CheckManifestBuild, manifest.Name, bad, "CGO_ENABLED=0 GOFLAGS=%q ldflags %q", build.GOFLAGS, m.Build.Ldflags)
 }
 
 // checkManifestControls checks the operator controls: exactly the
@@ -123,7 +123,7 @@ func checkManifestControls(r *Report, m *manifest.Manifest) {
 	if len(m.Controls.Evidence) == 0 {
 		bad.add("operator_controls.evidence is empty")
 	}
-	report(r, "manifest.controls", manifest.Name, bad, "GOPROXY=off GOSUMDB=off GOFLAGS=%q GOTOOLCHAIN=local GOWORK=off, no network", build.GOFLAGS)
+	report(r, CheckManifestControls, manifest.Name, bad, "GOPROXY=off GOSUMDB=off GOFLAGS=%q GOTOOLCHAIN=local GOWORK=off, no network", build.GOFLAGS)
 }
 
 // checkManifestSource checks the source archive: the verifier's path and
@@ -144,7 +144,7 @@ func checkManifestSource(r *Report, pkg *Package, m *manifest.Manifest) {
 	if want := layout.SourceRoot(m.Package.Version); m.Source.Root != want {
 		bad.add("source.root %q, want %q", m.Source.Root, want)
 	}
-	report(r, "manifest.source", m.Source.Archive, bad, "sha256 %s", m.Source.SHA256)
+	report(r, CheckManifestSource, m.Source.Archive, bad, "sha256 %s", m.Source.SHA256)
 }
 
 // checkManifestModules checks the offline module proxy: it holds mage, and
@@ -170,7 +170,7 @@ func checkManifestModules(r *Report, pkg *Package, m *manifest.Manifest) {
 	if !mage {
 		bad.add("offline_modules does not hold github.com/magefile/mage")
 	}
-	report(r, "manifest.modules", manifest.Name, bad, "offline module proxy in %s/", layout.ProxyDir)
+	report(r, CheckManifestModules, manifest.Name, bad, "offline module proxy in %s/", layout.ProxyDir)
 }
 
 // report adds one check: FAIL with every problem when there are any, else

@@ -14,7 +14,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/cavra/cavra/packaging/archive"
+	"github.com/cavra/cavra/packaging/format/archive"
 )
 
 // file is one file of the package under verification.
@@ -54,9 +54,9 @@ func openZip(r *Report, path string, lim archive.Limits) ([]file, func(), bool, 
 		f.Close()
 		var ae *archive.Error
 		if errors.As(err, &ae) {
-			r.fail("archive", ae.Entry, "%s", ae.Reason)
+			r.fail(CheckArchive, ae.Entry, "%s", ae.Reason)
 		} else {
-			r.fail("archive", filepath.Base(path), "%v", err)
+			r.fail(CheckArchive, filepath.Base(path), "%v", err)
 		}
 		return nil, nil, false, nil
 	}
@@ -65,7 +65,7 @@ func openZip(r *Report, path string, lim archive.Limits) ([]file, func(), bool, 
 	for _, zf := range z.Files {
 		files = append(files, file{name: zf.Name, size: zf.Size, open: zf.Open})
 	}
-	r.pass("archive", filepath.Base(path), "%d files under %s/, no links, no unsafe names, sizes within limits", len(files), z.Top)
+	r.pass(CheckArchive, filepath.Base(path), "%d files under %s/, no links, no unsafe names, sizes within limits", len(files), z.Top)
 	return files, func() { f.Close() }, true, nil
 }
 
@@ -103,12 +103,12 @@ func openDir(r *Report, dir string) ([]file, bool, error) {
 		}
 		name := filepath.ToSlash(rel)
 		if err := archive.CheckName(name); err != nil {
-			r.fail("layout", name, "%v", err)
+			r.fail(CheckLayout, name, "%v", err)
 			ok = false
 			return nil
 		}
 		if prev, dup := folded[strings.ToLower(name)]; dup {
-			r.fail("layout", name, "differs from %s only by case", prev)
+			r.fail(CheckLayout, name, "differs from %s only by case", prev)
 			ok = false
 		}
 		folded[strings.ToLower(name)] = name
@@ -117,7 +117,7 @@ func openDir(r *Report, dir string) ([]file, bool, error) {
 			return nil
 		case t.IsRegular():
 		default:
-			r.fail("layout", name, "is a %s, not a regular file", kindOf(t))
+			r.fail(CheckLayout, name, "is a %s, not a regular file", kindOf(t))
 			ok = false
 			return nil
 		}
@@ -132,7 +132,7 @@ func openDir(r *Report, dir string) ([]file, bool, error) {
 		return nil, false, err
 	}
 	if ok {
-		r.pass("layout", "", "%d regular files, no links or special files", len(files))
+		r.pass(CheckLayout, "", "%d regular files, no links or special files", len(files))
 	}
 	return files, ok, nil
 }

@@ -7,9 +7,9 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/cavra/cavra/packaging/build"
-	"github.com/cavra/cavra/packaging/linuxpkg"
-	"github.com/cavra/cavra/packaging/manifest"
+	"github.com/cavra/cavra/packaging/format/build"
+	"github.com/cavra/cavra/packaging/format/linuxpkg"
+	"github.com/cavra/cavra/packaging/format/manifest"
 )
 
 // parsedPackage is what linuxpkg.Read found in a package.
@@ -57,7 +57,7 @@ func expectedPackages(version string, targets []build.Target) (paths []string, e
 func checkPackages(r *Report, pkg *Package, m *manifest.Manifest, o Options) {
 	want, errs := expectedPackages(m.Package.Version, o.Matrix())
 	for _, err := range errs {
-		r.fail("package", "", "%v", err)
+		r.fail(CheckPackage, "", "%v", err)
 	}
 	expected := map[string]bool{}
 	for _, p := range want {
@@ -65,7 +65,7 @@ func checkPackages(r *Report, pkg *Package, m *manifest.Manifest, o Options) {
 	}
 	for _, rec := range m.Packages {
 		if !expected[rec.Path] {
-			r.fail("package", rec.Path, "manifest records a package the verifier does not expect")
+			r.fail(CheckPackage, rec.Path, "manifest records a package the verifier does not expect")
 		}
 	}
 	for _, t := range o.Matrix() {
@@ -85,7 +85,7 @@ func checkPackages(r *Report, pkg *Package, m *manifest.Manifest, o Options) {
 				}
 			}
 			if rec == nil {
-				r.fail("package", path, "not recorded in the manifest")
+				r.fail(CheckPackage, path, "not recorded in the manifest")
 				continue
 			}
 			checkPackage(r, pkg, m, t, format, bin, rec)
@@ -115,17 +115,17 @@ func checkPackage(r *Report, pkg *Package, m *manifest.Manifest, t build.Target,
 		bad("sha256 mismatch: manifest records %s (%d bytes), file has %s (%d bytes)", rec.SHA256, rec.SizeBytes, c.sha256, c.size)
 	}
 	if c == nil || c.data == nil {
-		report(r, "package", rec.Path, append(errs, "not read"), "")
+		report(r, CheckPackage, rec.Path, append(errs, "not read"), "")
 		return
 	}
 	parsed, ok := c.parsed.(parsedPackage)
 	if !ok {
-		r.fail("package", rec.Path, "not read as a %s package", format)
+		r.fail(CheckPackage, rec.Path, "not read as a %s package", format)
 		return
 	}
 	info, files, err := parsed.info, parsed.files, parsed.err
 	if err != nil {
-		r.fail("package", rec.Path, "%v", err)
+		r.fail(CheckPackage, rec.Path, "%v", err)
 		return
 	}
 	if info.Name != linuxpkg.Name || info.Version != version || info.Arch != arch {
@@ -141,5 +141,5 @@ func checkPackage(r *Report, pkg *Package, m *manifest.Manifest, t build.Target,
 	case f.Mode.Perm() != 0o755:
 		bad("installs %s with mode %v, want 0755", linuxpkg.InstalledPath, f.Mode.Perm())
 	}
-	report(r, "package", rec.Path, errs, "%s %s %s installs %s = %s", strings.ToUpper(format), version, arch, linuxpkg.InstalledPath, bin.Binary)
+	report(r, CheckPackage, rec.Path, errs, "%s %s %s installs %s = %s", strings.ToUpper(format), version, arch, linuxpkg.InstalledPath, bin.Binary)
 }

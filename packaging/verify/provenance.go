@@ -3,11 +3,11 @@ package verify
 import (
 	"bytes"
 
-	"github.com/cavra/cavra/packaging/build"
-	"github.com/cavra/cavra/packaging/checksums"
-	"github.com/cavra/cavra/packaging/layout"
-	"github.com/cavra/cavra/packaging/manifest"
-	"github.com/cavra/cavra/packaging/provenance"
+	"github.com/cavra/cavra/packaging/format/build"
+	"github.com/cavra/cavra/packaging/format/checksums"
+	"github.com/cavra/cavra/packaging/format/layout"
+	"github.com/cavra/cavra/packaging/format/manifest"
+	"github.com/cavra/cavra/packaging/format/provenance"
 	"github.com/cavra/cavra/signing/trust"
 )
 
@@ -24,12 +24,12 @@ func checkProvenance(r *Report, pkg *Package, m *manifest.Manifest, key *trust.K
 	}
 	payloadType, payload, err := openEnvelope(env, key)
 	if err != nil {
-		r.fail("provenance", name, "%v", err)
+		r.fail(CheckProvenance, name, "%v", err)
 		return
 	}
 	st, err := provenance.Parse(payload)
 	if err != nil {
-		r.fail("provenance", name, "statement: %v", err)
+		r.fail(CheckProvenance, name, "statement: %v", err)
 		return
 	}
 	var bad problems
@@ -40,7 +40,7 @@ func checkProvenance(r *Report, pkg *Package, m *manifest.Manifest, key *trust.K
 	if key != nil {
 		how = "DSSE signature verifies with " + key.Fingerprint()
 	}
-	report(r, "provenance", name, bad, "SLSA v1, %d subjects match their files, commit %.12s; %s", n, m.Package.Commit, how)
+	report(r, CheckProvenance, name, bad, "SLSA v1, %d subjects match their files, commit %.12s; %s", n, m.Package.Commit, how)
 }
 
 // openEnvelope returns the payload of a DSSE envelope: verified with key, or,
@@ -154,12 +154,12 @@ func checkProvenanceBundle(r *Report, pkg *Package, key *trust.Key) {
 		return // reported as required or unreadable
 	}
 	if key == nil {
-		r.skip("provenance.bundle", name, "not checked: no trusted key")
+		r.skip(CheckProvenanceBundle, name, "not checked: no trusted key")
 		return
 	}
 	bt, bp, err := key.VerifyDSSEBundle(bundle)
 	if err != nil {
-		r.fail("provenance.bundle", name, "%v", err)
+		r.fail(CheckProvenanceBundle, name, "%v", err)
 		return
 	}
 	et, ep, err := key.VerifyDSSE(env)
@@ -167,8 +167,8 @@ func checkProvenanceBundle(r *Report, pkg *Package, key *trust.Key) {
 		return // reported by checkProvenance
 	}
 	if bt != et || !bytes.Equal(bp, ep) {
-		r.fail("provenance.bundle", name, "holds another statement than %s", layout.Provenance)
+		r.fail(CheckProvenanceBundle, name, "holds another statement than %s", layout.Provenance)
 		return
 	}
-	r.pass("provenance.bundle", name, "DSSE bundle verifies with %s and holds the statement of %s", key.Fingerprint(), layout.Provenance)
+	r.pass(CheckProvenanceBundle, name, "DSSE bundle verifies with %s and holds the statement of %s", key.Fingerprint(), layout.Provenance)
 }

@@ -6,9 +6,9 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/cavra/cavra/packaging/attestation"
-	"github.com/cavra/cavra/packaging/layout"
-	"github.com/cavra/cavra/packaging/manifest"
+	"github.com/cavra/cavra/packaging/format/attestation"
+	"github.com/cavra/cavra/packaging/format/layout"
+	"github.com/cavra/cavra/packaging/format/manifest"
 	"github.com/cavra/cavra/signing/trust"
 )
 
@@ -46,7 +46,7 @@ func checkRebuilds(r *Report, pkg *Package, m *manifest.Manifest, o Options) {
 	for _, a := range o.RebuildAttestations {
 		rb := checkRebuildAttestation(pkg, m, o, a, counted)
 		r.Rebuilders = append(r.Rebuilders, rb)
-		r.add(Check{Name: "rebuild.attestation", File: a.Name, Status: rb.Status, Detail: rb.Detail})
+		r.add(Check{Name: CheckRebuildAttestation, File: a.Name, Status: rb.Status, Detail: rb.Detail})
 	}
 	checkRebuildPolicy(r, o, counted)
 }
@@ -244,12 +244,12 @@ func checkRebuildPolicy(r *Report, o Options, counted map[string]string) {
 	n := len(counted)
 	switch {
 	case o.MinRebuilds > 0 && len(o.RebuilderKeys) == 0:
-		r.fail("rebuild.policy", "", "--min-rebuilds %d needs the trusted rebuilders' keys (--rebuilder-key)", o.MinRebuilds)
+		r.fail(CheckRebuildPolicy, "", "--min-rebuilds %d needs the trusted rebuilders' keys (--rebuilder-key)", o.MinRebuilds)
 	case len(failed) > 0:
-		r.fail("rebuild.policy", "", "a trusted rebuilder attested FAILED (%s): the package fails whatever others say", strings.Join(failed, ", "))
+		r.fail(CheckRebuildPolicy, "", "a trusted rebuilder attested FAILED (%s): the package fails whatever others say", strings.Join(failed, ", "))
 	case n < o.MinRebuilds:
-		r.fail("rebuild.policy", "", "%d trusted rebuilder(s) reproduced every binary, %d required", n, o.MinRebuilds)
+		r.fail(CheckRebuildPolicy, "", "%d trusted rebuilder(s) reproduced every binary, %d required", n, o.MinRebuilds)
 	default:
-		r.pass("rebuild.policy", "", "%d trusted rebuilder(s) reproduced every binary, %d required", n, o.MinRebuilds)
+		r.pass(CheckRebuildPolicy, "", "%d trusted rebuilder(s) reproduced every binary, %d required", n, o.MinRebuilds)
 	}
 }

@@ -9,11 +9,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cavra/cavra/packaging/attestation"
-	"github.com/cavra/cavra/packaging/checksums"
-	"github.com/cavra/cavra/packaging/layout"
-	"github.com/cavra/cavra/packaging/manifest"
-	"github.com/cavra/cavra/packaging/provenance"
+	"github.com/cavra/cavra/packaging/format/attestation"
+	"github.com/cavra/cavra/packaging/format/checksums"
+	"github.com/cavra/cavra/packaging/format/layout"
+	"github.com/cavra/cavra/packaging/format/manifest"
+	"github.com/cavra/cavra/packaging/format/provenance"
 	"github.com/cavra/cavra/packaging/verify"
 	"github.com/cavra/cavra/signing/trust"
 )

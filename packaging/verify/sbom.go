@@ -6,9 +6,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cavra/cavra/packaging/build"
-	"github.com/cavra/cavra/packaging/layout"
-	"github.com/cavra/cavra/packaging/manifest"
+	"github.com/cavra/cavra/packaging/format/build"
+	"github.com/cavra/cavra/packaging/format/layout"
+	"github.com/cavra/cavra/packaging/format/manifest"
 	"github.com/cavra/cavra/sbom/inspect"
 )
 
@@ -33,7 +33,7 @@ func checkSBOMs(r *Report, pkg *Package, m *manifest.Manifest) {
 		}
 		sum, err := f.parse(data)
 		if err != nil {
-			r.fail("sbom", f.name, "%v", strings.TrimPrefix(err.Error(), "inspect: "))
+			r.fail(CheckSBOM, f.name, "%v", strings.TrimPrefix(err.Error(), "inspect: "))
 			continue
 		}
 		var errs []string
@@ -80,16 +80,10 @@ func checkSBOMs(r *Report, pkg *Package, m *manifest.Manifest) {
 		if len(extra) > 0 {
 			bad("lists files the manifest does not: %s", strings.Join(extra, ", "))
 		}
-		report(r, "sbom", f.name, errs, "%s: %s %s, %s, %d binaries, %d packages, the source archive, %d modules", sum.Format, sum.Name, sum.Version, sum.GoVersion, len(m.Binaries), len(m.Packages), len(sum.Modules))
+		report(r, CheckSBOM, f.name, errs, "%s: %s %s, %s, %d binaries, %d packages, the source archive, %d modules", sum.Format, sum.Name, sum.Version, sum.GoVersion, len(m.Binaries), len(m.Packages), len(sum.Modules))
 		checkCompliance(r, pkg, f.name, f.comply)
 	}
 }
-
-// The checks of the SBOMs against standards.
-const (
-	checkNTIA = "sbom.ntia"
-	checkBSI  = "sbom.bsi"
-)
 
 // checkCompliance checks one SBOM against the NTIA minimum elements and
 // BSI TR-03183-2 with package inspect's checker: one PASS per standard
@@ -100,11 +94,11 @@ func checkCompliance(r *Report, pkg *Package, name string, comply func([]byte) (
 	data, _ := pkg.File(name)
 	c, err := comply(data)
 	if err != nil {
-		r.fail(checkNTIA, name, "%v", strings.TrimPrefix(err.Error(), "inspect: "))
+		r.fail(CheckSBOMNTIA, name, "%v", strings.TrimPrefix(err.Error(), "inspect: "))
 		return
 	}
 	r.SBOMCompliance = append(r.SBOMCompliance, SBOMCompliance{File: name, Compliance: c})
-	for _, std := range []struct{ check, name string }{{checkNTIA, inspect.NTIA}, {checkBSI, inspect.BSI}} {
+	for _, std := range []struct{ check, name string }{{CheckSBOMNTIA, inspect.NTIA}, {CheckSBOMBSI, inspect.BSI}} {
 		passed, failed := c.Count(std.name)
 		if failed == 0 && passed > 0 {
 			r.pass(std.check, name, "%s: all %d requirements pass, for the document and %d components", std.name, passed, len(c.Components))

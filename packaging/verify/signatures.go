@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"io/fs"
 
-	"github.com/cavra/cavra/packaging/layout"
-	"github.com/cavra/cavra/packaging/manifest"
+	"github.com/cavra/cavra/packaging/format/layout"
+	"github.com/cavra/cavra/packaging/format/manifest"
 	"github.com/cavra/cavra/signing/trust"
 )
 
@@ -25,7 +25,7 @@ func checkTrust(r *Report, pkg *Package, m *manifest.Manifest, o Options) *trust
 	if data, ok := pkg.File(layout.PublicKey); ok {
 		k, err := trust.ParsePublicKey(data)
 		if err != nil {
-			r.fail("trust", layout.PublicKey, "%v", err)
+			r.fail(CheckTrust, layout.PublicKey, "%v", err)
 		} else {
 			own = k
 		}
@@ -34,31 +34,31 @@ func checkTrust(r *Report, pkg *Package, m *manifest.Manifest, o Options) *trust
 	case o.Key != nil:
 		r.Trust, r.Key = "key "+o.Key.Fingerprint(), o.Key.Fingerprint()
 		if own != nil && !own.Equal(o.Key) {
-			r.fail("trust", layout.PublicKey, "the package carries key %s, the trusted key is %s: signed or re-signed by someone else", own.Fingerprint(), o.Key.Fingerprint())
+			r.fail(CheckTrust, layout.PublicKey, "the package carries key %s, the trusted key is %s: signed or re-signed by someone else", own.Fingerprint(), o.Key.Fingerprint())
 			return o.Key
 		}
-		r.pass("trust", layout.PublicKey, "signatures are checked against the trusted key %s", o.Key.Fingerprint())
+		r.pass(CheckTrust, layout.PublicKey, "signatures are checked against the trusted key %s", o.Key.Fingerprint())
 		return o.Key
 	case o.KeyFingerprint != "":
 		r.Trust = "key " + o.KeyFingerprint
 		switch {
 		case own == nil:
-			r.fail("trust", layout.PublicKey, "no usable public key in the package to match fingerprint %s", o.KeyFingerprint)
+			r.fail(CheckTrust, layout.PublicKey, "no usable public key in the package to match fingerprint %s", o.KeyFingerprint)
 			return nil
 		case own.Fingerprint() != o.KeyFingerprint:
-			r.fail("trust", layout.PublicKey, "the package's key has fingerprint %s, the trusted fingerprint is %s", own.Fingerprint(), o.KeyFingerprint)
+			r.fail(CheckTrust, layout.PublicKey, "the package's key has fingerprint %s, the trusted fingerprint is %s", own.Fingerprint(), o.KeyFingerprint)
 			return nil
 		}
 		r.Key = o.KeyFingerprint
-		r.pass("trust", layout.PublicKey, "the package's key matches the trusted fingerprint %s", o.KeyFingerprint)
+		r.pass(CheckTrust, layout.PublicKey, "the package's key matches the trusted fingerprint %s", o.KeyFingerprint)
 		return own
 	case o.UnsafeAllowUnsigned:
 		r.Trust = TrustUnsigned
 		if !m.Snapshot {
-			r.fail("trust", layout.PublicKey, "--allow-unsigned is for snapshot dry runs; %s is a release and needs --key or --key-fingerprint", m.Package.Version)
+			r.fail(CheckTrust, layout.PublicKey, "--allow-unsigned is for snapshot dry runs; %s is a release and needs --key or --key-fingerprint", m.Package.Version)
 			return nil
 		}
-		r.skip("trust", layout.PublicKey, "UNSIGNED: signatures are not checked (--allow-unsigned, snapshot dry run)")
+		r.skip(CheckTrust, layout.PublicKey, "UNSIGNED: signatures are not checked (--allow-unsigned, snapshot dry run)")
 		return nil
 	}
 	r.Trust = TrustNoKey
@@ -66,7 +66,7 @@ func checkTrust(r *Report, pkg *Package, m *manifest.Manifest, o Options) *trust
 	if own != nil {
 		detail += " (the package carries " + own.Fingerprint() + ", which is not trusted for that reason)"
 	}
-	r.fail("trust", layout.PublicKey, "%s", detail)
+	r.fail(CheckTrust, layout.PublicKey, "%s", detail)
 	return nil
 }
 
@@ -81,7 +81,7 @@ func signedFiles(pkg *Package) []string { return pkg.signed }
 func checkSignatures(r *Report, pkg *Package, key *trust.Key) {
 	files := signedFiles(pkg)
 	if key == nil {
-		r.skip("signature", "", "%d signatures and %d bundles not checked: no trusted key", len(files), len(files))
+		r.skip(CheckSignature, "", "%d signatures and %d bundles not checked: no trusted key", len(files), len(files))
 		return
 	}
 	bad := 0
@@ -94,13 +94,13 @@ func checkSignatures(r *Report, pkg *Package, key *trust.Key) {
 			{f + layout.BundleSuffix, key.VerifyBundle},
 		} {
 			if err := checkSignature(pkg, f, sig.name, sig.verify); err != nil {
-				r.fail("signature", sig.name, "%s: %v", f, err)
+				r.fail(CheckSignature, sig.name, "%s: %v", f, err)
 				bad++
 			}
 		}
 	}
 	if bad == 0 {
-		r.pass("signature", "", "%d signatures and %d Sigstore bundles verify with %s", len(files), len(files), key.Fingerprint())
+		r.pass(CheckSignature, "", "%d signatures and %d Sigstore bundles verify with %s", len(files), len(files), key.Fingerprint())
 	}
 }
 

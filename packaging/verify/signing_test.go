@@ -11,10 +11,10 @@ import (
 	"testing"
 
 	"github.com/cavra/cavra/internal/testrelease"
-	"github.com/cavra/cavra/packaging/checksums"
-	"github.com/cavra/cavra/packaging/layout"
-	"github.com/cavra/cavra/packaging/linuxpkg"
-	"github.com/cavra/cavra/packaging/manifest"
+	"github.com/cavra/cavra/packaging/format/checksums"
+	"github.com/cavra/cavra/packaging/format/layout"
+	"github.com/cavra/cavra/packaging/format/linuxpkg"
+	"github.com/cavra/cavra/packaging/format/manifest"
 	"github.com/cavra/cavra/packaging/verify"
 	"github.com/cavra/cavra/signing/trust"
 )

@@ -8,11 +8,11 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/cavra/cavra/packaging/archive"
-	"github.com/cavra/cavra/packaging/build"
-	"github.com/cavra/cavra/packaging/checksums"
-	"github.com/cavra/cavra/packaging/layout"
-	"github.com/cavra/cavra/packaging/manifest"
+	"github.com/cavra/cavra/packaging/format/archive"
+	"github.com/cavra/cavra/packaging/format/build"
+	"github.com/cavra/cavra/packaging/format/checksums"
+	"github.com/cavra/cavra/packaging/format/layout"
+	"github.com/cavra/cavra/packaging/format/manifest"
 	"github.com/cavra/cavra/signing/trust"
 )
 
@@ -188,7 +188,7 @@ func check(r *Report, files []file, o Options, zipName string) *Package {
 	pkg := &Package{files: readAll(files, maxKeep, parsePackage)}
 	for _, f := range files {
 		if c := pkg.files[f.name]; c.err != nil {
-			r.fail("read", f.name, "%v", c.err)
+			r.fail(CheckRead, f.name, "%v", c.err)
 		}
 	}
 
@@ -232,17 +232,17 @@ func checkVersion(r *Report, m *manifest.Manifest, o Options, zipName string) {
 	v := m.Package.Version
 	ok := true
 	if want := "go-runtime-" + v; r.Package != want {
-		r.fail("version", "", "top folder %q, want %q for version %s", r.Package, want, v)
+		r.fail(CheckVersion, "", "top folder %q, want %q for version %s", r.Package, want, v)
 		ok = false
 	}
 	if named, found := strings.CutPrefix(zipName, "cavra-go-runtime-"); found {
 		if named = strings.TrimSuffix(named, ".zip"); named != v {
-			r.fail("version", zipName, "the file name says version %s, the package inside is %s", named, v)
+			r.fail(CheckVersion, zipName, "the file name says version %s, the package inside is %s", named, v)
 			ok = false
 		}
 	}
 	if o.ExpectVersion != "" && o.ExpectVersion != v {
-		r.fail("version", manifest.Name, "the package is version %s, the operator expects %s", v, o.ExpectVersion)
+		r.fail(CheckVersion, manifest.Name, "the package is version %s, the operator expects %s", v, o.ExpectVersion)
 		ok = false
 	}
 	if ok {
@@ -253,31 +253,31 @@ func checkVersion(r *Report, m *manifest.Manifest, o Options, zipName string) {
 		if o.ExpectVersion != "" {
 			what += " and the version the operator expects"
 		}
-		r.pass("version", "", "version %s matches %s", v, what)
+		r.pass(CheckVersion, "", "version %s matches %s", v, what)
 	}
 }
 
 func parseManifest(r *Report, pkg *Package) *manifest.Manifest {
 	c, ok := pkg.files[manifest.Name]
 	if !ok {
-		r.fail("required", manifest.Name, "missing")
+		r.fail(CheckRequired, manifest.Name, "missing")
 		return nil
 	}
 	if c.err != nil {
 		return nil
 	}
 	if c.data == nil {
-		r.fail("manifest", manifest.Name, "larger than the verifier reads")
+		r.fail(CheckManifest, manifest.Name, "larger than the verifier reads")
 		return nil
 	}
 	m, err := manifest.Parse(c.data)
 	if err != nil {
-		r.fail("manifest", manifest.Name, "%v", strings.TrimPrefix(err.Error(), "manifest: "))
+		r.fail(CheckManifest, manifest.Name, "%v", strings.TrimPrefix(err.Error(), "manifest: "))
 		return nil
 	}
 	pkg.ManifestSHA256 = c.sha256
 	r.ManifestSHA256 = c.sha256
-	r.pass("manifest", manifest.Name, "schema %s", manifest.Schema)
+	r.pass(CheckManifest, manifest.Name, "schema %s", manifest.Schema)
 	return m
 }
 
@@ -319,12 +319,12 @@ func checkRequired(r *Report, pkg *Package, m *manifest.Manifest, o Options) {
 	var missing []string
 	for _, name := range Required(m.Package.Version, o.Matrix()) {
 		if _, ok := pkg.files[name]; !ok {
-			r.fail("required", name, "missing")
+			r.fail(CheckRequired, name, "missing")
 			missing = append(missing, name)
 		}
 	}
 	if len(missing) == 0 {
-		r.pass("required", "", "all %d files the verifier requires are present", len(Required(m.Package.Version, o.Matrix())))
+		r.pass(CheckRequired, "", "all %d files the verifier requires are present", len(Required(m.Package.Version, o.Matrix())))
 	}
 }
 
@@ -334,7 +334,7 @@ func checkRequired(r *Report, pkg *Package, m *manifest.Manifest, o Options) {
 func checkChecksums(r *Report, pkg *Package, files []file) {
 	c, ok := pkg.files[checksums.Name]
 	if !ok {
-		r.fail("required", checksums.Name, "missing")
+		r.fail(CheckRequired, checksums.Name, "missing")
 		return
 	}
 	if c.err != nil {
@@ -342,7 +342,7 @@ func checkChecksums(r *Report, pkg *Package, files []file) {
 	}
 	lines, err := checksums.Parse(c.data)
 	if err != nil {
-		r.fail("checksums", checksums.Name, "%v", strings.TrimPrefix(err.Error(), "checksums: "))
+		r.fail(CheckChecksum, checksums.Name, "%v", strings.TrimPrefix(err.Error(), "checksums: "))
 		return
 	}
 	listed := map[string]bool{}
@@ -354,12 +354,12 @@ func checkChecksums(r *Report, pkg *Package, files []file) {
 		got, ok := pkg.files[l.Path]
 		switch {
 		case !ok:
-			r.fail("checksum", l.Path, "listed in %s but missing", checksums.Name)
+			r.fail(CheckChecksum, l.Path, "listed in %s but missing", checksums.Name)
 			bad++
 		case got.err != nil:
 			bad++
 		case got.sha256 != l.SHA256:
-			r.fail("checksum", l.Path, "sha256 mismatch: %s lists %s, file has %s", checksums.Name, l.SHA256, got.sha256)
+			r.fail(CheckChecksum, l.Path, "sha256 mismatch: %s lists %s, file has %s", checksums.Name, l.SHA256, got.sha256)
 			bad++
 		}
 	}
@@ -367,11 +367,11 @@ func checkChecksums(r *Report, pkg *Package, files []file) {
 		if f.name == checksums.Name || listed[f.name] || isSignature(f.name, listed) {
 			continue
 		}
-		r.fail("checksum", f.name, "not listed in %s", checksums.Name)
+		r.fail(CheckChecksum, f.name, "not listed in %s", checksums.Name)
 		bad++
 	}
 	if bad == 0 {
-		r.pass("checksum", checksums.Name, "%d files match, no unlisted files", len(lines))
+		r.pass(CheckChecksum, checksums.Name, "%d files match, no unlisted files", len(lines))
 	}
 	slices.Sort(pkg.signed)
 }

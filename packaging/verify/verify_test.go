@@ -16,11 +16,11 @@ import (
 	"time"
 
 	"github.com/cavra/cavra/internal/testrelease"
-	"github.com/cavra/cavra/packaging/archive"
-	"github.com/cavra/cavra/packaging/build"
-	"github.com/cavra/cavra/packaging/checksums"
-	"github.com/cavra/cavra/packaging/layout"
-	"github.com/cavra/cavra/packaging/manifest"
+	"github.com/cavra/cavra/packaging/format/archive"
+	"github.com/cavra/cavra/packaging/format/build"
+	"github.com/cavra/cavra/packaging/format/checksums"
+	"github.com/cavra/cavra/packaging/format/layout"
+	"github.com/cavra/cavra/packaging/format/manifest"
 	"github.com/cavra/cavra/packaging/verify"
 )
 
@@ -375,11 +375,11 @@ func TestTamperedPackage(t *testing.T) {
 			lines := strings.SplitAfter(string(b), "\n")
 			lines[0], lines[1] = lines[1], lines[0]
 			write(t, dir, checksums.Name, []byte(strings.Join(lines, "")))
-		}, "checksums", checksums.Name, "out of order"},
+		}, CheckChecksum, checksums.Name, "out of order"},
 		{"checksums.txt binary-mode marker", func(t *testing.T, dir string) {
 			b := read(t, dir, checksums.Name)
 			write(t, dir, checksums.Name, bytes.Replace(b, []byte("  bin/"), []byte("  *bin/"), 1))
-		}, "checksums", checksums.Name, "binary-mode marker"},
+		}, CheckChecksum, checksums.Name, "binary-mode marker"},
 	}
 	if runtime.GOOS != "windows" {
 		tests = append(tests, struct {

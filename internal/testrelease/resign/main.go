@@ -21,13 +21,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cavra/cavra/packaging/artifact"
-	"github.com/cavra/cavra/packaging/build"
-	"github.com/cavra/cavra/packaging/layout"
-	"github.com/cavra/cavra/packaging/manifest"
-	"github.com/cavra/cavra/packaging/provenance"
+	"github.com/cavra/cavra/packaging/format/build"
+	"github.com/cavra/cavra/packaging/format/layout"
+	"github.com/cavra/cavra/packaging/format/manifest"
+	"github.com/cavra/cavra/packaging/format/provenance"
 	"github.com/cavra/cavra/packaging/release"
-	"github.com/cavra/cavra/packaging/steps"
+	"github.com/cavra/cavra/packaging/release/artifact"
+	"github.com/cavra/cavra/packaging/release/steps"
 	"github.com/cavra/cavra/signing"
 )
 

@@ -1,0 +1,42 @@
+// Package steps lists the steps of a release, in order: the light steps of
+// package release and the steps that need a heavy library, each in that
+// library's package (nfpm.Step, sbom.Step). Only the release command and the
+// test tools import it; the runtime, the verifier and the magefiles never do.
+//
+// Steps in one stage (one line of the list) run at the same time; every
+// stage sees the artifacts of the stages before it.
+package steps
+
+import (
+	"github.com/cavra/cavra/packaging/release"
+	"github.com/cavra/cavra/packaging/release/nfpm"
+	"github.com/cavra/cavra/sbom"
+)
+
+// Release returns every step of a release, signing with key (a
+// *signing.Key, or one still loading; nil only to list the step names);
+// the Linux packages and the SBOMs come from cache when it holds them for
+// the same inputs (nil: always made).
+func Release(key release.Signer, cache *release.StepCache) release.Pipeline {
+	return append(release.Pipeline{
+		{release.SourceStep{}, release.ModulesStep{}}, // the source archive of the commit; mage, for the offline verify targets
+		{release.BuildStep{}},                         // six binaries, built from the source archive
+	}, AfterBuild(key, cache)...)
+}
+
+// AfterBuild returns the steps after the build, for a package whose
+// binaries, source archive and modules exist.
+func AfterBuild(key release.Signer, cache *release.StepCache) release.Pipeline {
+	return release.Pipeline{
+		{release.Cached{Step: nfpm.Step{}, Cache: cache, Runs: sbom.Prepare}}, // .deb, .rpm and .apk of the Linux binaries
+		{release.Cached{Step: sbom.Step{}, Cache: cache}},                     // SPDX and CycloneDX SBOMs of the binaries, packages and source archive
+		{release.ManifestStep{}},                                              // cavra-runtime.reproducibility.json
+		{release.PublicKeyStep{Signer: key}},                                  // cosign.pub
+		{release.BootstrapStep{Signer: key}},                                  // offline-trust-root-bootstrap.json
+		{release.EvidenceStep{Signer: key}},                                   // release-evidence.json and .md
+		{release.ProvenanceStep{Signer: key}},                                 // SLSA provenance: DSSE envelope and Sigstore bundle
+		{release.ChecksumsStep{}},                                             // checksums.txt
+		{release.SignStep{Signer: key}},                                       // a .sig and a .sigstore.json for every listed file and checksums.txt
+		{release.ZipStep{Signer: key}},                                        // cavra-go-runtime-<version>.zip, its .sha256, .sig and .sigstore.json
+	}
+}

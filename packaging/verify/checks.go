@@ -1,0 +1,45 @@
+package verify
+
+// The names of the checks, as reports print them, in the order of the table
+// in the package documentation. Every check the verifier makes is one of
+// these; a test holds the table, this list and the code to each other.
+const (
+	CheckArchive            = "archive"
+	CheckLayout             = "layout"
+	CheckRead               = "read"
+	CheckManifest           = "manifest"
+	CheckVersion            = "version"
+	CheckRequired           = "required"
+	CheckChecksum           = "checksum"
+	CheckManifestIdentity   = "manifest.identity"
+	CheckManifestMatrix     = "manifest.matrix"
+	CheckManifestGo         = "manifest.go"
+	CheckManifestBuild      = "manifest.build"
+	CheckManifestControls   = "manifest.controls"
+	CheckManifestSource     = "manifest.source"
+	CheckManifestModules    = "manifest.modules"
+	CheckRebuildCommand     = "rebuild-command"
+	CheckBinary             = "binary"
+	CheckBuildinfo          = "buildinfo"
+	CheckPackage            = "package"
+	CheckTrust              = "trust"
+	CheckSignature          = "signature"
+	CheckProvenance         = "provenance"
+	CheckProvenanceBundle   = "provenance.bundle"
+	CheckSBOM               = "sbom"
+	CheckSBOMNTIA           = "sbom.ntia"
+	CheckSBOMBSI            = "sbom.bsi"
+	CheckBootstrap          = "bootstrap"
+	CheckEvidence           = "evidence"
+	CheckRebuildAttestation = "rebuild.attestation"
+	CheckRebuildPolicy      = "rebuild.policy"
+)
+
+// Checks lists every check name in the order of the package documentation.
+var Checks = []string{
+	CheckArchive, CheckLayout, CheckRead, CheckManifest, CheckVersion, CheckRequired, CheckChecksum,
+	CheckManifestIdentity, CheckManifestMatrix, CheckManifestGo, CheckManifestBuild, CheckManifestControls,
+	CheckManifestSource, CheckManifestModules, CheckRebuildCommand, CheckBinary, CheckBuildinfo, CheckPackage,
+	CheckTrust, CheckSignature, CheckProvenance, CheckProvenanceBundle, CheckSBOM, CheckSBOMNTIA, CheckSBOMBSI,
+	CheckBootstrap, CheckEvidence, CheckRebuildAttestation, CheckRebuildPolicy,
+}
