@@ -375,11 +375,11 @@ func TestTamperedPackage(t *testing.T) {
 			lines := strings.SplitAfter(string(b), "\n")
 			lines[0], lines[1] = lines[1], lines[0]
 			write(t, dir, checksums.Name, []byte(strings.Join(lines, "")))
-		}, CheckChecksum, checksums.Name, "out of order"},
+		}, verify.CheckChecksum, checksums.Name, "out of order"},
 		{"checksums.txt binary-mode marker", func(t *testing.T, dir string) {
 			b := read(t, dir, checksums.Name)
 			write(t, dir, checksums.Name, bytes.Replace(b, []byte("  bin/"), []byte("  *bin/"), 1))
-		}, CheckChecksum, checksums.Name, "binary-mode marker"},
+		}, verify.CheckChecksum, checksums.Name, "binary-mode marker"},
 	}
 	if runtime.GOOS != "windows" {
 		tests = append(tests, struct {
