@@ -41,7 +41,8 @@ var sides = map[string]string{
 	"packaging/format/releaseevidence": light, // release-evidence.json and .md
 	"packaging/format/provenance":      light, // the SLSA provenance statement
 	"packaging/format/attestation":     light, // rebuild attestations (SLSA VSA), signed with the standard library
-	"packaging/verify/explain":         light, // why two builds of a file differ
+	"packaging/format":                 light, // the map of the formats (documentation only)
+	"packaging/format/explain":         light, // why two builds of a file differ
 	"packaging/format/linuxpkg":        light, // reading .deb, .rpm and .apk
 	"packaging/format/archive":         light, // zip and tar.gz, written and read
 	"packaging/format/build":           light, // the pinned build settings and commands
@@ -119,9 +120,49 @@ func TestSides(t *testing.T) {
 			checkLight(t, rel, d, std)
 		}
 	}
+	checkGroups(t, deps)
 	// The magefiles, behind their build tag.
 	mage := list("-deps", "-tags", "mage", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", "./magefiles")
 	checkLight(t, "magefiles", mage, std, "github.com/magefile/mage/")
+}
+
+// groups are the three kinds of packaging/ (see each group's package
+// documentation), and what a package of each may import of this module
+// beyond the standard library: the formats import only formats and the
+// shared readers; the verifier side never imports the release side.
+var groups = []struct {
+	prefix string
+	may    []string
+}{
+	{"packaging/format", []string{"packaging/format", "internal/strictjson", "signing/trust"}},
+	{"packaging/verify", []string{"packaging/verify", "packaging/format", "internal/", "sbom/inspect", "signing/trust"}},
+}
+
+// checkGroups reports every import of this module that crosses the line
+// between the groups of packaging/.
+func checkGroups(t *testing.T, deps map[string][]string) {
+	t.Helper()
+	for _, g := range groups {
+		for p, d := range deps {
+			rel := strings.TrimPrefix(p, module+"/")
+			if rel != g.prefix && !strings.HasPrefix(rel, g.prefix+"/") {
+				continue
+			}
+		next:
+			for _, dep := range d {
+				drel, ours := strings.CutPrefix(dep, module+"/")
+				if !ours {
+					continue
+				}
+				for _, m := range g.may {
+					if drel == m || strings.HasPrefix(drel, strings.TrimSuffix(m, "/")+"/") {
+						continue next
+					}
+				}
+				t.Errorf("%s (group %s) links %s: the group may import only %v", rel, g.prefix, drel, g.may)
+			}
+		}
+	}
 }
 
 // checkLight reports every package in deps that a light package may not

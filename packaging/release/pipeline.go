@@ -4,6 +4,19 @@
 // A release runs in a temporary folder beside its output and is moved into
 // place only when every step has finished, so an interrupted release never
 // leaves a package that looks complete.
+//
+// This package and its subpackages are the producer side of the release
+// system, which the verifier never imports:
+//
+//	release            the light steps, one file each, and the runner ([Pipeline])
+//	release/steps      the whole step list in order, light and heavy (the release command runs it)
+//	release/artifact   the typed list of files the steps hand on
+//	release/nfpm       the step that writes the Linux packages (nfpm)
+//	release/reprotest  release one commit twice and compare every file
+//
+// The SBOM step is package github.com/cavra/cavra/sbom and the signing key
+// package github.com/cavra/cavra/signing. The documents a release writes are
+// defined in package github.com/cavra/cavra/packaging/format.
 package release
 
 import (

@@ -9,6 +9,18 @@
 // verifier's, and the package's manifest must agree with them. A package
 // whose signatures only match the key it carries fails.
 //
+// This package and its subpackages are the verifier side, used by the
+// command cavra and the mage targets, with the standard library alone:
+//
+//	verify             the checks of a package, zip or folder (the table below)
+//	verify/rebuild     rebuild every binary from the shipped source, compare digests, sign the verdict
+//	verify/upgrade     may a candidate package replace the installed one
+//	verify/htmlreport  the auditor's page of a verify report
+//
+// It reads the documents of package github.com/cavra/cavra/packaging/format
+// and never imports the release side (package
+// github.com/cavra/cavra/packaging/release).
+//
 // # Checks
 //
 // Each check yields PASS, FAIL or SKIP for one file, in this order:

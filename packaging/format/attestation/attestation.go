@@ -73,9 +73,9 @@ import (
 	"time"
 
 	"github.com/cavra/cavra/internal/strictjson"
+	"github.com/cavra/cavra/packaging/format/explain"
 	"github.com/cavra/cavra/packaging/format/manifest"
 	"github.com/cavra/cavra/packaging/format/provenance"
-	"github.com/cavra/cavra/packaging/verify/explain"
 )
 
 // The file names a rebuild writes into its output folder.

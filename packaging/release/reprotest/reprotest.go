@@ -31,7 +31,7 @@ import (
 
 	"github.com/cavra/cavra/internal/jsonio"
 	"github.com/cavra/cavra/packaging/format/checksums"
-	"github.com/cavra/cavra/packaging/verify/explain"
+	"github.com/cavra/cavra/packaging/format/explain"
 )
 
 // Options control a reproducibility test.

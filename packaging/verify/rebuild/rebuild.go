@@ -43,9 +43,9 @@ import (
 	"github.com/cavra/cavra/packaging/format/attestation"
 	"github.com/cavra/cavra/packaging/format/build"
 	"github.com/cavra/cavra/packaging/format/checksums"
+	"github.com/cavra/cavra/packaging/format/explain"
 	"github.com/cavra/cavra/packaging/format/manifest"
 	"github.com/cavra/cavra/packaging/verify"
-	"github.com/cavra/cavra/packaging/verify/explain"
 )
 
 // Options control a rebuild.

@@ -19,9 +19,9 @@ import (
 	"github.com/cavra/cavra/packaging/format/archive"
 	"github.com/cavra/cavra/packaging/format/attestation"
 	"github.com/cavra/cavra/packaging/format/build"
+	"github.com/cavra/cavra/packaging/format/explain"
 	"github.com/cavra/cavra/packaging/format/manifest"
 	"github.com/cavra/cavra/packaging/verify"
-	"github.com/cavra/cavra/packaging/verify/explain"
 	"github.com/cavra/cavra/packaging/verify/rebuild"
 	"github.com/cavra/cavra/signing/trust"
 )

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/cavra/cavra/internal/jsonio"
+	"github.com/cavra/cavra/packaging/format/explain"
 	"github.com/cavra/cavra/packaging/verify"
-	"github.com/cavra/cavra/packaging/verify/explain"
 )
 
 // Report is the rebuild evidence: what was rebuilt, where, how, and with
