@@ -4,41 +4,28 @@ package main
 
 import (
 	"context"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"github.com/magefile/mage/mg"
 
-	"github.com/cavra/cavra/packaging/format/attestation"
-	"github.com/cavra/cavra/packaging/format/build"
 	"github.com/cavra/cavra/packaging/format/layout"
 	"github.com/cavra/cavra/packaging/release/reprotest"
 	"github.com/cavra/cavra/packaging/verify"
+	"github.com/cavra/cavra/packaging/verify/options"
 	"github.com/cavra/cavra/packaging/verify/rebuild"
 	"github.com/cavra/cavra/packaging/verify/upgrade"
-	"github.com/cavra/cavra/signing/trust"
 )
 
-// Verify groups the verification targets. Trusted material comes from the
-// environment: CAVRA_KEY (the release public key file you trust) or
-// CAVRA_KEY_FINGERPRINT (sha256:...); CAVRA_ALLOW_UNSIGNED=1 is for snapshot
-// dry runs only. CAVRA_EXPECT_VERSION=v1.2.3 fails a package of any other
-// version. CAVRA_JSON=1 prints JSON reports.
-//
-// The install policy (see cavra release verify-go-package):
-// CAVRA_REBUILD_ATTESTATIONS lists rebuild attestations, files or folders
-// searched for rebuild.intoto.jsonl, separated like PATH;
-// CAVRA_REBUILDER_KEYS the rebuilders' public keys you trust, files
-// separated like PATH or the PEM keys themselves (as a CI variable holds
-// them); CAVRA_MIN_REBUILDS how many must have reproduced every binary
-// (default 1 with any attestation).
+// Verify groups the verification targets. They take the settings of cavra
+// release from the environment, each variable standing for a flag
+// (CAVRA_KEY for -key, CAVRA_REBUILDER_KEYS for -rebuilder-key, ...; package
+// options reads both, and the README's table lists every variable):
+// the trusted material, the install policy, CAVRA_JSON=1 for JSON reports.
 type Verify mg.Namespace
 
 // Aliases make `go run mage.go verify rebuild` verify the package, then
@@ -75,19 +62,21 @@ func (Verify) Gate() error {
 	if err != nil {
 		return err
 	}
-	o, err := trusted()
+	v, err := values(options.Verify...)
 	if err != nil {
 		return err
 	}
-	if len(o.RebuilderKeys) == 0 {
+	if len(v.RebuilderKeys) == 0 {
 		return errors.New("verify:gate: CAVRA_REBUILDER_KEYS names no rebuilder key: the gate needs the keys of the rebuilders it waits for")
 	}
-	if env("CAVRA_REBUILD_ATTESTATIONS", "") == "" {
-		if o.RebuildAttestations, err = attestationFiles("rebuild-attestations"); err != nil {
-			return err
-		}
+	if len(v.RebuildAttestations) == 0 {
+		v.RebuildAttestations = []string{"rebuild-attestations"}
 	}
-	if env("CAVRA_MIN_REBUILDS", "") == "" {
+	o, err := v.Verify()
+	if err != nil {
+		return err
+	}
+	if !v.MinRebuilds.Given {
 		o.MinRebuilds = len(o.RebuilderKeys)
 	}
 	rep, _, err := verify.Path(p, o)
@@ -125,19 +114,15 @@ func (Verify) Reproducible() error {
 // removed, and the key is the same unless CAVRA_ALLOW_KEY_ROTATION=1
 // (CAVRA_CURRENT_KEY names the current package's key, default CAVRA_KEY).
 func (Verify) Upgrade(current, candidate string) error {
-	can, err := trusted()
+	v, err := values(options.Upgrade...)
 	if err != nil {
 		return err
 	}
-	cur := can
-	cur.ExpectVersion = "" // CAVRA_EXPECT_VERSION names the candidate
-	if p := env("CAVRA_CURRENT_KEY", ""); p != "" {
-		if cur.Key, err = trust.ReadPublicKey(p); err != nil {
-			return fmt.Errorf("CAVRA_CURRENT_KEY: %w", err)
-		}
-		cur.KeyFingerprint = ""
+	o, err := v.Upgrade()
+	if err != nil {
+		return err
 	}
-	rep, err := upgrade.Validate(current, candidate, upgrade.Options{Current: cur, Candidate: can, AllowKeyRotation: env("CAVRA_ALLOW_KEY_ROTATION", "") == "1"})
+	rep, err := upgrade.Validate(current, candidate, o)
 	if err != nil {
 		return err
 	}
@@ -182,134 +167,19 @@ func found() (string, error) {
 	return p, err
 }
 
-// trusted returns the verifier options from CAVRA_KEY,
-// CAVRA_KEY_FINGERPRINT, CAVRA_ALLOW_UNSIGNED and CAVRA_EXPECT_VERSION.
-func trusted() (verify.Options, error) {
-	o := verify.Options{
-		KeyFingerprint:      env("CAVRA_KEY_FINGERPRINT", ""),
-		UnsafeAllowUnsigned: env("CAVRA_ALLOW_UNSIGNED", "") == "1",
-		ExpectVersion:       env("CAVRA_EXPECT_VERSION", ""),
-	}
-	if p := env("CAVRA_KEY", ""); p != "" {
-		var err error
-		if o.Key, err = trust.ReadPublicKey(p); err != nil {
-			return o, fmt.Errorf("CAVRA_KEY: %w", err)
-		}
-	}
-	return o, rebuildPolicy(&o)
-}
-
-// rebuildPolicy reads CAVRA_REBUILDER_KEYS, CAVRA_REBUILD_ATTESTATIONS and
-// CAVRA_MIN_REBUILDS into o.
-func rebuildPolicy(o *verify.Options) error {
-	var err error
-	if o.RebuilderKeys, err = rebuilderKeys(env("CAVRA_REBUILDER_KEYS", "")); err != nil {
-		return fmt.Errorf("CAVRA_REBUILDER_KEYS: %w", err)
-	}
-	if v := env("CAVRA_REBUILD_ATTESTATIONS", ""); v != "" {
-		if o.RebuildAttestations, err = attestationFiles(v); err != nil {
-			return fmt.Errorf("CAVRA_REBUILD_ATTESTATIONS: %w", err)
-		}
-		o.MinRebuilds = 1
-	}
-	if v := env("CAVRA_MIN_REBUILDS", ""); v != "" {
-		if o.MinRebuilds, err = strconv.Atoi(v); err != nil || o.MinRebuilds < 0 {
-			return fmt.Errorf("CAVRA_MIN_REBUILDS=%q: want a whole number", v)
-		}
-	}
-	return nil
-}
-
-// rebuilderKeys reads public keys: PEM text holding one or more PUBLIC KEY
-// blocks, or files separated like PATH.
-func rebuilderKeys(v string) ([]*trust.Key, error) {
-	var keys []*trust.Key
-	if strings.Contains(v, "-----BEGIN") {
-		rest := []byte(v)
-		for {
-			var block *pem.Block
-			if block, rest = pem.Decode(rest); block == nil {
-				break
-			}
-			k, err := trust.ParsePublicKey(pem.EncodeToMemory(block))
-			if err != nil {
-				return nil, err
-			}
-			keys = append(keys, k)
-		}
-		if len(strings.TrimSpace(string(rest))) > 0 {
-			return nil, errors.New("text after the last PEM key")
-		}
-		return keys, nil
-	}
-	for _, p := range filepath.SplitList(v) {
-		if p == "" {
-			continue
-		}
-		k, err := trust.ReadPublicKey(p)
-		if err != nil {
-			return nil, err
-		}
-		keys = append(keys, k)
-	}
-	return keys, nil
-}
-
-// attestationFiles reads rebuild attestations: files, and in folders every
-// file named rebuild.intoto.jsonl, separated like PATH. Naming none is an
-// error: the caller asked for attestations.
-func attestationFiles(v string) ([]verify.Attestation, error) {
-	var out []verify.Attestation
-	add := func(p string) error {
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		out = append(out, verify.Attestation{Name: p, Data: data})
-		return nil
-	}
-	for _, p := range filepath.SplitList(v) {
-		st, err := os.Stat(p)
-		if err != nil {
-			return nil, err
-		}
-		if !st.IsDir() {
-			if err := add(p); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		err = filepath.WalkDir(p, func(f string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() || d.Name() != attestation.FileName {
-				return err
-			}
-			return add(f)
-		})
-		if err != nil {
-			return nil, err
-		}
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("no %s in %s", attestation.FileName, v)
-	}
-	return out, nil
-}
-
-// signer reads the rebuilder's key from CAVRA_SIGN_KEY: a file, or the PEM
-// key itself.
-func signer() (*attestation.Signer, error) {
-	v := env("CAVRA_SIGN_KEY", "")
-	switch {
-	case v == "":
-		return nil, nil
-	case strings.Contains(v, "-----BEGIN"):
-		return attestation.ParsePrivateKey([]byte(v))
-	}
-	return attestation.ReadPrivateKey(v)
+// values reads the verifier's settings of groups from the environment
+// (see package options: CAVRA_KEY for -key, and so on).
+func values(groups ...string) (*options.Values, error) {
+	var v options.Values
+	return &v, v.Env(os.Getenv, groups...)
 }
 
 func verifyPath(p string, dir bool) error {
-	o, err := trusted()
+	v, err := values(options.Verify...)
+	if err != nil {
+		return err
+	}
+	o, err := v.Verify()
 	if err != nil {
 		return err
 	}
@@ -332,29 +202,15 @@ func verifyPath(p string, dir bool) error {
 }
 
 func rebuildPath(p string) error {
-	vo, err := trusted()
+	v, err := values(options.Rebuild...)
 	if err != nil {
 		return err
 	}
-	// A rebuild attests its own verdict; others' attestations are for
-	// the install policy, not for it.
-	vo.RebuildAttestations, vo.RebuilderKeys, vo.MinRebuilds = nil, nil, 0
-	o := rebuild.Options{Verify: vo, Out: env("CAVRA_OUT", "."), Log: os.Stdout, Version: "mage verify:rebuild"}
-	if o.Sign, err = signer(); err != nil {
-		return fmt.Errorf("CAVRA_SIGN_KEY: %w", err)
+	o, err := v.Rebuild()
+	if err != nil {
+		return fmt.Errorf("verify:rebuild: %w", err)
 	}
-	if o.RebuilderID = env("CAVRA_REBUILDER_ID", ""); (o.Sign == nil) != (o.RebuilderID == "") {
-		return errors.New("verify:rebuild: CAVRA_SIGN_KEY and CAVRA_REBUILDER_ID go together: the attestation names who signed it")
-	}
-	if t := env("CAVRA_TARGET", ""); t != "" {
-		for _, s := range strings.Split(t, ",") {
-			tt, err := build.ParseTarget(s)
-			if err != nil {
-				return err
-			}
-			o.Targets = append(o.Targets, tt)
-		}
-	}
+	o.Log, o.Version = os.Stdout, "mage verify:rebuild"
 	rep, err := rebuild.Run(context.Background(), p, o)
 	if err != nil {
 		return err
@@ -377,7 +233,7 @@ func show(rep interface {
 	WriteJSON(io.Writer) error
 	WriteText(io.Writer) error
 }) error {
-	if env("CAVRA_JSON", "") == "1" {
+	if v, err := values("output"); err == nil && v.JSON {
 		return rep.WriteJSON(os.Stdout)
 	}
 	return rep.WriteText(os.Stdout)

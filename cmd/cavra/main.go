@@ -97,14 +97,11 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strings"
 
-	"github.com/cavra/cavra/packaging/format/attestation"
-	"github.com/cavra/cavra/packaging/format/build"
 	"github.com/cavra/cavra/packaging/verify"
+	"github.com/cavra/cavra/packaging/verify/options"
 	"github.com/cavra/cavra/packaging/verify/rebuild"
 	"github.com/cavra/cavra/packaging/verify/upgrade"
-	"github.com/cavra/cavra/signing/trust"
 )
 
 var version = "devel"
@@ -211,47 +208,16 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-// trustFlags are the flags that supply trusted material.
-type trustFlags struct {
-	key         string
-	fingerprint string
-	unsigned    bool
-	version     string
-}
-
-func (t *trustFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&t.key, "key", "", "the release public key (PEM) you trust, obtained outside the package")
-	fs.StringVar(&t.fingerprint, "key-fingerprint", "", "trust the package's cosign.pub only if its fingerprint is this sha256:<hex>")
-	fs.BoolVar(&t.unsigned, "allow-unsigned", false, "UNSAFE: for snapshot dry runs, do not check signatures (the report says UNSIGNED)")
-	fs.StringVar(&t.version, "expect-version", "", "fail unless the package is this version, e.g. v1.2.3")
-}
-
-// options turns the flags into verifier options.
-func (t *trustFlags) options() (verify.Options, error) {
-	o := verify.Options{KeyFingerprint: t.fingerprint, UnsafeAllowUnsigned: t.unsigned, ExpectVersion: t.version}
-	if t.key != "" {
-		var err error
-		if o.Key, err = trust.ReadPublicKey(t.key); err != nil {
-			return o, err
-		}
-	}
-	if t.fingerprint != "" && !strings.HasPrefix(t.fingerprint, "sha256:") {
-		return o, fmt.Errorf("-key-fingerprint %q: want sha256:<hex>", t.fingerprint)
-	}
-	return o, nil
-}
-
 func runVerify(cmd string, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("cavra release "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	asJSON := fs.Bool("json", false, "print the report as JSON")
-	var vf verifyFlags
-	vf.register(fs)
+	var v options.Values
+	v.Flags(fs, options.Verify...)
 	pos, err := parse(fs, args)
 	if err != nil {
 		return 2
 	}
-	opts, err := vf.options()
+	opts, err := v.Verify()
 	if err != nil {
 		fmt.Fprintf(stderr, "cavra release %s: %v\n", cmd, err)
 		return 2
@@ -282,7 +248,7 @@ func runVerify(cmd string, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "cavra release %s: %v\n", cmd, err)
 		return 2
 	}
-	code := emit("cavra release "+cmd, rep, *asJSON, stdout, stderr)
+	code := emit("cavra release "+cmd, rep, v.JSON, stdout, stderr)
 	if code == 1 {
 		for _, e := range rep.Errors() {
 			fmt.Fprintf(stderr, "verify: %s\n", e)
@@ -291,68 +257,25 @@ func runVerify(cmd string, args []string, stdout, stderr io.Writer) int {
 	return code
 }
 
-type targetList []build.Target
-
-func (l *targetList) String() string { return fmt.Sprint(*l) }
-func (l *targetList) Set(s string) error {
-	for _, part := range strings.Split(s, ",") {
-		t, err := build.ParseTarget(strings.TrimSpace(part))
-		if err != nil {
-			return err
-		}
-		if !t.Known() {
-			return fmt.Errorf("target %s is not in the release matrix", t)
-		}
-		*l = append(*l, t)
-	}
-	return nil
-}
-
 func runRebuild(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("cavra release rebuild", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	asJSON := fs.Bool("json", false, "print the report as JSON")
-	var targets targetList
-	fs.Var(&targets, "target", "rebuild only this os/arch (repeatable)")
-	out := fs.String("out", ".", "folder for rebuild-evidence.json and rebuild-evidence.md")
-	fresh := fs.Bool("fresh-cache", false, "build with an empty GOCACHE")
-	gocmd := fs.String("go", "", "the go command (default: go from PATH)")
-	signKey := fs.String("sign-key", "", "sign a rebuild attestation with this private key (PEM PKCS #8, from cavra keygen)")
-	rebuilderID := fs.String("rebuilder-id", "", "who rebuilt, a URI, for the attestation (with -sign-key)")
-	var tf trustFlags
-	tf.register(fs)
+	var v options.Values
+	v.Flags(fs, options.Rebuild...)
 	pos, err := parse(fs, args)
 	if err != nil {
 		return 2
 	}
-	vo, err := tf.options()
+	o, err := v.Rebuild()
+	if err == nil && len(pos) != 1 {
+		err = fmt.Errorf("want one package, got %d arguments", len(pos))
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "cavra release rebuild: %v\n", err)
 		return 2
 	}
-	if len(pos) != 1 {
-		fmt.Fprintf(stderr, "cavra release rebuild: want one package, got %d arguments\n", len(pos))
-		return 2
-	}
-	o := rebuild.Options{Verify: vo, Out: *out, FreshCache: *fresh, Go: *gocmd, RebuilderID: *rebuilderID, Version: version}
-	if (*signKey == "") != (*rebuilderID == "") {
-		fmt.Fprintln(stderr, "cavra release rebuild: -sign-key and -rebuilder-id go together: the attestation names who signed it")
-		return 2
-	}
-	if *signKey != "" {
-		if err := checkURI(*rebuilderID); err != nil {
-			fmt.Fprintf(stderr, "cavra release rebuild: -rebuilder-id: %v\n", err)
-			return 2
-		}
-		if o.Sign, err = attestation.ReadPrivateKey(*signKey); err != nil {
-			fmt.Fprintf(stderr, "cavra release rebuild: -sign-key: %v\n", err)
-			return 2
-		}
-	}
-	if len(targets) > 0 {
-		o.Targets = targets
-	}
-	if !*asJSON {
+	o.Version = version
+	if !v.JSON {
 		o.Log = stdout
 	}
 	rep, err := rebuild.Run(ctx, pos[0], o)
@@ -363,44 +286,30 @@ func runRebuild(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		}
 		return 1
 	}
-	return emit("cavra release rebuild", rep, *asJSON, stdout, stderr)
+	return emit("cavra release rebuild", rep, v.JSON, stdout, stderr)
 }
 
 func runUpgrade(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("cavra release validate-upgrade", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	asJSON := fs.Bool("json", false, "print the report as JSON")
-	var tf trustFlags
-	tf.register(fs)
-	currentKey := fs.String("current-key", "", "the public key trusted for the current package (default: -key)")
-	rotate := fs.Bool("allow-key-rotation", false, "accept a candidate signed by another key than the current package")
+	var v options.Values
+	v.Flags(fs, options.Upgrade...)
 	pos, err := parse(fs, args)
 	if err != nil {
 		return 2
 	}
-	if len(pos) != 2 {
-		fmt.Fprintf(stderr, "cavra release validate-upgrade: want <current> <candidate>, got %d arguments\n", len(pos))
-		return 2
+	o, err := v.Upgrade()
+	if err == nil && len(pos) != 2 {
+		err = fmt.Errorf("want <current> <candidate>, got %d arguments", len(pos))
 	}
-	can, err := tf.options()
 	if err != nil {
 		fmt.Fprintf(stderr, "cavra release validate-upgrade: %v\n", err)
 		return 2
 	}
-	cur := can
-	cur.ExpectVersion = "" // -expect-version names the candidate
-	if *currentKey != "" {
-		ct := tf
-		ct.key, ct.fingerprint = *currentKey, ""
-		if cur, err = ct.options(); err != nil {
-			fmt.Fprintf(stderr, "cavra release validate-upgrade: %v\n", err)
-			return 2
-		}
-	}
-	rep, err := upgrade.Validate(pos[0], pos[1], upgrade.Options{Current: cur, Candidate: can, AllowKeyRotation: *rotate})
+	rep, err := upgrade.Validate(pos[0], pos[1], o)
 	if err != nil {
 		fmt.Fprintf(stderr, "cavra release validate-upgrade: %v\n", err)
 		return 2
 	}
-	return emit("cavra release validate-upgrade", rep, *asJSON, stdout, stderr)
+	return emit("cavra release validate-upgrade", rep, v.JSON, stdout, stderr)
 }

@@ -62,10 +62,10 @@ import (
 	"errors"
 	"fmt"
 	"hash"
-	"os"
 	"strconv"
 	"strings"
 
+	"github.com/cavra/cavra/internal/bounded"
 	"github.com/cavra/cavra/internal/strictjson"
 )
 
@@ -110,9 +110,9 @@ func ParsePublicKey(data []byte) (*Key, error) {
 }
 
 // ReadPublicKey reads and parses the PEM public key in the file at path,
-// such as the cosign.pub an operator was given.
+// such as the cosign.pub an operator was given, of at most [MaxKey] bytes.
 func ReadPublicKey(path string) (*Key, error) {
-	data, err := os.ReadFile(path)
+	data, err := bounded.ReadFile(path, MaxKey)
 	if err != nil {
 		return nil, fmt.Errorf("trust: %w", err)
 	}
@@ -122,6 +122,9 @@ func ReadPublicKey(path string) (*Key, error) {
 	}
 	return k, nil
 }
+
+// MaxKey bounds a public key file.
+const MaxKey = 64 << 10
 
 // Fingerprint returns "sha256:" and the hex SHA-256 of the key's DER
 // encoding (the bytes inside the PEM block).
