@@ -20,18 +20,20 @@ import (
 	"github.com/magefile/mage/mg"
 	"github.com/magefile/mage/sh"
 
+	"github.com/cavra/cavra/internal/lint"
 	"github.com/cavra/cavra/packaging/format/build"
 )
 
 // Build groups the build targets.
 type Build mg.Namespace
 
-// Test runs the whole test suite (go test ./...), installing first the tools
-// the tests need (see TestTools). The end-to-end tests make real releases, so
-// a test binary may take longer than go test's default 10 minutes on a busy
-// machine: the limit is 30.
+// Test runs the house rules (see Lint), then the whole test suite (go test
+// ./...), installing first the tools the tests need (see TestTools). The
+// end-to-end tests make real releases, so a test binary may take longer
+// than go test's default 10 minutes on a busy machine: the limit is 30.
+// This is what CI runs (.ci/run).
 func Test() error {
-	mg.Deps(TestTools)
+	mg.SerialDeps(Lint, TestTools)
 	env, err := toolEnv()
 	if err != nil {
 		return err
@@ -39,23 +41,11 @@ func Test() error {
 	return sh.RunWithV(env, "go", "test", "-count=1", "-timeout=30m", "./...")
 }
 
-// Lint checks that gofmt leaves every file alone, that go.mod and go.sum
-// are tidy (go mod tidy -diff), and that go vet passes, magefiles included.
+// Lint checks the house rules (package internal/lint): gofmt, a tidy go.mod,
+// go vet and staticcheck on every package with every build tag, actionlint
+// on the workflows. Each finding names its file and line.
 func Lint() error {
-	out, err := sh.Output("gofmt", "-l", ".")
-	if err != nil {
-		return err
-	}
-	if out != "" {
-		return fmt.Errorf("gofmt would change:\n%s", out)
-	}
-	if out, err := sh.Output("go", "mod", "tidy", "-diff"); err != nil {
-		return fmt.Errorf("go.mod or go.sum is not tidy (run go mod tidy): %w\n%s", err, out)
-	}
-	if err := sh.RunV("go", "vet", "./..."); err != nil {
-		return err
-	}
-	return sh.RunV("go", "vet", "-tags", "mage", "./magefiles")
+	return lint.Run(context.Background(), ".", os.Stdout)
 }
 
 // Runtime builds cavra-runtime for this machine into bin/, with the pinned

@@ -35,9 +35,7 @@ func TestREADME(t *testing.T) {
 	var cmds []string
 	for _, block := range strings.Split(sec, "```sh runtime\n")[1:] {
 		block = block[:strings.Index(block, "```")]
-		for _, line := range strings.Split(strings.TrimSpace(block), "\n") {
-			cmds = append(cmds, line)
-		}
+		cmds = append(cmds, strings.Split(strings.TrimSpace(block), "\n")...)
 	}
 	if len(cmds) < 10 {
 		t.Fatalf("found %d commands, want the section's", len(cmds))

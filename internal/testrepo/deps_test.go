@@ -36,6 +36,7 @@ var sides = map[string]string{
 	"packaging/verify/htmlreport":      light, // the auditor's HTML report page
 	"packaging/verify/options":         light, // the verifier's settings, from flags and from the environment
 	"internal/bounded":                 light, // reading files with a size bound
+	"internal/lint":                    light, // the house rules CI checks before the tests
 	"packaging/format/layout":          light, // names of the package and its files
 	"packaging/format/manifest":        light, // cavra-runtime.reproducibility.json
 	"packaging/format/checksums":       light, // checksums.txt

@@ -15,7 +15,6 @@ import (
 var (
 	goVersionRE = regexp.MustCompile(`^go1\.[0-9]+(\.[0-9]+)?$`)
 	commitRE    = regexp.MustCompile(`^[0-9a-f]{40}([0-9a-f]{24})?$`)
-	sha256RE    = regexp.MustCompile(`^[0-9a-f]{64}$`)
 )
 
 // problems collects what is wrong, for one check.

@@ -50,7 +50,7 @@ func (f *pathForms) add(p string) {
 // any spelling matches, so each extra spelling can only add blocks.
 func (f *pathForms) init(target string) {
 	t := target
-	if strings.IndexAny(t, "/\\:") < 0 && t != "." && t != ".." && !windowsSensitive(t) {
+	if !strings.ContainsAny(t, "/\\:") && t != "." && t != ".." && !windowsSensitive(t) {
 		// A plain name: cleaning and the Windows reading change nothing.
 		f.n, f.lens[0], f.big[0] = 1, 1, nil
 		f.segs[0][0] = foldString(t)

@@ -80,10 +80,9 @@ const otherSum = "00112233445566778899aabbccddeeff00112233445566778899aabbccddee
 type test struct {
 	name string
 	edit func(obj)
-	raw  []byte                     // used instead of an edit
-	err  string                     // the error should contain this
-	want func(*Summary)             // else the summary is the fixture's, changed by want
-	chk  func(*testing.T, *Summary) // extra checks
+	raw  []byte         // used instead of an edit
+	err  string         // the error should contain this
+	want func(*Summary) // else the summary is the fixture's, changed by want
 }
 
 func run(t *testing.T, tests []test, doc []byte, summary *Summary, fn func([]byte) (*Summary, error)) {

@@ -263,13 +263,15 @@ func zipHeader(e Entry, t time.Time, p packed) *zip.FileHeader {
 		ReaderVersion:      20,
 		Method:             p.method,
 		Modified:           t,
-		ModifiedTime:       uint16(t.Second()/2 | t.Minute()<<5 | t.Hour()<<11),
-		ModifiedDate:       uint16(t.Day() | int(t.Month())<<5 | (t.Year()-1980)<<9),
 		CRC32:              p.d.crc,
 		CompressedSize64:   uint64(len(p.data)),
 		UncompressedSize64: uint64(p.d.n),
 		ExternalAttrs:      (0o100000 | uint32(e.Mode.Perm())) << 16, // S_IFREG | perm
 	}
+	// CreateRaw writes the MS-DOS time fields as given (only CreateHeader
+	// derives them from Modified), so they are set here.
+	//lint:ignore SA1019 the deprecated fields are the ones CreateRaw writes
+	fh.ModifiedTime, fh.ModifiedDate = uint16(t.Second()/2|t.Minute()<<5|t.Hour()<<11), uint16(t.Day()|int(t.Month())<<5|(t.Year()-1980)<<9)
 	// Extended timestamp: tag 0x5455, 5 bytes, flags 1 (mtime), Unix time.
 	fh.Extra = binary.LittleEndian.AppendUint16(fh.Extra, 0x5455)
 	fh.Extra = binary.LittleEndian.AppendUint16(fh.Extra, 5)

@@ -354,7 +354,7 @@ func (p *pkg) readPayloadTar(r io.Reader, o tarOptions) error {
 		}
 		f := File{Path: name, Owner: tarOwner(hdr), MTime: hdr.ModTime.Unix()}
 		switch hdr.Typeflag {
-		case tar.TypeReg, tar.TypeRegA:
+		case tar.TypeReg: // tar.Reader reports the legacy TypeRegA as TypeReg
 			f.Mode = fs.FileMode(hdr.Mode & 0o777)
 			if name == "/" {
 				return p.errorf(member, "a file at the root")
@@ -486,7 +486,7 @@ func (p *pkg) readMetaTar(r io.Reader, member string, meta func(name string, dat
 		}
 		m := member + ": " + hdr.Name
 		switch hdr.Typeflag {
-		case tar.TypeReg, tar.TypeRegA:
+		case tar.TypeReg: // tar.Reader reports the legacy TypeRegA as TypeReg
 		case tar.TypeDir:
 			continue
 		default:
