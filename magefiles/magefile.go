@@ -27,18 +27,30 @@ import (
 // Build groups the build targets.
 type Build mg.Namespace
 
-// Test runs the house rules (see Lint), then the whole test suite (go test
+// Test groups the test targets; `go run mage.go test` is test:all, what CI
+// runs (.ci/run).
+type Test mg.Namespace
+
+// All runs the house rules (see Lint), then the whole test suite (go test
 // ./...), installing first the tools the tests need (see TestTools). The
 // end-to-end tests make real releases, so a test binary may take longer
 // than go test's default 10 minutes on a busy machine: the limit is 30.
-// This is what CI runs (.ci/run).
-func Test() error {
+// This is what CI runs (.ci/run, through the alias test).
+func (Test) All() error {
 	mg.SerialDeps(Lint, TestTools)
 	env, err := toolEnv()
 	if err != nil {
 		return err
 	}
 	return sh.RunWithV(env, "go", "test", "-count=1", "-timeout=30m", "./...")
+}
+
+// Short is the edit-test loop: the house rules, then every test but those
+// that make a real release or rebuild or drive a browser (go test -short),
+// in a few minutes. Run test:all (or test) before you push.
+func (Test) Short() error {
+	mg.SerialDeps(Lint)
+	return sh.RunV("go", "test", "-short", "-count=1", "./...")
 }
 
 // Lint checks the house rules (package internal/lint): gofmt, a tidy go.mod,

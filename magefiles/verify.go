@@ -32,6 +32,7 @@ type Verify mg.Namespace
 // rebuild it.
 var Aliases = map[string]interface{}{
 	"verify": Check,
+	"test":   Test.All,
 }
 
 // Bundle verifies a package zip in place, before transfer, without

@@ -144,6 +144,7 @@ var shared = map[string]*sharedPkg{}
 // changing anything.
 func Shared(t testing.TB, name string, o Options) *Package {
 	t.Helper()
+	SkipShort(t)
 	mu.Lock()
 	s, ok := shared[name]
 	if !ok {
@@ -165,9 +166,12 @@ func Shared(t testing.TB, name string, o Options) *Package {
 	return s.pkg
 }
 
-// Build releases a new test repository under dir.
+// Build releases a new test repository under dir. It skips the test under
+// -short (go run mage.go test:short): a real release takes seconds to
+// minutes.
 func Build(t testing.TB, dir string, o Options) *Package {
 	t.Helper()
+	SkipShort(t)
 	repo := testrepo.New(t, dir, o.Tag)
 	out := filepath.Join(dir, "dist")
 	env := append(Env(dir), o.Env...)
@@ -210,6 +214,15 @@ func Build(t testing.TB, dir string, o Options) *Package {
 		t.Fatalf("testrelease: %v", err)
 	}
 	return p
+}
+
+// SkipShort skips a test that makes a real release, a real rebuild or
+// drives a browser, under -short.
+func SkipShort(t testing.TB) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("a real release: not under -short (go run mage.go test runs it)")
+	}
 }
 
 // GenerateKey writes a new cosign key pair, encrypted with [Password], into

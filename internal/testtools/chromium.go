@@ -17,6 +17,9 @@ import (
 // installs).
 func Chromium(t testing.TB) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("drives a browser: not under -short (go run mage.go test runs it)")
+	}
 	if p := os.Getenv("CAVRA_CHROMIUM"); p != "" {
 		return p
 	}
