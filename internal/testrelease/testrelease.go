@@ -1,11 +1,13 @@
 // Package testrelease builds real release packages for tests: it compiles
-// the release command once per test binary and runs it on a fresh test
-// repository (see package testrepo), exactly as `go run mage.go release`
-// does.
+// the release command once per content hash (package cmdcache) and runs it
+// on a fresh test repository (see package testrepo), exactly as
+// `go run mage.go release` does.
 package testrelease
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"io"
 	"io/fs"
 	"os"
@@ -16,6 +18,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/cavra/cavra/internal/cmdcache"
 	"github.com/cavra/cavra/internal/testrepo"
 	"github.com/cavra/cavra/signing/trust"
 )
@@ -60,7 +63,10 @@ var (
 // Cleanup from TestMain to remove it.
 func Tool(t testing.TB) string { return build(t, "./cmd/cavra-release") }
 
-// build builds the command pkg of this module once per test binary.
+// build returns the command pkg of this module, built once per content hash
+// of what it is made of into the user cache (package cmdcache, as the mage
+// targets build the release command), so that every test binary of a run,
+// and every later run until the code changes, uses the same binary.
 func build(t testing.TB, pkg string) string {
 	t.Helper()
 	mu.Lock()
@@ -68,6 +74,17 @@ func build(t testing.TB, pkg string) string {
 	if p, ok := tools[pkg]; ok {
 		return p
 	}
+	root := testrepo.ModuleRoot(t)
+	e, _, err := cmdcache.Build(context.Background(), cmdcache.Spec{Root: root, Pkg: pkg})
+	switch {
+	case err == nil:
+		tools[pkg] = e.Path
+		return e.Path
+	case !errors.Is(err, cmdcache.ErrUncacheable):
+		t.Fatalf("testrelease: %v", err)
+	}
+	// A build the cache cannot key (cgo with an unknown C compiler, say):
+	// once per test binary.
 	if toolDir == "" {
 		dir, err := os.MkdirTemp("", "cavra-testrelease-")
 		if err != nil {
@@ -77,7 +94,7 @@ func build(t testing.TB, pkg string) string {
 	}
 	out := filepath.Join(toolDir, filepath.Base(pkg))
 	cmd := exec.Command("go", "build", "-o", out, pkg)
-	cmd.Dir = testrepo.ModuleRoot(t)
+	cmd.Dir = root
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("testrelease: go build %s: %v\n%s", pkg, err, b)
 	}
@@ -86,7 +103,7 @@ func build(t testing.TB, pkg string) string {
 }
 
 // Verifier returns the path of the verifier, cmd/cavra, built from this
-// module once per test binary.
+// module once per content hash.
 func Verifier(t testing.TB) string { return build(t, "./cmd/cavra") }
 
 // Sign runs the resign tool with args (-blob FILE, or -dsse IN OUT) and the
@@ -112,7 +129,7 @@ func Resign(t testing.TB, dir, priv string) {
 	}
 }
 
-// Cleanup removes the release command built by [Tool] and the packages
+// Cleanup removes any command built outside the cache and the packages
 // made by [Shared].
 func Cleanup() {
 	if toolDir != "" {
