@@ -61,11 +61,27 @@ func comment(info Info) string {
 }
 
 func encodeSPDX(m *model, id uuid.UUID) ([]byte, error) {
-	info := m.info
 	doc := spdxhelpers.ToFormatModel(m.syft)
 	if doc == nil || doc.CreationInfo == nil {
 		return nil, fmt.Errorf("sbom: spdx: syft made no document")
 	}
+	spdxHeader(doc, m.info, id)
+	root, err := spdxRoot(doc, m)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range m.files {
+		if err := spdxDeployable(doc, root, m, d); err != nil {
+			return nil, err
+		}
+	}
+	spdxSort(doc)
+	return encodeJSON(doc, "spdx")
+}
+
+// spdxHeader names the document, gives it a namespace derived from its
+// content and names its creators: the supplier and the tool.
+func spdxHeader(doc *spdx.Document, info Info, id uuid.UUID) {
 	base := info.Repository
 	if base == "" {
 		base = "https://" + info.ModulePath
@@ -79,7 +95,13 @@ func encodeSPDX(m *model, id uuid.UUID) ([]byte, error) {
 		{CreatorType: "Organization", Creator: agent(info.Supplier)},
 		{CreatorType: "Tool", Creator: "syft-" + SyftVersion},
 	}
+}
 
+// spdxRoot finds the package the document describes, the main module,
+// and sets its purpose, source and origin, and those of the main module
+// and the standard library where syft found them.
+func spdxRoot(doc *spdx.Document, m *model) (*spdx.Package, error) {
+	info := m.info
 	var root *spdx.Package
 	for _, r := range doc.Relationships {
 		if r.Relationship == "DESCRIBES" && r.RefA.ElementRefID == "DOCUMENT" {
@@ -112,7 +134,16 @@ func encodeSPDX(m *model, id uuid.UUID) ([]byte, error) {
 			setOrigin(p, GoAuthors, StdlibLicense, StdlibLicense)
 		}
 	}
+	return root, nil
+}
 
+// spdxDeployable adds the deployable d (a binary, a Linux package, the
+// source archive) as a package with its digests, identifier, origin and
+// BSI properties, and its relationships: the root CONTAINS it; a binary
+// CONTAINS the packages found in it and was GENERATED_FROM the source
+// archive; a Linux package CONTAINS its binary.
+func spdxDeployable(doc *spdx.Document, root *spdx.Package, m *model, d *deployable) error {
+	info := m.info
 	rel := func(a, typ, b string) {
 		doc.Relationships = append(doc.Relationships, &spdx.Relationship{
 			RefA:         spdx.DocElementID{ElementRefID: spdx.ElementID(a)},
@@ -120,55 +151,55 @@ func encodeSPDX(m *model, id uuid.UUID) ([]byte, error) {
 			RefB:         spdx.DocElementID{ElementRefID: spdx.ElementID(b)},
 		})
 	}
-	src := m.source()
-	for _, d := range m.files {
-		p := &spdx.Package{
-			PackageName:             d.path,
-			PackageSPDXIdentifier:   spdx.ElementID(d.spdxID()),
-			PackageVersion:          info.Version,
-			PackageFileName:         path.Base(d.path),
-			PackageDownloadLocation: noAssertion,
-			PackageChecksums: []spdx.Checksum{
-				{Algorithm: spdx.SHA256, Value: d.sha256},
-				{Algorithm: spdx.SHA512, Value: d.sha512},
-			},
-			PackageSourceInfo:         sourceInfo(info, d),
-			PackageExternalReferences: []*spdx.PackageExternalReference{purlRef(d.purl(info.Version))},
-			PrimaryPackagePurpose:     d.purpose(),
-			IsFilesAnalyzedTagPresent: true,
-		}
-		setOrigin(p, info.Supplier, info.License, d.concluded)
-		exe, arc, str := d.bsi()
-		for _, kv := range [][2]string{{inspect.PropExecutable, exe}, {inspect.PropArchive, arc}, {inspect.PropStructured, str}} {
-			p.Annotations = append(p.Annotations, spdx.Annotation{
-				Annotator:         common.Annotator{AnnotatorType: "Organization", Annotator: agent(info.Supplier)},
-				AnnotationDate:    created(info),
-				AnnotationType:    "OTHER",
-				AnnotationComment: kv[0] + "=" + kv[1],
-			})
-		}
-		doc.Packages = append(doc.Packages, p)
-		rel(string(root.PackageSPDXIdentifier), "CONTAINS", d.spdxID())
-
-		switch d.kind {
-		case kindBinary:
-			// Each binary CONTAINS the packages found in it, and was
-			// made from the source archive.
-			for _, p := range d.scan.pkgs {
-				pkgID, err := spdxPackageID(doc, p)
-				if err != nil {
-					return nil, fmt.Errorf("sbom: spdx: %s: %w", d.path, err)
-				}
-				rel(d.spdxID(), "CONTAINS", string(pkgID))
-			}
-			if src != nil {
-				rel(d.spdxID(), "GENERATED_FROM", src.spdxID())
-			}
-		case kindPackage:
-			rel(d.spdxID(), "CONTAINS", fileID(d.contains))
-		}
+	p := &spdx.Package{
+		PackageName:             d.path,
+		PackageSPDXIdentifier:   spdx.ElementID(d.spdxID()),
+		PackageVersion:          info.Version,
+		PackageFileName:         path.Base(d.path),
+		PackageDownloadLocation: noAssertion,
+		PackageChecksums: []spdx.Checksum{
+			{Algorithm: spdx.SHA256, Value: d.sha256},
+			{Algorithm: spdx.SHA512, Value: d.sha512},
+		},
+		PackageSourceInfo:         sourceInfo(info, d),
+		PackageExternalReferences: []*spdx.PackageExternalReference{purlRef(d.purl(info.Version))},
+		PrimaryPackagePurpose:     d.purpose(),
+		IsFilesAnalyzedTagPresent: true,
 	}
+	setOrigin(p, info.Supplier, info.License, d.concluded)
+	exe, arc, str := d.bsi()
+	for _, kv := range [][2]string{{inspect.PropExecutable, exe}, {inspect.PropArchive, arc}, {inspect.PropStructured, str}} {
+		p.Annotations = append(p.Annotations, spdx.Annotation{
+			Annotator:         common.Annotator{AnnotatorType: "Organization", Annotator: agent(info.Supplier)},
+			AnnotationDate:    created(info),
+			AnnotationType:    "OTHER",
+			AnnotationComment: kv[0] + "=" + kv[1],
+		})
+	}
+	doc.Packages = append(doc.Packages, p)
+	rel(string(root.PackageSPDXIdentifier), "CONTAINS", d.spdxID())
 
+	switch d.kind {
+	case kindBinary:
+		for _, p := range d.scan.pkgs {
+			pkgID, err := spdxPackageID(doc, p)
+			if err != nil {
+				return fmt.Errorf("sbom: spdx: %s: %w", d.path, err)
+			}
+			rel(d.spdxID(), "CONTAINS", string(pkgID))
+		}
+		if src := m.source(); src != nil {
+			rel(d.spdxID(), "GENERATED_FROM", src.spdxID())
+		}
+	case kindPackage:
+		rel(d.spdxID(), "CONTAINS", fileID(d.contains))
+	}
+	return nil
+}
+
+// spdxSort puts packages and relationships in a fixed order and drops
+// repeated relationships.
+func spdxSort(doc *spdx.Document) {
 	slices.SortFunc(doc.Packages, func(a, b *spdx.Package) int {
 		return cmp.Or(
 			strings.Compare(a.PackageName, b.PackageName),
@@ -188,13 +219,17 @@ func encodeSPDX(m *model, id uuid.UUID) ([]byte, error) {
 	doc.Relationships = slices.CompactFunc(doc.Relationships, func(a, b *spdx.Relationship) bool {
 		return *a == *b
 	})
+}
 
+// encodeJSON writes v as indented JSON without HTML escaping, as both
+// SBOMs are written.
+func encodeJSON(v any, format string) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
-	if err := enc.Encode(doc); err != nil {
-		return nil, fmt.Errorf("sbom: spdx: %w", err)
+	if err := enc.Encode(v); err != nil {
+		return nil, fmt.Errorf("sbom: %s: %w", format, err)
 	}
 	return buf.Bytes(), nil
 }
@@ -243,17 +278,55 @@ func spdxPackageID(doc *spdx.Document, p pkg.Package) (spdx.ElementID, error) {
 }
 
 func encodeCycloneDX(m *model, id uuid.UUID) ([]byte, error) {
-	info := m.info
 	bom := cyclonedxhelpers.ToFormatModel(m.syft)
 	if bom == nil || bom.Metadata == nil {
 		return nil, fmt.Errorf("sbom: cyclonedx: syft made no BOM")
 	}
 	bom.SerialNumber = uuid.NewSHA1(id, []byte("cyclonedx")).URN()
 	bom.Version = 1
+	if bom.Components == nil {
+		bom.Components = &[]cdx.Component{}
+	}
+	c := cdxBOM{bom: bom, m: m, ours: org(m.info.Supplier),
+		authors: &[]cdx.OrganizationalContact{{Name: m.info.Supplier.Name, Email: m.info.Supplier.Email}}}
+	root := c.metadata()
+	c.origins()
+	deps, err := c.deployables(root)
+	if err != nil {
+		return nil, err
+	}
+	c.dependencies(deps)
+	slices.SortStableFunc(*bom.Components, func(a, b cdx.Component) int {
+		return cmp.Or(
+			cmp.Compare(fileLast(a), fileLast(b)),
+			strings.Compare(a.Name, b.Name),
+			strings.Compare(a.Version, b.Version),
+			strings.Compare(a.BOMRef, b.BOMRef))
+	})
 
-	ours := org(info.Supplier)
-	authors := &[]cdx.OrganizationalContact{{Name: info.Supplier.Name, Email: info.Supplier.Email}}
-	md := bom.Metadata
+	var buf bytes.Buffer
+	enc := cdx.NewBOMEncoder(&buf, cdx.BOMFileFormatJSON)
+	enc.SetPretty(true)
+	enc.SetEscapeHTML(false)
+	if err := enc.EncodeVersion(bom, cycloneDXVersion); err != nil {
+		return nil, fmt.Errorf("sbom: cyclonedx: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// cdxBOM is a CycloneDX BOM while it is completed from syft's.
+type cdxBOM struct {
+	bom     *cdx.BOM
+	m       *model
+	ours    *cdx.OrganizationalEntity // the supplier
+	authors *[]cdx.OrganizationalContact
+}
+
+// metadata fills the BOM's metadata: time, lifecycle, tool, authors,
+// supplier, and the release itself as the root component, which it returns.
+func (c cdxBOM) metadata() *cdx.Component {
+	info := c.m.info
+	md := c.bom.Metadata
 	md.Timestamp = created(info)
 	md.Lifecycles = &[]cdx.Lifecycle{{Phase: cdx.LifecyclePhaseBuild}}
 	md.Tools = &cdx.ToolsChoice{Components: &[]cdx.Component{{
@@ -262,18 +335,18 @@ func encodeCycloneDX(m *model, id uuid.UUID) ([]byte, error) {
 		Name:    "syft",
 		Version: SyftVersion,
 	}}}
-	md.Authors = authors
-	md.Manufacturer = ours
-	md.Supplier = ours
+	md.Authors = c.authors
+	md.Manufacturer = c.ours
+	md.Supplier = c.ours
 	root := &cdx.Component{
 		BOMRef:       info.Name + "@" + info.Version,
 		Type:         cdx.ComponentTypeApplication,
-		Supplier:     ours,
-		Manufacturer: ours,
-		Authors:      authors,
+		Supplier:     c.ours,
+		Manufacturer: c.ours,
+		Authors:      c.authors,
 		Name:         info.Name,
 		Version:      info.Version,
-		Licenses:     licenses(info.License, m.concluded),
+		Licenses:     licenses(info.License, c.m.concluded),
 		PackageURL:   goPURL(info.ModulePath, info.Version),
 	}
 	refs := &[]cdx.ExternalReference{{Type: cdx.ERTypeWebsite, URL: info.Supplier.URL}}
@@ -287,17 +360,19 @@ func encodeCycloneDX(m *model, id uuid.UUID) ([]byte, error) {
 		{Name: "cavra:go-version", Value: info.GoVersion},
 		{Name: "cavra:snapshot", Value: strconv.FormatBool(info.Snapshot)},
 	}
+	return root
+}
 
-	if bom.Components == nil {
-		bom.Components = &[]cdx.Component{}
-	}
-	// The main module is ours, stdlib the Go authors'; syft knows nothing
-	// of the others (licence search is off).
+// origins sets supplier, manufacturer and licences of the components syft
+// found: the main module is ours, stdlib the Go authors'; syft knows
+// nothing of the others (licence search is off).
+func (c cdxBOM) origins() {
+	info := c.m.info
 	kinds := map[string]string{}
-	for _, sc := range m.scans {
+	for _, sc := range c.m.scans {
 		for _, p := range sc.pkgs {
 			switch {
-			case m.ours(p):
+			case c.m.ours(p):
 				kinds[bomRef(p)] = "ours"
 			case p.Name == "stdlib":
 				kinds[bomRef(p)] = "go"
@@ -305,45 +380,53 @@ func encodeCycloneDX(m *model, id uuid.UUID) ([]byte, error) {
 		}
 	}
 	gos := org(GoAuthors)
-	for i := range *bom.Components {
-		c := &(*bom.Components)[i]
-		switch kinds[c.BOMRef] {
+	for i := range *c.bom.Components {
+		x := &(*c.bom.Components)[i]
+		switch kinds[x.BOMRef] {
 		case "ours":
-			c.Supplier, c.Manufacturer, c.Authors = ours, ours, authors
-			c.Licenses = licenses(info.License, info.License)
+			x.Supplier, x.Manufacturer, x.Authors = c.ours, c.ours, c.authors
+			x.Licenses = licenses(info.License, info.License)
 		case "go":
-			c.Supplier, c.Manufacturer = gos, gos
-			c.Licenses = licenses(StdlibLicense, StdlibLicense)
+			x.Supplier, x.Manufacturer = gos, gos
+			x.Licenses = licenses(StdlibLicense, StdlibLicense)
 		}
 	}
+}
 
+// deployables adds every deployable (binaries, Linux packages, the source
+// archive) as a file component with its digests and BSI properties, and
+// returns what each component depends on: the release on its files, a
+// binary on what is linked into it, a Linux package on its binary. Every
+// bom-ref must be unique.
+func (c cdxBOM) deployables(root *cdx.Component) (map[string][]string, error) {
+	info := c.m.info
 	refSet := map[string]bool{root.BOMRef: true}
-	for _, c := range *bom.Components {
-		if refSet[c.BOMRef] {
-			return nil, fmt.Errorf("sbom: cyclonedx: bom-ref %s used twice", c.BOMRef)
+	for _, x := range *c.bom.Components {
+		if refSet[x.BOMRef] {
+			return nil, fmt.Errorf("sbom: cyclonedx: bom-ref %s used twice", x.BOMRef)
 		}
-		refSet[c.BOMRef] = true
+		refSet[x.BOMRef] = true
 	}
 	deps := map[string][]string{root.BOMRef: nil}
-	if bom.Dependencies != nil {
-		for _, d := range *bom.Dependencies {
+	if c.bom.Dependencies != nil {
+		for _, d := range *c.bom.Dependencies {
 			if d.Dependencies != nil {
 				deps[d.Ref] = append(deps[d.Ref], *d.Dependencies...)
 			}
 		}
 	}
-	for _, d := range m.files {
+	for _, d := range c.m.files {
 		if refSet[d.path] {
 			return nil, fmt.Errorf("sbom: cyclonedx: bom-ref %s used twice", d.path)
 		}
 		refSet[d.path] = true
 		exe, arc, str := d.bsi()
-		*bom.Components = append(*bom.Components, cdx.Component{
+		*c.bom.Components = append(*c.bom.Components, cdx.Component{
 			BOMRef:       d.path,
 			Type:         cdx.ComponentTypeFile,
-			Supplier:     ours,
-			Manufacturer: ours,
-			Authors:      authors,
+			Supplier:     c.ours,
+			Manufacturer: c.ours,
+			Authors:      c.authors,
 			Name:         d.path,
 			Version:      info.Version,
 			Hashes: &[]cdx.Hash{
@@ -359,8 +442,6 @@ func encodeCycloneDX(m *model, id uuid.UUID) ([]byte, error) {
 				{Name: inspect.PropStructured, Value: str},
 			},
 		})
-		// The release depends on its files; a binary on what is linked
-		// into it, a Linux package on its binary.
 		deps[root.BOMRef] = append(deps[root.BOMRef], d.path)
 		switch d.kind {
 		case kindBinary:
@@ -381,6 +462,11 @@ func encodeCycloneDX(m *model, id uuid.UUID) ([]byte, error) {
 			deps[ref] = nil
 		}
 	}
+	return deps, nil
+}
+
+// dependencies writes the dependency graph deps, sorted.
+func (c cdxBOM) dependencies(deps map[string][]string) {
 	dependencies := make([]cdx.Dependency, 0, len(deps))
 	for ref, on := range deps {
 		slices.Sort(on)
@@ -391,24 +477,7 @@ func encodeCycloneDX(m *model, id uuid.UUID) ([]byte, error) {
 		dependencies = append(dependencies, cdx.Dependency{Ref: ref, Dependencies: &on})
 	}
 	slices.SortFunc(dependencies, func(a, b cdx.Dependency) int { return strings.Compare(a.Ref, b.Ref) })
-	bom.Dependencies = &dependencies
-
-	slices.SortStableFunc(*bom.Components, func(a, b cdx.Component) int {
-		return cmp.Or(
-			cmp.Compare(fileLast(a), fileLast(b)),
-			strings.Compare(a.Name, b.Name),
-			strings.Compare(a.Version, b.Version),
-			strings.Compare(a.BOMRef, b.BOMRef))
-	})
-
-	var buf bytes.Buffer
-	enc := cdx.NewBOMEncoder(&buf, cdx.BOMFileFormatJSON)
-	enc.SetPretty(true)
-	enc.SetEscapeHTML(false)
-	if err := enc.EncodeVersion(bom, cycloneDXVersion); err != nil {
-		return nil, fmt.Errorf("sbom: cyclonedx: %w", err)
-	}
-	return buf.Bytes(), nil
+	c.bom.Dependencies = &dependencies
 }
 
 // org is a party as CycloneDX names an organisation.

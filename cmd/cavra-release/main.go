@@ -43,7 +43,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	iofs "io/fs"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -208,18 +207,7 @@ func runRelease(ctx context.Context, args []string, mode string, stdout, stderr 
 		}
 	}
 	log := release.NewLog(stdout)
-	// The key is decrypted (or fetched from its KMS) while the release is
-	// detected and built: a configured key, or the snapshot key if this
-	// machine has one; whether a snapshot key may sign is known once Detect
-	// has run. A key that fails to load cancels the release.
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
 	start := time.Now()
-	early := make(chan *asyncKey, 1)
-	go func() {
-		k, err := signing.Load(ctx, signing.Options{Snapshot: true, SnapshotExisting: true})
-		early <- &asyncKey{key: k, err: err}
-	}()
 	cfg, err := release.Detect(ctx, opts)
 	if err != nil {
 		return err
@@ -230,25 +218,10 @@ func runRelease(ctx context.Context, args []string, mode string, stdout, stderr 
 		label = "SNAPSHOT"
 	}
 	log.Printf("cavra-go-runtime %s (%s) commit %s, %s, %d target(s)", cfg.Version, label, cfg.Commit[:12], cfg.GoVersion, len(cfg.Targets))
-	configured := signing.Configured(os.Getenv)
-	if !configured && !cfg.Snapshot {
+	if !signing.Configured(os.Getenv) && !cfg.Snapshot {
 		return signing.ErrNoKey
 	}
-	key := &asyncKey{done: make(chan struct{})}
-	go func() {
-		defer close(key.done)
-		l := <-early
-		key.key, key.err = l.key, l.err
-		if !configured && errors.Is(key.err, iofs.ErrNotExist) {
-			key.key, key.err = signing.Load(ctx, signing.Options{Snapshot: true}) // the first snapshot on this machine
-		}
-		if key.err != nil {
-			cancel(key.err)
-			return
-		}
-		log.Done(fmt.Sprintf("signing key %s (%s)", key.key.Fingerprint(), key.key.Identity()), time.Since(start))
-	}()
-	p := steps.Release(key, release.DefaultStepCache(os.Getenv))
+	p := steps.Release(steps.NewKey(os.Getenv), release.DefaultStepCache(os.Getenv))
 	if through != "" {
 		if p, err = p.Through(through); err != nil {
 			return err
@@ -256,9 +229,6 @@ func runRelease(ctx context.Context, args []string, mode string, stdout, stderr 
 	}
 	_, statErr := os.Stat(cfg.Out)
 	res, err := release.Run(ctx, cfg, p, log)
-	if _, kerr := key.wait(); kerr != nil {
-		err = kerr // the cause: the release stopped for it
-	}
 	if err != nil {
 		if statErr != nil {
 			os.Remove(cfg.Out) // made for this release, and empty: leave nothing

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cavra/cavra/packaging/format/build"
@@ -104,48 +105,7 @@ func Detect(ctx context.Context, o Options) (*Config, error) {
 	if getenv == nil {
 		getenv = func(string) string { return "" }
 	}
-	root := o.Root
-	if root == "" {
-		root = "."
-	}
-	top, err := git(ctx, root, "rev-parse", "--show-toplevel")
-	if err != nil {
-		return nil, fmt.Errorf("release: %s is not in a git repository: %w", root, err)
-	}
-	absRoot, err := filepath.Abs(root)
-	if err != nil {
-		return nil, err
-	}
-	c := &Config{Root: top, Targets: o.Targets}
-	if rel, err := filepath.Rel(top, absRoot); err == nil {
-		c.ModuleDir = filepath.ToSlash(rel)
-	}
-	if c.ModuleDir != "." {
-		return nil, fmt.Errorf("release: %s: the module must be at the repository root (found %s)", root, c.ModuleDir)
-	}
-	// The questions below go to git and to the go command at once.
-	pre := prefetch(ctx, top, [][]string{
-		{"rev-parse", "--verify", "HEAD^{commit}"},
-		{"status", "--porcelain", "--untracked-files=no"},
-		{"log", "-1", "--format=%ct", "HEAD"},
-		{"describe", "--tags", "--exact-match", "--match", "v[0-9]*", "HEAD"},
-		{"describe", "--tags", "--abbrev=0", "--match", "v[0-9]*", "HEAD"},
-		{"symbolic-ref", "-q", "HEAD"},
-		{"remote", "get-url", "origin"},
-	})
-	r := o.Runner
-	if r == nil {
-		r = &build.Runner{}
-	}
-	type answer struct {
-		v   string
-		err error
-	}
-	goVersion := make(chan answer, 1)
-	go func() {
-		v, err := r.GoVersion(ctx)
-		goVersion <- answer{v, err}
-	}()
+	c := &Config{Targets: o.Targets, Out: o.Out}
 	if c.Targets == nil {
 		c.Targets = build.Matrix
 	}
@@ -154,39 +114,129 @@ func Detect(ctx context.Context, o Options) (*Config, error) {
 			return nil, fmt.Errorf("release: target %s is not in the release matrix", t)
 		}
 	}
-	c.Out = o.Out
-	if c.Out == "" {
-		c.Out = filepath.Join(top, "dist")
-	}
-	if c.Commit, err = pre("rev-parse", "--verify", "HEAD^{commit}"); err != nil {
-		return nil, fmt.Errorf("release: no commit: %w", err)
-	}
-	status, err := pre("status", "--porcelain", "--untracked-files=no")
-	if err != nil {
+	if err := c.repository(ctx, o.Root); err != nil {
 		return nil, err
 	}
-	c.Dirty = status != ""
+	// The questions below go to git and to the go command at once; every
+	// one has finished when Detect returns, whatever it returns.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ask := prefetch(ctx, c.Root, gitQuestions)
+	defer ask.wait()
+	r := o.Runner
+	if r == nil {
+		r = &build.Runner{}
+	}
+	var goVersion string
+	var goErr error
+	var asked sync.WaitGroup
+	asked.Go(func() { goVersion, goErr = r.GoVersion(ctx) })
+	defer asked.Wait()
 
-	if s := getenv("SOURCE_DATE_EPOCH"); s != "" {
+	if c.Out == "" {
+		c.Out = filepath.Join(c.Root, "dist")
+	}
+	if err := c.commit(ask); err != nil {
+		return nil, err
+	}
+	if err := c.epoch(ask, getenv); err != nil {
+		return nil, err
+	}
+	tag, _ := ask.answer("describe", "--tags", "--exact-match", "--match", "v[0-9]*", "HEAD")
+	if err := c.version(ask, tag, o.Version, getenv); err != nil {
+		return nil, err
+	}
+	c.source(ask, tag, getenv)
+	var err error
+	if c.Supplier, err = supplier(getenv); err != nil {
+		return nil, err
+	}
+	asked.Wait()
+	if c.GoVersion, err = goVersion, goErr; err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// gitQuestions are what [Detect] asks git, all at once.
+var gitQuestions = [][]string{
+	{"rev-parse", "--verify", "HEAD^{commit}"},
+	{"status", "--porcelain", "--untracked-files=no"},
+	{"log", "-1", "--format=%ct", "HEAD"},
+	{"describe", "--tags", "--exact-match", "--match", "v[0-9]*", "HEAD"},
+	{"describe", "--tags", "--abbrev=0", "--match", "v[0-9]*", "HEAD"},
+	{"symbolic-ref", "-q", "HEAD"},
+	{"remote", "get-url", "origin"},
+}
+
+// repository finds the repository of the folder root ("" means the
+// current one), which must hold the module at its top.
+func (c *Config) repository(ctx context.Context, root string) error {
+	if root == "" {
+		root = "."
+	}
+	top, err := git(ctx, root, "rev-parse", "--show-toplevel")
+	if err != nil {
+		return fmt.Errorf("release: %s is not in a git repository: %w", root, err)
+	}
+	absRoot, err := filepath.Abs(root)
+	if err != nil {
+		return err
+	}
+	c.Root = top
+	if rel, err := filepath.Rel(top, absRoot); err == nil {
+		c.ModuleDir = filepath.ToSlash(rel)
+	}
+	if c.ModuleDir != "." {
+		return fmt.Errorf("release: %s: the module must be at the repository root (found %s)", root, c.ModuleDir)
+	}
+	return nil
+}
+
+// commit records the commit at HEAD and whether tracked files differ
+// from it.
+func (c *Config) commit(ask *answers) error {
+	var err error
+	if c.Commit, err = ask.answer("rev-parse", "--verify", "HEAD^{commit}"); err != nil {
+		return fmt.Errorf("release: no commit: %w", err)
+	}
+	status, err := ask.answer("status", "--porcelain", "--untracked-files=no")
+	if err != nil {
+		return err
+	}
+	c.Dirty = status != ""
+	return nil
+}
+
+// epoch records the time of the release: SOURCE_DATE_EPOCH, else the
+// commit time.
+func (c *Config) epoch(ask *answers, getenv func(string) string) error {
+	s := getenv("SOURCE_DATE_EPOCH")
+	if s != "" {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || n < 0 {
-			return nil, fmt.Errorf("release: SOURCE_DATE_EPOCH=%q is not a decimal number of seconds", s)
+			return fmt.Errorf("release: SOURCE_DATE_EPOCH=%q is not a decimal number of seconds", s)
 		}
 		c.Epoch = time.Unix(n, 0).UTC()
-	} else {
-		ct, err := pre("log", "-1", "--format=%ct", "HEAD")
-		if err != nil {
-			return nil, err
-		}
-		n, err := strconv.ParseInt(ct, 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("release: commit time %q: %w", ct, err)
-		}
-		c.Epoch = time.Unix(n, 0).UTC()
+		return nil
 	}
+	ct, err := ask.answer("log", "-1", "--format=%ct", "HEAD")
+	if err != nil {
+		return err
+	}
+	n, err := strconv.ParseInt(ct, 10, 64)
+	if err != nil {
+		return fmt.Errorf("release: commit time %q: %w", ct, err)
+	}
+	c.Epoch = time.Unix(n, 0).UTC()
+	return nil
+}
 
-	tag, _ := pre("describe", "--tags", "--exact-match", "--match", "v[0-9]*", "HEAD")
-	c.Version = o.Version
+// version records the version and whether this is a snapshot: the
+// version asked for, $VERSION, the tag at HEAD of a clean tree, or a
+// snapshot version made up from the last tag and the commit.
+func (c *Config) version(ask *answers, tag, asked string, getenv func(string) string) error {
+	c.Version = asked
 	if c.Version == "" {
 		c.Version = getenv("VERSION")
 	}
@@ -197,7 +247,7 @@ func Detect(ctx context.Context, o Options) (*Config, error) {
 		c.Version = tag
 	default:
 		derived = true
-		base, _ := pre("describe", "--tags", "--abbrev=0", "--match", "v[0-9]*", "HEAD")
+		base, _ := ask.answer("describe", "--tags", "--abbrev=0", "--match", "v[0-9]*", "HEAD")
 		if base == "" {
 			base = "v0.0.0"
 		}
@@ -208,42 +258,38 @@ func Detect(ctx context.Context, o Options) (*Config, error) {
 		}
 	}
 	if !versionRE.MatchString(c.Version) {
-		return nil, fmt.Errorf("release: version %q is not a semantic version (vMAJOR.MINOR.PATCH[-pre][+build])", c.Version)
+		return fmt.Errorf("release: version %q is not a semantic version (vMAJOR.MINOR.PATCH[-pre][+build])", c.Version)
 	}
 	release := getenv("CAVRA_RELEASE") == "1" || (tag != "" && tag == c.Version)
 	c.Snapshot = !release || c.Dirty
 	if release && c.Dirty {
-		return nil, fmt.Errorf("release: %s has uncommitted changes to tracked files; a release is built from a clean commit (unset CAVRA_RELEASE for a snapshot)", top)
+		return fmt.Errorf("release: %s has uncommitted changes to tracked files; a release is built from a clean commit (unset CAVRA_RELEASE for a snapshot)", c.Root)
 	}
 	if release && derived {
-		return nil, fmt.Errorf("release: no version for a release: tag the commit v<MAJOR>.<MINOR>.<PATCH> or set VERSION (unset CAVRA_RELEASE for a snapshot)")
+		return fmt.Errorf("release: no version for a release: tag the commit v<MAJOR>.<MINOR>.<PATCH> or set VERSION (unset CAVRA_RELEASE for a snapshot)")
 	}
+	return nil
+}
 
+// source records where the release comes from for the provenance: the
+// ref, the repository (without credentials), the workflow and the builder.
+func (c *Config) source(ask *answers, tag string, getenv func(string) string) {
 	c.Ref = getenv("GITHUB_REF")
 	if c.Ref == "" {
 		switch {
 		case tag != "":
 			c.Ref = "refs/tags/" + tag
 		default:
-			c.Ref, _ = pre("symbolic-ref", "-q", "HEAD")
+			c.Ref, _ = ask.answer("symbolic-ref", "-q", "HEAD")
 		}
 	}
 	if server, repo := getenv("GITHUB_SERVER_URL"), getenv("GITHUB_REPOSITORY"); server != "" && repo != "" {
 		c.Repository = strings.TrimSuffix(server, "/") + "/" + repo
-	} else if origin, err := pre("remote", "get-url", "origin"); err == nil {
+	} else if origin, err := ask.answer("remote", "get-url", "origin"); err == nil {
 		c.Repository = redact(origin)
 	}
 	c.WorkflowRef = getenv("GITHUB_WORKFLOW_REF")
 	c.Builder = builderID(getenv)
-	if c.Supplier, err = supplier(getenv); err != nil {
-		return nil, err
-	}
-
-	v := <-goVersion
-	if c.GoVersion, err = v.v, v.err; err != nil {
-		return nil, err
-	}
-	return c, nil
 }
 
 // builderID names who ran the build: the GitHub Actions workflow when run
@@ -283,31 +329,45 @@ func redact(remote string) string {
 	return scheme + "://" + authority
 }
 
-// prefetch starts every git command of queries in dir at once and returns
-// a function that answers a command, from those started or by running it.
-func prefetch(ctx context.Context, dir string, queries [][]string) func(args ...string) (string, error) {
-	type answer struct {
-		out  string
-		err  error
-		done chan struct{}
-	}
-	started := map[string]*answer{}
-	for _, q := range queries {
-		a := &answer{done: make(chan struct{})}
-		started[strings.Join(q, "\x00")] = a
-		go func() {
-			defer close(a.done)
-			a.out, a.err = git(ctx, dir, q...)
-		}()
-	}
-	return func(args ...string) (string, error) {
-		if a, ok := started[strings.Join(args, "\x00")]; ok {
-			<-a.done
-			return a.out, a.err
-		}
-		return git(ctx, dir, args...)
-	}
+// answers are git's answers to questions asked at once.
+type answers struct {
+	ctx     context.Context
+	dir     string
+	started map[string]*answer
+	all     sync.WaitGroup
 }
+
+type answer struct {
+	out  string
+	err  error
+	done chan struct{}
+}
+
+// prefetch starts every git command of queries in dir at once.
+func prefetch(ctx context.Context, dir string, queries [][]string) *answers {
+	a := &answers{ctx: ctx, dir: dir, started: map[string]*answer{}}
+	for _, q := range queries {
+		x := &answer{done: make(chan struct{})}
+		a.started[strings.Join(q, "\x00")] = x
+		a.all.Go(func() {
+			defer close(x.done)
+			x.out, x.err = git(ctx, dir, q...)
+		})
+	}
+	return a
+}
+
+// answer answers a command, from those started or by running it.
+func (a *answers) answer(args ...string) (string, error) {
+	if x, ok := a.started[strings.Join(args, "\x00")]; ok {
+		<-x.done
+		return x.out, x.err
+	}
+	return git(a.ctx, a.dir, args...)
+}
+
+// wait waits for every command started.
+func (a *answers) wait() { a.all.Wait() }
 
 func git(ctx context.Context, dir string, args ...string) (string, error) {
 	cmd := exec.CommandContext(ctx, "git", append([]string{"-C", dir}, args...)...)

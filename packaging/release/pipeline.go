@@ -58,6 +58,32 @@ type State struct {
 // artifacts and their results are added in the stage's order.
 type Stage []Step
 
+// Background runs Step in the background from where it stands in the list:
+// the stages after it start at once, whoever needs its work waits for it
+// (the release key, say), and the release waits for it before it ends and
+// fails if it does. It writes no files.
+type Background struct{ Step Step }
+
+// Name implements [Step].
+func (b Background) Name() string { return b.Step.Name() }
+
+// Run implements [Step]; the runner calls it in the background.
+func (b Background) Run(ctx context.Context, s *State) (artifact.List, error) {
+	return b.Step.Run(ctx, s)
+}
+
+// PrepackStep packs every file for the zip as soon as it is written (each
+// binary as soon as it is linked; every other file when its stage ends),
+// in the background, so that the zip step only writes what is packed.
+// Without it, the zip step packs every file itself.
+type PrepackStep struct{}
+
+// Name implements [Step].
+func (PrepackStep) Name() string { return "prepack" }
+
+// Run implements [Step]: the runner does the packing.
+func (PrepackStep) Run(ctx context.Context, s *State) (artifact.List, error) { return nil, nil }
+
 // Pipeline is the ordered list of stages of a release.
 type Pipeline []Stage
 
@@ -105,7 +131,7 @@ func Run(ctx context.Context, c *Config, p Pipeline, log *Log) (*Result, error) 
 	}
 	defer os.RemoveAll(stage)
 	s := &State{Config: c, Dir: filepath.Join(stage, c.Name()), OutDir: stage, Log: log}
-	if p.zips() {
+	if p.prepacks() {
 		s.zip = newPrepacker(c.Name(), s.Dir)
 	}
 	if err := os.Mkdir(s.Dir, 0o755); err != nil {
@@ -140,7 +166,7 @@ func Run(ctx context.Context, c *Config, p Pipeline, log *Log) (*Result, error) 
 // changes dir in place; it serves tools that finish or redo a package.
 func RunIn(ctx context.Context, c *Config, p Pipeline, dir string, list artifact.List, log *Log) (artifact.List, error) {
 	s := &State{Config: c, Dir: dir, OutDir: filepath.Dir(dir), Artifacts: list, Log: log}
-	if p.zips() {
+	if p.prepacks() {
 		s.zip = newPrepacker(c.Name(), dir)
 		for _, a := range list {
 			s.zip.add(a)
@@ -153,9 +179,16 @@ func RunIn(ctx context.Context, c *Config, p Pipeline, dir string, list artifact
 }
 
 func (s *State) run(ctx context.Context, p Pipeline) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var background sync.WaitGroup
+	defer background.Wait()
 	for _, st := range p {
-		got, err := runStage(ctx, s, st)
+		got, err := runStage(ctx, s, st, &background, cancel)
 		if err != nil {
+			if cause := context.Cause(ctx); cause != nil && cause != context.Canceled {
+				return cause // a background step failed: the cause
+			}
 			return err
 		}
 		s.Artifacts = append(s.Artifacts, got...)
@@ -163,14 +196,18 @@ func (s *State) run(ctx context.Context, p Pipeline) error {
 			s.zip.add(a)
 		}
 	}
+	background.Wait()
+	if cause := context.Cause(ctx); cause != nil {
+		return cause
+	}
 	return nil
 }
 
-// zips reports whether p has a zip step.
-func (p Pipeline) zips() bool {
+// prepacks reports whether p has a [PrepackStep].
+func (p Pipeline) prepacks() bool {
 	for _, st := range p {
 		for _, s := range st {
-			if _, ok := s.(ZipStep); ok {
+			if _, ok := s.(PrepackStep); ok {
 				return true
 			}
 		}
@@ -178,13 +215,37 @@ func (p Pipeline) zips() bool {
 	return false
 }
 
-func runStage(ctx context.Context, s *State, st Stage) (artifact.List, error) {
+// runStage runs the steps of st at the same time and returns their
+// artifacts in order. A [Background] step is started in bg instead, with
+// the release's context: its error cancels the release with cancel.
+func runStage(ctx context.Context, s *State, st Stage, bg *sync.WaitGroup, cancelRelease context.CancelCauseFunc) (artifact.List, error) {
+	for _, step := range st {
+		if b, ok := step.(Background); ok {
+			bg.Go(func() {
+				view := *s
+				view.Artifacts = slices.Clone(s.Artifacts)
+				start := time.Now()
+				list, err := b.Run(ctx, &view)
+				if err == nil && len(list) > 0 {
+					err = fmt.Errorf("wrote %d file(s) in the background", len(list))
+				}
+				if err != nil {
+					cancelRelease(fmt.Errorf("%s: %w", b.Name(), err))
+					return
+				}
+				s.Log.Printf("%-42s %6.2fs  (background)", "step "+b.Name(), time.Since(start).Seconds())
+			})
+		}
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	results := make([]artifact.List, len(st))
 	errs := make([]error, len(st))
 	var wg sync.WaitGroup
 	for i, step := range st {
+		if _, ok := step.(Background); ok {
+			continue
+		}
 		wg.Go(func() {
 			view := *s
 			view.Artifacts = slices.Clone(s.Artifacts)

@@ -13,12 +13,18 @@ import (
 	"github.com/cavra/cavra/sbom"
 )
 
-// Release returns every step of a release, signing with key (a
-// *signing.Key, or one still loading; nil only to list the step names);
-// the Linux packages and the SBOMs come from cache when it holds them for
-// the same inputs (nil: always made).
-func Release(key release.Signer, cache *release.StepCache) release.Pipeline {
+// Release returns every step of a release, signing with key (nil only to
+// list the step names); the Linux packages and the SBOMs come from cache
+// when it holds them for the same inputs (nil: always made).
+//
+// Before the list runs, on a machine whose caches are cold, the mage
+// target compiles the runtime's packages for every target while the release
+// command itself is built (magefiles/release.go, compileRuntime), so that
+// the build step only links.
+func Release(key *Key, cache *release.StepCache) release.Pipeline {
 	return append(release.Pipeline{
+		{release.Background{Step: key}},               // background: the release key loads (scrypt, or its KMS); the steps that sign wait for it
+		{release.PrepackStep{}},                       // background: each file is packed for the zip as soon as it is written
 		{release.SourceStep{}, release.ModulesStep{}}, // the source archive of the commit; mage, for the offline verify targets
 		{release.BuildStep{}},                         // six binaries, built from the source archive
 	}, AfterBuild(key, cache)...)
@@ -28,7 +34,7 @@ func Release(key release.Signer, cache *release.StepCache) release.Pipeline {
 // binaries, source archive and modules exist.
 func AfterBuild(key release.Signer, cache *release.StepCache) release.Pipeline {
 	return release.Pipeline{
-		{release.Cached{Step: nfpm.Step{}, Cache: cache, Runs: sbom.Prepare}}, // .deb, .rpm and .apk of the Linux binaries
+		{release.Cached{Step: nfpm.Step{}, Cache: cache, Runs: sbom.Prepare}}, // .deb, .rpm and .apk of the Linux binaries; when made anew, the SBOM step's licence matcher is built meanwhile (background)
 		{release.Cached{Step: sbom.Step{}, Cache: cache}},                     // SPDX and CycloneDX SBOMs of the binaries, packages and source archive
 		{release.ManifestStep{}},                                              // cavra-runtime.reproducibility.json
 		{release.PublicKeyStep{Signer: key}},                                  // cosign.pub
