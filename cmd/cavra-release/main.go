@@ -168,43 +168,9 @@ func runKey(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 }
 
 func runRelease(ctx context.Context, args []string, mode string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("cavra-release", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	version := fs.String("version", "", "release version (default $VERSION, then git describe)")
-	out := fs.String("out", "", "output folder (default dist)")
-	targets := fs.String("targets", "", "comma-separated os/arch subset of the matrix")
-	through := ""
-	if mode == "through" {
-		fs.StringVar(&through, "through", "", "last step to run")
-	}
-	if err := fs.Parse(args); err != nil {
-		return errUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(fs.Output(), "unexpected arguments: %q\n", fs.Args())
-		return errUsage
-	}
-	if mode == "through" {
-		if through == "" {
-			fmt.Fprintln(fs.Output(), "-through STEP is required")
-			return errUsage
-		}
-		if _, err := steps.Release(nil, nil).Through(through); err != nil {
-			return err
-		}
-		if *out == "" {
-			*out = filepath.Join("dist", "steps", through)
-		}
-	}
-	opts := release.Options{Version: *version, Out: *out, Getenv: os.Getenv}
-	if *targets != "" {
-		for _, s := range strings.Split(*targets, ",") {
-			t, err := build.ParseTarget(strings.TrimSpace(s))
-			if err != nil {
-				return err
-			}
-			opts.Targets = append(opts.Targets, t)
-		}
+	opts, through, err := releaseFlags(args, mode, stderr)
+	if err != nil {
+		return err
 	}
 	log := release.NewLog(stdout)
 	start := time.Now()
@@ -241,6 +207,50 @@ func runRelease(ctx context.Context, args []string, mode string, stdout, stderr 
 	}
 	log.Total("total")
 	return nil
+}
+
+// releaseFlags reads the command line of release and run: the options of
+// the release, and the last step to run ("" for all).
+func releaseFlags(args []string, mode string, stderr io.Writer) (release.Options, string, error) {
+	fs := flag.NewFlagSet("cavra-release", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	version := fs.String("version", "", "release version (default $VERSION, then git describe)")
+	out := fs.String("out", "", "output folder (default dist)")
+	targets := fs.String("targets", "", "comma-separated os/arch subset of the matrix")
+	through := ""
+	if mode == "through" {
+		fs.StringVar(&through, "through", "", "last step to run")
+	}
+	if err := fs.Parse(args); err != nil {
+		return release.Options{}, "", errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(fs.Output(), "unexpected arguments: %q\n", fs.Args())
+		return release.Options{}, "", errUsage
+	}
+	if mode == "through" {
+		if through == "" {
+			fmt.Fprintln(fs.Output(), "-through STEP is required")
+			return release.Options{}, "", errUsage
+		}
+		if _, err := steps.Release(nil, nil).Through(through); err != nil {
+			return release.Options{}, "", err
+		}
+		if *out == "" {
+			*out = filepath.Join("dist", "steps", through)
+		}
+	}
+	opts := release.Options{Version: *version, Out: *out, Getenv: os.Getenv}
+	if *targets != "" {
+		for _, s := range strings.Split(*targets, ",") {
+			t, err := build.ParseTarget(strings.TrimSpace(s))
+			if err != nil {
+				return release.Options{}, "", err
+			}
+			opts.Targets = append(opts.Targets, t)
+		}
+	}
+	return opts, through, nil
 }
 
 func rel(p string) string {
