@@ -1,7 +1,9 @@
 package strictjson_test
 
 import (
+	"errors"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -18,48 +20,75 @@ func nested(n int, object bool, inner string) string {
 }
 
 func TestCheckDuplicates(t *testing.T) {
+	const most = strictjson.MaxDepth
 	tests := []struct {
 		name string
 		data string
 		want string // substring of the error; "" for none
+		rule error  // the rule broken, if any
 	}{
-		{"scalar", `1`, ""},
-		{"string", `"a"`, ""},
-		{"null", `null`, ""},
-		{"empty object", `{}`, ""},
-		{"empty array", `[]`, ""},
-		{"distinct keys", `{"a":1,"b":2,"c":3}`, ""},
-		{"keys differing only in case", `{"a":1,"b":2,"A":3}`, `duplicate key "A" (as "a"`},
-		{"keys equal under Unicode folding", `{"sk":1,"\u017fK":2}`, "duplicate key"},
-		{"same key in sibling objects", `[{"a":1},{"a":2}]`, ""},
-		{"same key at different depths", `{"a":{"a":{"a":1}}}`, ""},
-		{"same key after a closed object", `{"x":{"a":1},"a":2}`, ""},
-		{"top-level duplicate", `{"a":1,"a":1}`, `duplicate key "a"`},
-		{"duplicate after others", `{"a":1,"b":2,"c":3,"b":4}`, `duplicate key "b"`},
-		{"nested duplicate", `{"x":{"y":{"a":1,"a":2}}}`, `duplicate key "a"`},
-		{"duplicate in an object in an array", `[1,{"a":1},{"b":1,"b":2}]`, `duplicate key "b"`},
-		{"duplicate deep in arrays", `{"x":[[[{"k":[{"a":null,"a":null}]}]]]}`, `duplicate key "a"`},
-		{"duplicate with different values", `{"a":{"x":1},"a":[1]}`, `duplicate key "a"`},
-		{"escaped duplicate", `{"a":1,"\u0061":2}`, `duplicate key "a"`},
-		{"empty key duplicate", `{"":1,"":2}`, `duplicate key ""`},
-		{"syntax error", `{"a":1,}`, "invalid character"},
-		{"unterminated", `{"a":[1,2`, "EOF"},
-		{"empty input", ``, "EOF"},
-		{"not JSON", `hello`, "invalid character"},
-		{"number key", `{1:2}`, "invalid character"},
-		{"64 nested arrays", nested(64, false, "1"), ""},
-		{"64 nested objects", nested(64, true, "1"), ""},
-		{"66 nested arrays", nested(66, false, "1"), "nested too deeply"},
-		{"66 nested objects", nested(66, true, "1"), "nested too deeply"},
-		{"deep nesting", nested(100000, false, ""), "nested too deeply"},
-		{"deep in an object", `{"a":` + nested(70, false, "") + `}`, "nested too deeply"},
+		{"scalar", `1`, "", nil},
+		{"string", `"a"`, "", nil},
+		{"null", `null`, "", nil},
+		{"empty object", `{}`, "", nil},
+		{"empty array", `[]`, "", nil},
+		{"distinct keys", `{"a":1,"b":2,"c":3}`, "", nil},
+		{"keys differing only in case", `{"a":1,"b":2,"A":3}`, `duplicate key "A" (as "a"`, strictjson.ErrDuplicate},
+		{"keys equal under Unicode folding", `{"sk":1,"\u017fK":2}`, "duplicate key", strictjson.ErrDuplicate},
+		{"same key in sibling objects", `[{"a":1},{"a":2}]`, "", nil},
+		{"same key at different depths", `{"a":{"a":{"a":1}}}`, "", nil},
+		{"same key after a closed object", `{"x":{"a":1},"a":2}`, "", nil},
+		{"top-level duplicate", `{"a":1,"a":1}`, `duplicate key "a"`, strictjson.ErrDuplicate},
+		{"duplicate after others", `{"a":1,"b":2,"c":3,"b":4}`, `key "b"`, strictjson.ErrDuplicate},
+		{"nested duplicate", `{"x":{"y":{"a":1,"a":2}}}`, `key "a"`, strictjson.ErrDuplicate},
+		{"duplicate in an object in an array", `[1,{"a":1},{"b":1,"b":2}]`, `key "b"`, strictjson.ErrDuplicate},
+		{"duplicate deep in arrays", `{"x":[[[{"k":[{"a":null,"a":null}]}]]]}`, `key "a"`, strictjson.ErrDuplicate},
+		{"duplicate with different values", `{"a":{"x":1},"a":[1]}`, `key "a"`, strictjson.ErrDuplicate},
+		{"escaped duplicate", `{"a":1,"\u0061":2}`, `key "a"`, strictjson.ErrDuplicate},
+		{"empty key duplicate", `{"":1,"":2}`, `key ""`, strictjson.ErrDuplicate},
+		{"duplicate among many keys", `{` + manyKeys(40) + `,"K7":0}`, `(as "k7"`, strictjson.ErrDuplicate},
+		{"many distinct keys", `{` + manyKeys(40) + `}`, "", nil},
+		{"escaped NUL", `{"a":"x\u0000"}`, "NUL character", strictjson.ErrNUL},
+		{"NUL in a key", `{"\u0000":1}`, "NUL character", strictjson.ErrNUL},
+		{"raw NUL", "\"a\x00\"", "NUL character", strictjson.ErrNUL},
+		{"invalid UTF-8", "{\"a\":\"\xff\"}", "not valid UTF-8 (offset 6)", strictjson.ErrUTF8},
+		{"unpaired surrogate", `"\ud800"`, "surrogate", strictjson.ErrUTF8},
+		{"paired surrogates", `"\ud83d\ude00"`, "", nil},
+		{"trailing data", `{} {}`, "unexpected data after the JSON value (offset 3)", strictjson.ErrTrailing},
+		{"syntax error", `{"a":1,}`, "invalid character '}' looking for beginning of object key string (offset 7)", nil},
+		{"unterminated", `{"a":[1,2`, "unexpected EOF", nil},
+		{"empty input", ``, "unexpected EOF", nil},
+		{"not JSON", `hello`, "invalid character 'h' looking for beginning of value", nil},
+		{"number key", `{1:2}`, "invalid character '1'", nil},
+		{"bad literal", `[tru]`, "in literal true", nil},
+		{"bad escape", `"\x"`, "in string escape code", nil},
+		{"raw control", "\"\t\"", "in string literal", nil},
+		{"leading zero", `01`, "unexpected data after", strictjson.ErrTrailing},
+		{"most nested arrays", nested(most, false, "1"), "", nil},
+		{"most nested objects", nested(most, true, "1"), "", nil},
+		{"one too deep", nested(most+1, false, "1"), "nested deeper than 512 levels", strictjson.ErrDepth},
+		{"deep nesting", nested(100000, false, ""), "nested deeper", strictjson.ErrDepth},
+		{"deep in an object", `{"a":` + nested(most+5, true, "1") + `}`, "nested deeper", strictjson.ErrDepth},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := strictjson.CheckDuplicates([]byte(tt.data))
 			checkErr(t, err, tt.want)
+			if tt.rule != nil && !errors.Is(err, tt.rule) {
+				t.Errorf("got %v, want it to wrap %v", err, tt.rule)
+			}
 		})
 	}
+}
+
+// manyKeys returns n members "k0" to "k<n-1>", more than fit the
+// scanner's list of keys.
+func manyKeys(n int) string {
+	var l []string
+	for i := range n {
+		l = append(l, `"k`+strconv.Itoa(i)+`":0`)
+	}
+	return strings.Join(l, ",")
 }
 
 func checkErr(t *testing.T, err error, want string) {
@@ -97,8 +126,9 @@ func TestDecode(t *testing.T) {
 		{"fields omitted", `{}`, "", doc{}},
 		{"null", `null`, "", doc{}},
 		{"duplicate field", `{"type":"a","type":"b"}`, `duplicate key "type"`, doc{}},
-		{"duplicate in an array element", `{"items":[{"name":"a"},{"name":"a","name":"b"}]}`, `duplicate key "name"`, doc{}},
-		{"duplicate map key", `{"meta":{"x":1,"x":2}}`, `duplicate key "x"`, doc{}},
+		{"duplicate in any case", `{"type":"a","TYPE":"b"}`, `duplicate key "TYPE" (as "type"`, doc{}},
+		{"duplicate in an array element", `{"items":[{"name":"a"},{"name":"a","Name":"b"}]}`, `key "Name"`, doc{}},
+		{"duplicate map key", `{"meta":{"x":1,"x":2}}`, `key "x"`, doc{}},
 		{"unknown field", `{"type":"t","extra":1}`, `unknown field "extra"`, doc{}},
 		{"unknown nested field", `{"items":[{"name":"a","extra":true}]}`, `unknown field "extra"`, doc{}},
 		{"trailing value", `{"type":"t"} {"type":"u"}`, "after the JSON value", doc{}},
@@ -107,7 +137,8 @@ func TestDecode(t *testing.T) {
 		{"trailing duplicate document", `{"type":"t"}{"a":1,"a":2}`, "after the JSON value", doc{}},
 		{"wrong type", `{"type":1}`, "cannot unmarshal", doc{}},
 		{"syntax error", `{"type":"t",}`, "invalid character", doc{}},
-		{"deep nesting", `{"meta":` + nested(100, true, "1") + `}`, "nested too deeply", doc{}},
+		{"NUL", `{"type":"a\u0000"}`, "NUL character", doc{}},
+		{"deep nesting", `{"meta":` + nested(600, true, "1") + `}`, "nested deeper", doc{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -132,22 +163,56 @@ func TestDecodeAny(t *testing.T) {
 	}
 	// Objects inside arrays are checked for duplicates too.
 	err := strictjson.Decode([]byte(`{"a":[{"b":1},{"b":1,"b":1}]}`), &got)
-	checkErr(t, err, `duplicate key "b"`)
+	checkErr(t, err, `key "b"`)
 }
 
-// TestDecodeCaseVariantDuplicates is a known bug, skipped until fixed:
-// encoding/json matches struct fields case-insensitively, so two keys that
-// differ only in case fill the same field (the last wins) while
-// CheckDuplicates, comparing keys exactly, lets them through.
-func TestDecodeCaseVariantDuplicates(t *testing.T) {
-	for _, data := range []string{
-		`{"type":"a","TYPE":"b"}`,
-		`{"type":"a","Type":"b"}`,
-		`{"items":[{"name":"a","Name":"b"}]}`,
+// TestParse checks the tree: order, literals, the member lookup and the
+// member path errors name.
+func TestParse(t *testing.T) {
+	v, err := strictjson.Parse([]byte(`{"b":[1.50,true,null],"A":{"x":"y\n"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(v.Keys, ","); got != "b,A" {
+		t.Errorf("keys: got %q, want %q", got, "b,A")
+	}
+	if l := v.Member("B"); l == nil || len(l.Elems) != 3 || l.Elems[0].Text != "1.50" || l.Elems[1].Text != "true" || l.Elems[2].Kind != strictjson.Null {
+		t.Errorf("b: got %+v, want [1.50 true null] as written", l)
+	}
+	if got := v.Member("a").Member("X"); got == nil || got.Text != "y\n" {
+		t.Errorf("a.x: got %+v, want %q", got, "y\n")
+	}
+	if v.Member("c") != nil || v.Has("a") || !v.Has("A") {
+		t.Errorf("Member or Has finds what is not there")
+	}
+	for _, tt := range []struct{ data, want string }{
+		{`{"a":{"b":[1,{"c":1,"C":2}]}}`, `a.b[1]: duplicate key "C" (as "c"`},
+		{`{"a":[1,2,{"x":"\u0000"}]}`, `a[2].x: NUL character in a string`},
+		{`{"a":{"b":tru}}`, `a.b: invalid character '}' in literal true`},
 	} {
-		var got doc
-		if err := strictjson.Decode([]byte(data), &got); err == nil {
-			t.Errorf("Decode(%s): got %+v, nil, want an error", data, got)
+		if _, err := strictjson.Parse([]byte(tt.data)); err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+			t.Errorf("Parse(%s): got %v, want an error starting %q", tt.data, err, tt.want)
 		}
+	}
+}
+
+// TestScannerAllocs pins what reading a request costs: nothing beyond the
+// input, for a document without escapes.
+func TestScannerAllocs(t *testing.T) {
+	s := `{"session_id":"s1","action_type":"execute_command","target":"terraform plan","extra":{"a":[1,2.5,true,null]}}`
+	got := testing.AllocsPerRun(100, func() {
+		d, err := strictjson.NewScanner(s)
+		if err == nil {
+			err = d.Skip()
+		}
+		if err == nil {
+			err = d.End()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+	if got != 0 {
+		t.Errorf("got %v allocations, want 0", got)
 	}
 }

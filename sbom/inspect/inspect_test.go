@@ -325,7 +325,7 @@ func TestCycloneDX(t *testing.T) {
 			}
 			m["components"] = keep
 		}, err: "main module github.com/cavra/cavra is not listed"},
-		{name: "malformed", raw: doc[:len(doc)-3], err: "inspect: cyclonedx: EOF"},
+		{name: "malformed", raw: doc[:len(doc)-3], err: "inspect: cyclonedx: unexpected EOF"},
 		{name: "string", raw: []byte(`"CycloneDX"`), err: "cannot unmarshal string"},
 		{name: "spdx", raw: fixture(t, "release.spdx.json"), err: `bomFormat is ""`},
 		{name: "too big", raw: bytes.Repeat([]byte(" "), MaxSize+1), err: "more than 67108864"},
