@@ -224,7 +224,7 @@ func (d *Scanner) hex4() (rune, error) {
 		case '0' <= c && c <= '9':
 			c -= '0'
 		case 'a' <= c|0x20 && c|0x20 <= 'f':
-			c = c|0x20 - 'a' + 10
+			c = c | 0x20 - 'a' + 10
 		default:
 			return 0, d.syntax("in \\u hexadecimal character escape")
 		}
