@@ -86,7 +86,7 @@ func TestEvaluate(t *testing.T) {
 		{"values", nil, `{"action_type":"read_file","target":"deploy/key.pem"} {"action_type":"execute_command","target":"terraform apply"}`, 0,
 			[]string{"filesystem.read.block", "commands.block"}, ""},
 		{"bad value stops", nil, `{"action_type":"read_file","target":"a.go"} {"action_type":"read_file","target":7} {"action_type":"read_file","target":"b"}`, 1,
-			[]string{"filesystem.read.allow", "input.invalid"}, `request 2: invalid request: member "target" is a JSON number`},
+			[]string{"filesystem.read.allow", "input.invalid"}, `request 2: invalid request: member "target": is a JSON number`},
 		{"malformed", nil, `{"action_type":"read_file",`, 1, []string{"input.invalid"}, "invalid request"},
 		{"not an object", nil, `["read_file"]`, 1, []string{"input.invalid"}, "JSON array"},
 		{"null field", nil, `{"action_type":"read_file","target":null}`, 1, []string{"input.invalid"}, "JSON null"},
@@ -102,7 +102,7 @@ func TestEvaluate(t *testing.T) {
 		{"bad line continues", []string{"evaluate"}, `{"action_type":"read_file","target":"a.go"}` + "\n" +
 			`{"action_type":"read_file","target":7}` + "\n" +
 			`{"action_type":"execute_command","target":"terraform plan"}` + "\n", 1,
-			[]string{"filesystem.read.allow", "input.invalid", "commands.allow"}, `line 2: invalid request: member "target" is a JSON number`},
+			[]string{"filesystem.read.allow", "input.invalid", "commands.allow"}, `line 2: invalid request: member "target": is a JSON number`},
 		{"malformed first line", []string{"evaluate"}, "{\"action_type\":\n" + `{"action_type":"read_file","target":"a.go"}` + "\n", 1,
 			[]string{"input.invalid", "filesystem.read.allow"}, "line 1: invalid request"},
 		{"oversize", []string{"evaluate"}, `{"action_type":"read_file","target":"` + strings.Repeat("a", policy.MaxRequestSize) + `"}` + "\n" +
@@ -199,7 +199,7 @@ func TestConfigErrors(t *testing.T) {
 	}{
 		{[]string{"--pack", "nope"}, 1, `unknown pack "nope"`},
 		{[]string{"--policy", filepath.Join(dir, "missing.json")}, 1, "no such file"},
-		{[]string{"--policy", badJSON}, 1, "bad.json: unexpected end of JSON input"},
+		{[]string{"--policy", badJSON}, 1, "bad.json: schema: unexpected EOF"},
 		{[]string{"--policy", "../../testdata/cavra/mcp_registry.json"}, 1, "not a CAVRA compiled policy"},
 		{[]string{"--registry", "../../testdata/cavra/compiled_policy.json"}, 1, `no "mcp_servers"`},
 		{[]string{"--evidence-signing-key", "k"}, 2, "--evidence-signing-key needs --evidence-log"},

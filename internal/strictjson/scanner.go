@@ -60,6 +60,10 @@ func NewScanner(s string) (Scanner, error) {
 // Offset returns how many bytes have been read.
 func (d *Scanner) Offset() int { return d.i }
 
+// Text returns the input from offset start to the offset now: the text of
+// the values read since.
+func (d *Scanner) Text(start int) string { return d.s[start:d.i] }
+
 func (d *Scanner) fail(rule error, format string, args ...any) error {
 	return &Error{Offset: d.i, Msg: fmt.Sprintf(format, args...), Rule: rule}
 }
@@ -68,7 +72,7 @@ func (d *Scanner) fail(rule error, format string, args ...any) error {
 // words it.
 func (d *Scanner) syntax(what string) error {
 	if d.i >= len(d.s) {
-		return d.fail(nil, "unexpected EOF")
+		return &Error{Offset: -1, Msg: "unexpected EOF"} // the offset would be only the length
 	}
 	c := d.s[d.i]
 	q := "'" + string(c) + "'"
@@ -467,4 +471,79 @@ func fold(s string) string {
 		b.WriteRune(m)
 	}
 	return b.String()
+}
+
+// ValueEnd returns the length of the first JSON value in data, after any
+// leading white space, without decoding it: the offset just after its
+// closing brace, bracket or quote, or after a scalar's last character.
+// It returns -1 if data holds only the start of a value, so that a
+// reader can wait for more input, and an error if data cannot be the
+// start of a JSON value. It is how a reader answers a value as soon as
+// its last byte arrives, as encoding/json's Decoder does, when values are
+// not separated by new lines.
+func ValueEnd(data []byte) (int, error) {
+	i := 0
+	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
+		i++
+	}
+	if i == len(data) {
+		return -1, nil
+	}
+	switch data[i] {
+	case '{', '[':
+	case '"':
+		j := i + 1
+		for j < len(data) {
+			switch data[j] {
+			case '\\':
+				j += 2
+				continue
+			case '"':
+				return j + 1, nil
+			}
+			j++
+		}
+		return -1, nil
+	default:
+		// A scalar ends at white space or the end of the input; the
+		// caller decides once it has seen the delimiter.
+		for j := i; j < len(data); j++ {
+			switch data[j] {
+			case ' ', '\t', '\n', '\r':
+				return j, nil
+			case '{', '}', '[', ']', ',', ':', '"':
+				return j, nil
+			}
+		}
+		return -1, nil
+	}
+	depth := 0
+	in := false
+	for j := i; j < len(data); j++ {
+		c := data[j]
+		if in {
+			switch c {
+			case '\\':
+				j++
+			case '"':
+				in = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			in = true
+		case '{', '[':
+			depth++
+			if depth > MaxDepth {
+				return 0, &Error{Offset: j, Msg: ErrDepth.Error(), Rule: ErrDepth}
+			}
+		case '}', ']':
+			depth--
+			if depth == 0 {
+				return j + 1, nil
+			}
+		}
+	}
+	return -1, nil
 }

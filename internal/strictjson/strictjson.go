@@ -50,14 +50,17 @@ var (
 // where (the byte offset, and the member path when the reader knows it).
 type Error struct {
 	Path   string // "commands.allow"; empty at the top or when unknown
-	Offset int
+	Offset int    // -1 at the end of the input
 	Msg    string
 	Rule   error // one of the Err values, or nil for a syntax error
 }
 
 // Error implements error.
 func (e *Error) Error() string {
-	msg := fmt.Sprintf("%s (offset %d)", e.Msg, e.Offset)
+	msg := e.Msg
+	if e.Offset >= 0 {
+		msg = fmt.Sprintf("%s (offset %d)", e.Msg, e.Offset)
+	}
 	if e.Path != "" {
 		return e.Path + ": " + msg
 	}

@@ -216,3 +216,25 @@ func TestScannerAllocs(t *testing.T) {
 		t.Errorf("got %v allocations, want 0", got)
 	}
 }
+
+func TestValueEnd(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int
+	}{
+		{`{"a":"}"}x`, 9},
+		{` [1,[2]] `, 8},
+		{`{"a":"\"}"}`, 11},
+		{`{"a":`, -1},
+		{`"ab\"c" `, 7},
+		{`"ab`, -1},
+		{`123 `, 3},
+		{`123`, -1},
+		{`   `, -1},
+	}
+	for _, tt := range tests {
+		if got, err := strictjson.ValueEnd([]byte(tt.in)); got != tt.want || err != nil {
+			t.Errorf("ValueEnd(%q): got %d, %v, want %d", tt.in, got, err, tt.want)
+		}
+	}
+}

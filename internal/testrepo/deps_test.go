@@ -20,12 +20,13 @@ import (
 // Every package of the module is in this table: a new one must choose.
 var sides = map[string]string{
 	// The runtime.
-	"cmd/cavra-runtime":  light,
-	"runtime/daemon":     light,
-	"runtime/enforce":    light,
-	"runtime/evidence":   light,
-	"runtime/policy":     light,
-	"runtime/runnerauth": light,
+	"cmd/cavra-runtime":             light,
+	"runtime/daemon":                light,
+	"runtime/enforce":               light,
+	"runtime/evidence":              light,
+	"runtime/policy":                light,
+	"runtime/policy/internal/shell": light, // the one reader of command lines
+	"runtime/runnerauth":            light,
 
 	// The verifier, rebuilder and upgrade check, and the formats they read
 	// (written by the release with the same packages).

@@ -51,6 +51,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cavra/cavra/internal/strictjson"
 	"github.com/cavra/cavra/runtime/enforce"
 	"github.com/cavra/cavra/runtime/policy"
 )
@@ -221,7 +222,7 @@ type ValueReader struct {
 func (v *ValueReader) Next() ([]byte, error) {
 	for {
 		if len(v.buf) > 0 {
-			n, err := policy.ValueEnd(v.buf)
+			n, err := strictjson.ValueEnd(v.buf)
 			if err != nil {
 				data := v.buf
 				v.buf = nil

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/cavra/cavra/internal/strictjson"
 )
 
 // TestCAVRAPacks checks the built-in packs against the public policies:
@@ -50,7 +52,7 @@ func TestCAVRAPacks(t *testing.T) {
 			t.Errorf("%s: compiled form or title missing", id)
 		}
 		// The printed form is what a tree of it prints.
-		if got := append(c.tree.appendPython(nil, 0), '\n'); !bytes.Equal(got, c.CompiledJSON()) {
+		if got := append(appendPython(nil, c.tree, 0), '\n'); !bytes.Equal(got, c.CompiledJSON()) {
 			t.Errorf("%s: printing the parsed pack changes it:\n%s", id, got)
 		}
 	}
@@ -149,19 +151,21 @@ func TestParseCompiled(t *testing.T) {
 	tests := []struct {
 		data, want string
 	}{
-		{`[]`, "is a list, want an object"},
+		{`[]`, "is a JSON array, want an object"},
 		{`{}`, "not a CAVRA compiled policy"},
 		{`{"x":1}`, "not a CAVRA compiled policy"},
-		{`{"metadata":{"id":1}}`, "metadata.id: is a number, want a string"},
-		{`{"filesystem":{"block_read":".env"}}`, "filesystem.block_read: is a string, want a list of strings"},
-		{`{"filesystem":{"block_read":[1]}}`, "filesystem.block_read[0]: is a number"},
-		{`{"commands":{"allow":["a"],"Allow":["b"]}}`, "commands.allow: given more than once"},
-		{`{"commands":{"allow":["a"]},"Commands":{}}`, "commands: given more than once"},
+		{`{"metadata":{"id":1}}`, "metadata.id: is a JSON number, want a string"},
+		{`{"filesystem":{"block_read":".env"}}`, "filesystem.block_read: is a JSON string, want a list of strings"},
+		{`{"filesystem":{"block_read":[1]}}`, "filesystem.block_read[0]: is a JSON number"},
+		{`{"commands":{"allow":["a"],"Allow":["b"]}}`, `commands: duplicate key "Allow" (as "allow"`},
+		{`{"commands":{"allow":["a"]},"Commands":{}}`, `duplicate key "Commands" (as "commands"`},
 		{`{"mcp":{"block_unknown_servers":"yes"}}`, "want a boolean"},
-		{`{"mcp":[]}`, "mcp: is a list, want an object"},
-		{`{"metadata":{},"metadata":{}}`, `key "metadata" given more than once`},
+		{`{"mcp":[]}`, "mcp: is a JSON array, want an object"},
+		{`{"metadata":{},"metadata":{}}`, `duplicate key "metadata"`},
+		{`{"metadata":{"id":"a\u0000"}}`, "metadata.id: NUL character"},
 		{`{"metadata":{}} x`, "unexpected data after"},
-		{`{"metadata":`, "unexpected end of JSON input"},
+		{`{"metadata":`, "unexpected EOF"},
+		{` `, "empty file"},
 	}
 	for _, tt := range tests {
 		_, err := ParseCompiled([]byte(tt.data), "p.json")
@@ -202,12 +206,12 @@ func TestParseCompiled(t *testing.T) {
 }
 
 func TestPythonJSON(t *testing.T) {
-	n, err := parseTree([]byte(`{"a":"é\u0001\"\\<&>\u2028","b":[],"c":{},"d":[1.50,true,null]}`))
+	n, err := strictjson.Parse([]byte(`{"a":"é\u0001\"\\<&>\u2028","b":[],"c":{},"d":[1.50,true,null]}`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := "{\n  \"a\": \"é\\u0001\\\"\\\\<&>\u2028\",\n  \"b\": [],\n  \"c\": {},\n  \"d\": [\n    1.50,\n    true,\n    null\n  ]\n}"
-	if got := string(n.appendPython(nil, 0)); got != want {
+	if got := string(appendPython(nil, n, 0)); got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
 }
@@ -253,11 +257,11 @@ func TestCAVRARegistry(t *testing.T) {
 	for _, tt := range []struct{ data, want string }{
 		{`{}`, `no "mcp_servers"`},
 		{`{"mcp_servers":{}}`, "want a list"},
-		{`{"mcp_servers":[1]}`, "mcp_servers[0]: is a number, want an object"},
-		{`{"mcp_servers":[{"name":1}]}`, "mcp_servers[0].name: is a number"},
+		{`{"mcp_servers":[1]}`, "mcp_servers[0]: is a JSON number, want an object"},
+		{`{"mcp_servers":[{"name":1}]}`, "mcp_servers[0].name: is a JSON number"},
 		{`{"mcp_servers":[{"allowed_tools":"x"}]}`, "want a list of strings"},
-		{`{"mcp_servers":[{"allowed_tools":[1]}]}`, "allowed_tools[0]: is a number"},
-		{`{"mcp_servers":[{"name":"a","Name":"b"}]}`, "given more than once"},
+		{`{"mcp_servers":[{"allowed_tools":[1]}]}`, "allowed_tools[0]: is a JSON number"},
+		{`{"mcp_servers":[{"name":"a","Name":"b"}]}`, `mcp_servers[0]: duplicate key "Name"`},
 	} {
 		if _, err := ParseRegistry([]byte(tt.data), "r.json"); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("ParseRegistry(%s): got %v, want an error containing %q", tt.data, err, tt.want)

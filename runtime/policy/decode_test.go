@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/cavra/cavra/internal/strictjson"
 )
 
 func TestDecode(t *testing.T) {
@@ -20,14 +22,15 @@ func TestDecode(t *testing.T) {
 		{`{"action_type":"read_file","extra":{"a":[1,2,{"b":null}]},"n":5,"target":"x"}`, Request{ActionType: ReadFile, Target: "x"}, ""},
 		{`{}`, Request{}, ""},
 		{`{"target":"a\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00"}`, Request{Target: "a\"\\/\b\f\n\r\té😀"}, ""},
-		{`{"target":5}`, Request{}, `member "target" is a JSON number, want a string`},
-		{`{"target":null}`, Request{}, `member "target" is a JSON null`},
+		{`{"target":5}`, Request{}, `member "target": is a JSON number, want a string`},
+		{`{"target":null}`, Request{}, `member "target": is a JSON null`},
 		{`{"target":true}`, Request{}, "JSON boolean"},
 		{`{"target":["a"]}`, Request{}, "JSON array"},
 		{`{"target":{"a":1}}`, Request{}, "JSON object"},
-		{`{"target":"a","target":"b"}`, Request{}, `member "target" given more than once`},
-		{`{"action_type":"read_file","ACTION_TYPE":"execute_command"}`, Request{}, "given more than once"},
-		{`{"requested_operation":"a","Requested_Operation":"b"}`, Request{}, "given more than once"},
+		{`{"target":"a","target":"b"}`, Request{}, `duplicate key "target"`},
+		{`{"action_type":"read_file","ACTION_TYPE":"execute_command"}`, Request{}, `duplicate key "ACTION_TYPE" (as "action_type"`},
+		{`{"requested_operation":"a","Requested_Operation":"b"}`, Request{}, "duplicate key"},
+		{`{"x":1,"X":2}`, Request{}, `duplicate key "X" (as "x"`},
 		{`{"Target":"x"}`, Request{Target: "x"}, ""},
 		{"{\"\u017fession_id\":\"x\"}", Request{SessionID: "x"}, ""}, // long s folds to s, as in encoding/json
 		{`{"target":"a\u0000b"}`, Request{}, "NUL"},
@@ -39,27 +42,27 @@ func TestDecode(t *testing.T) {
 		{`null`, Request{}, "JSON null, want an object"},
 		{``, Request{}, "empty request"},
 		{`   `, Request{}, "empty request"},
-		{`{"target":"x"} {}`, Request{}, "after the request"},
-		{`{"target":"x"}x`, Request{}, "after the request"},
+		{`{"target":"x"} {}`, Request{}, "unexpected data after the JSON value"},
+		{`{"target":"x"}x`, Request{}, "unexpected data after the JSON value"},
 		{`{"target":"x"`, Request{}, "bad JSON"},
 		{`{"target" "x"}`, Request{}, "bad JSON"},
 		{`{"target":"x",}`, Request{}, "bad JSON"},
 		{`{'target':'x'}`, Request{}, "bad JSON"},
 		{`{"n":01}`, Request{}, "bad JSON"},
 		{`{"n":[1,]}`, Request{}, "bad JSON"},
-		{`{"n":` + strings.Repeat("[", maxDepth+1) + strings.Repeat("]", maxDepth+1) + `}`, Request{}, "nested deeper"},
+		{`{"n":` + strings.Repeat("[", strictjson.MaxDepth+1) + strings.Repeat("]", strictjson.MaxDepth+1) + `}`, Request{}, "nested deeper"},
 		// Payloads.
 		{`{"record":"x"}`, Request{}, `member "record": is a JSON string, want an object`},
 		{`{"record":null,"release_governance":null,"runner_auth":null}`, Request{}, ""},
 		{`{"record":{},"release_governance":{}}`, Request{}, `both "record" and "release_governance"`},
-		{`{"record":{"a":1,"a":2}}`, Request{}, `key "a" given more than once`},
+		{`{"record":{"a":1,"a":2}}`, Request{}, `member "record": duplicate key "a"`},
 		{`{"release_governance":{"approval_required_count":1.5}}`, Request{}, "want an integer"},
 		{`{"release_governance":{"approval_required_count":"1"}}`, Request{}, "JSON string, want an integer"},
 		{`{"release_governance":{"delivery_success":"yes"}}`, Request{}, "want a boolean"},
 		{`{"release_governance":{"failed_providers":"x"}}`, Request{}, "want a list of strings"},
-		{`{"release_governance":{"metadata_kind":"a","Metadata_Kind":"b"}}`, Request{}, "given more than once"},
+		{`{"release_governance":{"metadata_kind":"a","Metadata_Kind":"b"}}`, Request{}, "duplicate key"},
 		{`{"runner_auth":{"identity":{"provider":1}}}`, Request{}, "JSON number, want a string"},
-		{`{"runner_auth":{"signature":"a","SIGNATURE":"b"}}`, Request{}, "given more than once"},
+		{`{"runner_auth":{"signature":"a","SIGNATURE":"b"}}`, Request{}, "duplicate key"},
 		{`{"runner_auth":[]}`, Request{}, "want an object"},
 	}
 	for _, tt := range tests {
@@ -126,27 +129,5 @@ func TestDecodePayloads(t *testing.T) {
 	wa := &RunnerAuth{Identity: RunnerIdentity{Provider: "p", RunnerName: "n"}, Algorithm: "HMAC-SHA256", KeyID: "k", Signature: "s"}
 	if !reflect.DeepEqual(r.RunnerAuth, wa) {
 		t.Errorf("runner_auth: got %+v, want %+v", r.RunnerAuth, wa)
-	}
-}
-
-func TestValueEnd(t *testing.T) {
-	tests := []struct {
-		in   string
-		want int
-	}{
-		{`{"a":"}"}x`, 9},
-		{` [1,[2]] `, 8},
-		{`{"a":"\"}"}`, 11},
-		{`{"a":`, -1},
-		{`"ab\"c" `, 7},
-		{`"ab`, -1},
-		{`123 `, 3},
-		{`123`, -1},
-		{`   `, -1},
-	}
-	for _, tt := range tests {
-		if got, err := ValueEnd([]byte(tt.in)); got != tt.want || err != nil {
-			t.Errorf("ValueEnd(%q): got %d, %v, want %d", tt.in, got, err, tt.want)
-		}
 	}
 }

@@ -16,17 +16,6 @@ type Pack interface {
 	evaluate(req *Request, reg *Registry, res *Result)
 }
 
-// Title returns the pack's description.
-func (p *Policy) Title() string { return p.Native().Description }
-
-func (p *Policy) evaluate(req *Request, reg *Registry, res *Result) {
-	r := p.Evaluate(req, reg)
-	res.set(r.Verdict, r.RuleID, r.Severity, r.ApproverGroup, r.Reason)
-}
-
-// Name returns metadata.id.
-func (c *Compiled) Name() string { return c.id }
-
 // Rule ids of the engine's own outcomes.
 const (
 	RuleUnknownPack  = "policy.unknown_pack"

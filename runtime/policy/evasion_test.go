@@ -125,56 +125,6 @@ func TestCommandSeverity(t *testing.T) {
 	}
 }
 
-// TestPlainCommand checks the shortcut for lines whose only reading is
-// the line itself.
-func TestPlainCommand(t *testing.T) {
-	for _, tt := range []struct {
-		line string
-		want bool
-	}{
-		{"terraform plan -out=tf.plan", true},
-		{"ls", true},
-		{"git status", true},
-		{"git push origin x", false},
-		{"terraform  plan", false},
-		{"sudo ls", false},
-		{"time ls", false},
-		{"/bin/ls", false},
-		{"X=1 ls", false},
-		{"ls;x", false},
-		{"ls 'a'", false},
-		{"l?s", false},
-		{"ls *.go", true},
-		{"sh", false},
-	} {
-		if got := plainCommand(tt.line); got != tt.want {
-			t.Errorf("plainCommand(%q): got %v, want %v", tt.line, got, tt.want)
-		}
-	}
-}
-
-func TestLexer(t *testing.T) {
-	var l lexer
-	l.lex("a 'b c' \"d $(e f) g\" 2>&1 > out; h | i && j <<EOF\nbody $(k)\nEOF\n# comment\nl \\\nm")
-	var got []string
-	for _, c := range l.cmds {
-		got = append(got, strings.Join(c.words, ",")+"@"+c.raw)
-	}
-	want := []string{`a,b c,d $(e f) g@a 'b c' "d $(e f) g" 2>&1 > out`, "h@h", "i@i", "j@j <<EOF", "l,m@l \\\nm"}
-	if strings.Join(got, "|") != strings.Join(want, "|") || l.err != "" {
-		t.Errorf("commands: got %q (err %q), want %q", got, l.err, want)
-	}
-	if strings.Join(l.subs, "|") != "e f" || len(l.cmds[3].heredocs) != 1 || l.cmds[3].heredocs[0] != "body $(k)\n" {
-		t.Errorf("subs %q heredocs %q", l.subs, l.cmds[3].heredocs)
-	}
-	for _, bad := range []string{"a 'b", `a "b`, "a $(b", "a `b", "a <<EOF\nb", "a >", "a )"} {
-		var l lexer
-		if l.lex(bad); l.err == "" {
-			t.Errorf("lex(%q): got no error", bad)
-		}
-	}
-}
-
 // TestAnalysisLimits checks that a line too deeply nested to read is
 // never allowed, and that its blocked commands are still found.
 func TestAnalysisLimits(t *testing.T) {

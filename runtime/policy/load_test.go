@@ -102,7 +102,7 @@ func TestRegistryErrors(t *testing.T) {
 	tests := []struct {
 		data, want string
 	}{
-		{`{"schema":"cavra.mcp-registry/v1","servers":[` + ok + `]`, "unexpected end of JSON input"},
+		{`{"schema":"cavra.mcp-registry/v1","servers":[` + ok + `]`, "unexpected EOF"},
 		{`{"schema":"cavra.mcp-registry/v2","servers":[]}`, "schema is"},
 		{`{"schema":"cavra.mcp-registry/v1","servers":[],"extra":1}`, `unknown field "extra"`},
 		{`{"schema":"cavra.mcp-registry/v1","servers":[` + ok + `,` + ok + `]}`, `servers[1] "a": duplicate name`},

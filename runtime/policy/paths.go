@@ -6,98 +6,70 @@ import (
 	"strings"
 )
 
-// maxForms is the number of spellings of one path that are matched.
-const maxForms = 3
+// maxSpellings is the number of spellings of one path that are matched.
+const maxSpellings = 4
 
-// pathForms holds the folded spellings of a path that path rules are
-// matched against, split into segments (see init). It has room for
-// typical paths so that it can live on the stack.
-type pathForms struct {
-	n    int
-	lens [maxForms]int
-	segs [maxForms][24]string
-	big  [maxForms][]string // a spelling too long for segs
-}
-
-func (f *pathForms) form(i int) []string {
-	if f.big[i] != nil {
-		return f.big[i]
-	}
-	return f.segs[i][:f.lens[i]]
-}
-
-func (f *pathForms) add(p string) {
-	i := f.n
-	f.n++
-	n := countSegs(p)
-	if n > len(f.segs[i]) {
-		f.big[i] = splitSegs(p, make([]string, 0, n))
-		return
-	}
-	f.lens[i] = len(splitSegs(p, f.segs[i][:0]))
-}
-
-// init sets f to the spellings of target:
+// spellings appends to out the spellings of target that a file system may
+// resolve to the same file, target first, each once:
 //
-//  1. the cleaned path: backslashes turned into slashes, then
-//     path.Clean, so "./a/../.env" and "a\\..\\.env" become ".env";
-//  2. the Windows reading of the cleaned path, if different: trailing
-//     dots and spaces dropped from each segment and NTFS stream suffixes
-//     (":stream", "::$DATA") removed, as Windows itself does;
-//  3. the uncleaned path, if different from the cleaned one.
+//  1. the path as sent;
+//  2. a file: URL reduced to its decoded path, and backslashes read as
+//     separators ("a\\..\\.env" is "a/../.env");
+//  3. that, cleaned by path.Clean: "./.env", "a/../.env" and
+//     "deploy//key.pem" are ".env" and "deploy/key.pem";
+//  4. the Windows reading of the cleaned path: trailing dots and spaces
+//     dropped from each segment and NTFS stream suffixes (":stream",
+//     "::$DATA") removed, as Windows itself does (".env." is ".env").
 //
-// A file: URL is reduced to its decoded path first. Deny rules match if
-// any spelling matches, so each extra spelling can only add blocks.
-func (f *pathForms) init(target string) {
+// Both kinds of pack match every spelling (and ignore case where they
+// say so), and the most restrictive answer wins, so each spelling can
+// only add a block or an approval.
+func spellings(target string, out []string) []string {
+	out = append(out, target)
+	if strings.IndexAny(target, "/\\:") < 0 && target != "." && target != ".." && !windowsSensitive(target) {
+		return out // a plain name: nothing changes it
+	}
 	t := target
-	if !strings.ContainsAny(t, "/\\:") && t != "." && t != ".." && !windowsSensitive(t) {
-		// A plain name: cleaning and the Windows reading change nothing.
-		f.n, f.lens[0], f.big[0] = 1, 1, nil
-		f.segs[0][0] = foldString(t)
-		return
-	}
 	if len(t) >= 5 && strings.EqualFold(t[:5], "file:") {
 		if u, err := url.Parse(t); err == nil && u.Path != "" {
 			t = u.Path
 		}
 	}
-	if strings.IndexByte(t, '\\') >= 0 {
-		t = strings.ReplaceAll(t, `\`, "/")
-	}
+	t = strings.ReplaceAll(t, `\`, "/")
 	c := path.Clean(t)
-	f.n = 0
-	f.add(foldString(c))
-	if w := windowsForm(c); w != c {
-		f.add(foldString(w))
+	for _, s := range [...]string{t, c, windowsForm(c)} {
+		if s != "." && s != out[len(out)-1] && (len(out) < 2 || s != out[len(out)-2]) {
+			out = append(out, s)
+		}
 	}
-	if t != c {
-		f.add(foldString(t))
-	}
+	return out
 }
 
-func countSegs(p string) int { return strings.Count(p, "/") + 1 }
-
-// splitSegs splits a slash-separated path into segments. An absolute
-// path starts with an empty segment, which a pattern's leading / matches.
-func splitSegs(p string, out []string) []string {
-	if p == "" {
-		return out
+// needsSpellings reports whether target could be spelled more plainly or
+// has upper-case letters, so that spellings or case can change a match.
+func needsSpellings(t string) bool {
+	if t == "" {
+		return false
 	}
-	if p[0] == '/' {
-		out = append(out, "")
-		p = p[1:]
-		if p == "" {
-			return out
+	if t[len(t)-1] == '/' || t[len(t)-1] == '.' || t[len(t)-1] == ' ' {
+		return true
+	}
+	prev := byte('/')
+	for i := 0; i < len(t); i++ {
+		c := t[i]
+		switch {
+		case 'A' <= c && c <= 'Z', c == '\\', c == ':', c >= 0x80:
+			return true
+		case c == '/' && prev == '/' && i > 0:
+			return true
+		case c == '.' && prev == '/' && (i+1 == len(t) || t[i+1] == '/' || t[i+1] == '.' && (i+2 == len(t) || t[i+2] == '/')):
+			return true
+		case (c == '.' || c == ' ') && i+1 < len(t) && t[i+1] == '/':
+			return true
 		}
+		prev = c
 	}
-	for {
-		i := strings.IndexByte(p, '/')
-		if i < 0 {
-			return append(out, p)
-		}
-		out = append(out, p[:i])
-		p = p[i+1:]
-	}
+	return false
 }
 
 // windowsForm returns p as Windows would resolve its segments. It
@@ -145,4 +117,58 @@ func windowsSensitive(p string) bool {
 		}
 	}
 	return false
+}
+
+// pathForms holds the folded spellings of a path, split into segments,
+// for native path rules. It has room for typical paths so that it can
+// live on the stack.
+type pathForms struct {
+	n    int
+	lens [maxSpellings]int
+	segs [maxSpellings][24]string
+	big  [maxSpellings][]string // a spelling too long for segs
+}
+
+func (f *pathForms) init(target string) {
+	var buf [maxSpellings]string
+	f.n = 0
+	for _, s := range spellings(target, buf[:0]) {
+		i := f.n
+		f.n++
+		s = foldString(s)
+		if n := strings.Count(s, "/") + 1; n > len(f.segs[i]) {
+			f.big[i] = splitSegs(s, make([]string, 0, n))
+		} else {
+			f.big[i], f.lens[i] = nil, len(splitSegs(s, f.segs[i][:0]))
+		}
+	}
+}
+
+func (f *pathForms) form(i int) []string {
+	if f.big[i] != nil {
+		return f.big[i]
+	}
+	return f.segs[i][:f.lens[i]]
+}
+
+// splitSegs splits a slash-separated path into segments. An absolute
+// path starts with an empty segment, which a pattern's leading / matches.
+func splitSegs(p string, out []string) []string {
+	if p == "" {
+		return out
+	}
+	if p[0] == '/' {
+		out = append(out, "")
+		if p = p[1:]; p == "" {
+			return out
+		}
+	}
+	for {
+		i := strings.IndexByte(p, '/')
+		if i < 0 {
+			return append(out, p)
+		}
+		out = append(out, p[:i])
+		p = p[i+1:]
+	}
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/cavra/cavra/internal/strictjson"
 )
 
 // RegistrySchema is the required value of a registry file's "schema".
@@ -103,28 +105,24 @@ func LoadRegistry(name string) (*Registry, error) {
 
 // ParseRegistry compiles registry JSON: CAVRA's trust registry
 // ({"mcp_servers": [...]}) or a native registry (with "schema"), told
-// apart by shape. Both are read strictly: a repeated key, a member of the
-// wrong type or malformed JSON is an error. A native registry also
-// rejects unknown members, duplicate server names, unknown approval
-// states and trust tiers, and bad patterns. source names the input in
-// error messages.
+// apart by shape. Both are read strictly (see internal/strictjson); a
+// member of the wrong type is an error. A native registry also rejects
+// unknown members, duplicate server names, unknown approval states and
+// trust tiers, and bad patterns. source names the input in error
+// messages.
 func ParseRegistry(data []byte, source string) (*Registry, error) {
-	t, err := parseTree(data)
-	if err != nil {
-		return nil, fmt.Errorf("registry: %s: %w", source, err)
-	}
-	if t.kind == 'o' && slices.Contains(t.keys, "schema") {
+	t, err := parseJSON(data)
+	var r *Registry
+	switch {
+	case err != nil:
+	case t.Has("schema"):
 		var f RegistryFile
-		if err := decodeStrict(data, &f); err != nil {
-			return nil, fmt.Errorf("registry: %s: %w", source, err)
+		if err = decodeFile(data, &f); err == nil {
+			r, err = CompileRegistry(&f)
 		}
-		r, err := CompileRegistry(&f)
-		if err != nil {
-			return nil, fmt.Errorf("registry: %s: %w", source, err)
-		}
-		return r, nil
+	default:
+		r, err = cavraRegistry(t)
 	}
-	r, err := cavraRegistry(t)
 	if err != nil {
 		return nil, fmt.Errorf("registry: %s: %w", source, err)
 	}
@@ -132,51 +130,44 @@ func ParseRegistry(data []byte, source string) (*Registry, error) {
 }
 
 // cavraRegistry reads CAVRA's trust registry.
-func cavraRegistry(t *node) (*Registry, error) {
-	if t.kind != 'o' {
-		return nil, fmt.Errorf("is %s, want an object", kindNames[t.kind])
+func cavraRegistry(t *strictjson.Value) (*Registry, error) {
+	if t.Kind != strictjson.Object {
+		return nil, fmt.Errorf("is a JSON %s, want an object", t.Kind)
 	}
-	list, err := t.member("", "mcp_servers")
-	if err != nil {
-		return nil, err
-	}
-	if list == nil {
+	list := t.Member("mcp_servers")
+	switch k := kindOf(list); {
+	case list == nil:
 		return nil, errors.New(`not a trust registry: no "mcp_servers" (and no "schema" for a native one)`)
-	}
-	if list.kind != 'a' && list.kind != 'z' {
-		return nil, fmt.Errorf("mcp_servers: is %s, want a list", kindNames[list.kind])
+	case k != strictjson.Array && k != strictjson.Null:
+		return nil, fmt.Errorf("mcp_servers: is a JSON %s, want a list", k)
 	}
 	r := &Registry{servers: map[string]*server{}}
-	for i, rec := range list.vals {
+	for i, rec := range list.Elems {
 		where := fmt.Sprintf("mcp_servers[%d]", i)
-		if rec.kind != 'o' {
-			return nil, fmt.Errorf("%s: is %s, want an object", where, kindNames[rec.kind])
+		if rec.Kind != strictjson.Object {
+			return nil, fmt.Errorf("%s: is a JSON %s, want an object", where, rec.Kind)
 		}
 		var f [4]string
 		for k, name := range [...]string{"server_id", "name", "trust_tier", "approval_state"} {
-			n, err := rec.member(where+".", name)
-			if err != nil {
-				return nil, err
-			}
-			if f[k], err = n.stringValue(where + "." + name); err != nil {
-				return nil, err
+			switch n := rec.Member(name); kindOf(n) {
+			case strictjson.String:
+				f[k] = n.Text
+			case strictjson.Null:
+			default:
+				return nil, fmt.Errorf("%s.%s: is a JSON %s, want a string", where, name, n.Kind)
 			}
 		}
 		var l [2][]string
 		for k, name := range [...]string{"capabilities", "allowed_tools"} {
-			n, err := rec.member(where+".", name)
-			if err != nil {
-				return nil, err
+			n := rec.Member(name)
+			if kindOf(n) != strictjson.Array && kindOf(n) != strictjson.Null {
+				return nil, fmt.Errorf("%s.%s: is a JSON %s, want a list of strings", where, name, n.Kind)
 			}
-			if n != nil && n.kind == 'a' {
-				for j, v := range n.vals {
-					if v.kind != 's' {
-						return nil, fmt.Errorf("%s.%s[%d]: is %s, want a string", where, name, j, kindNames[v.kind])
-					}
-					l[k] = append(l[k], v.text)
+			for j, v := range elems(n) {
+				if v.Kind != strictjson.String {
+					return nil, fmt.Errorf("%s.%s[%d]: is a JSON %s, want a string", where, name, j, v.Kind)
 				}
-			} else if n != nil && n.kind != 'z' {
-				return nil, fmt.Errorf("%s.%s: is %s, want a list of strings", where, name, kindNames[n.kind])
+				l[k] = append(l[k], v.Text)
 			}
 		}
 		cs := cavraServer{id: f[0], name: f[1], tier: f[2], state: f[3],
@@ -197,6 +188,13 @@ func cavraRegistry(t *node) (*Registry, error) {
 		}
 	}
 	return r, nil
+}
+
+func elems(v *strictjson.Value) []*strictjson.Value {
+	if v == nil {
+		return nil
+	}
+	return v.Elems
 }
 
 // CompileRegistry validates and compiles a native registry.
@@ -244,31 +242,6 @@ func CompileRegistry(f *RegistryFile) (*Registry, error) {
 	return r, nil
 }
 
-// evalCAVRA decides an MCP call with the registry alone, as CAVRA does.
-func (r *Registry) evalCAVRA(req *Request, res *Result) {
-	var s *cavraServer
-	for i := range r.cavra {
-		if r.cavra[i].id == req.Server || r.cavra[i].name == req.Server {
-			s = &r.cavra[i]
-			break
-		}
-	}
-	switch {
-	case s == nil:
-		res.set(Block, RuleRegistryUnknown, High, "", "MCP server is not registered.")
-	case s.tier == "blocked" || s.state == "denied":
-		res.set(Block, RuleRegistryBlocked, High, "", "MCP server is blocked or denied in the trust registry.")
-	case s.state == "pending" || s.tier == "unknown" || s.tier == "experimental":
-		res.set(RequireApproval, RuleRegistryApproval, Medium, AIGovernance, "MCP server requires trust approval before use.")
-	case !s.tools.match(req.Tool):
-		res.set(RequireApproval, RuleRegistryTool, Medium, AIGovernance, "MCP tool is outside the server's approved tool scope.")
-	case req.Capability != "" && !s.caps.match(req.Capability):
-		res.set(RequireApproval, RuleRegistryCap, Medium, AIGovernance, "MCP capability is outside the server's approved capability scope.")
-	default:
-		res.set(Allow, RuleRegistryAllow, Low, "", "MCP server is approved in the trust registry.")
-	}
-}
-
 // nameGlobs compiles patterns for single names: / has no meaning in them.
 func nameGlobs(pats []string) ([]*glob, error) {
 	var gs []*glob
@@ -294,47 +267,3 @@ func matchName(gs []*glob, name string) bool {
 	return false
 }
 
-// evalMCP decides an mcp_tool_call. In order: a blocked server blocks; a
-// server missing from the registry is allowed only if the pack trusts
-// it, else gets unknown_server; a denied or revoked server blocks; a
-// pending one gets unapproved_server; a tier below the minimum gets
-// low_trust_tier; a tool not on the allow list gets tool_not_allowed; a
-// capability not on the list, or no capability when the list is not
-// empty, gets capability_not_allowed; anything else is allowed.
-func (p *Policy) evalMCP(req *Request, reg *Registry) Result {
-	f := &p.fixed
-	switch {
-	case req.Server == "":
-		return f.noServer
-	case req.Tool == "":
-		return f.noTool
-	}
-	var buf [8]string
-	if i := p.mcpBlocked.match(splitSegs(foldString(req.Server), buf[:0])); i >= 0 {
-		return p.mcpBlocked[i].res
-	}
-	var s *server
-	if reg != nil {
-		s = reg.servers[req.Server]
-	}
-	if s == nil {
-		if i := p.mcpTrusted.match(splitSegs(req.Server, buf[:0])); i >= 0 {
-			return p.mcpTrusted[i].res
-		}
-		return f.mcpUnknown
-	}
-	switch {
-	case s.approval == Denied || s.approval == Revoked:
-		return f.mcpDenied
-	case s.approval != Approved:
-		return f.mcpUnapproved
-	case s.tier < p.minTier:
-		return f.mcpLowTier
-	case !s.tools.match(req.Tool):
-		return f.mcpTool
-	case req.Capability == "" && !s.caps.empty(),
-		req.Capability != "" && !s.caps.match(req.Capability):
-		return f.mcpCap
-	}
-	return f.mcpAllowed
-}

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/cavra/cavra/internal/strictjson"
 )
 
 // MaxRequestSize is the largest encoded request, in bytes, that Decode
@@ -157,8 +159,8 @@ var recordFields = [...]recordField{
 	{name: "rollback_reference_count", kind: 'i', i: func(r *Record) *int64 { return &r.RollbackRefs }},
 }
 
-// Top-level request members, in the order of the v1 contract followed
-// by the runtime request's own members.
+// Members of a request, in the order of the v1 contract followed by the
+// runtime request's own.
 const (
 	fSession = iota
 	fAgent
@@ -177,126 +179,85 @@ const (
 	nFields
 )
 
-var requestNames = [nFields]string{
-	"session_id", "agent_id", "actor", "action_type", "target", "requested_operation",
-	"policy_pack", "release_governance", "runner_auth", "operation", "server", "tool",
-	"capability", "record",
-}
-
-func (r *Request) str(i int) *string {
-	switch i {
-	case fSession:
-		return &r.SessionID
-	case fAgent:
-		return &r.AgentID
-	case fActor:
-		return &r.Actor
-	case fAction:
-		return &r.ActionType
-	case fTarget:
-		return &r.Target
-	case fRequestedOp:
-		return &r.RequestedOperation
-	case fPack:
-		return &r.PolicyPack
-	case fOperation:
-		return &r.Operation
-	case fServer:
-		return &r.Server
-	case fTool:
-		return &r.Tool
-	case fCapability:
-		return &r.Capability
-	}
-	return nil
-}
-
 var (
-	requestIndex = newKeyIndex(requestNames[:]...)
-	recordIndex  = func() keyIndex {
-		m := keyIndex{}
-		for i := range recordFields {
-			m[recordFields[i].name] = i
-		}
-		return m
-	}()
-	recordNames = func() []string {
-		var l []string
+	requestNames  = []string{"session_id", "agent_id", "actor", "action_type", "target", "requested_operation", "policy_pack", "release_governance", "runner_auth", "operation", "server", "tool", "capability", "record"}
+	requestIndex  = newKeyIndex(requestNames)
+	recordNames   = func() (l []string) {
 		for i := range recordFields {
 			l = append(l, recordFields[i].name)
 		}
 		return l
 	}()
-	identityIndex = newKeyIndex(identityNames[:]...)
+	recordIndex   = newKeyIndex(recordNames)
+	identityIndex = newKeyIndex(identityNames[:])
 	authNames     = []string{"identity", "algorithm", "key_id", "signature"}
-	authIndex     = newKeyIndex(authNames...)
+	authIndex     = newKeyIndex(authNames)
 )
 
-func requestField(key string) int {
-	var buf [24]byte
+func (r *Request) str(i int) *string {
+	return [...]*string{fSession: &r.SessionID, fAgent: &r.AgentID, fActor: &r.Actor, fAction: &r.ActionType,
+		fTarget: &r.Target, fRequestedOp: &r.RequestedOperation, fPack: &r.PolicyPack, fOperation: &r.Operation,
+		fServer: &r.Server, fTool: &r.Tool, fCapability: &r.Capability, fRecord: nil}[i]
+}
+
+// keyIndex finds a member's index by its name as encoding/json matches
+// keys to fields: ignoring case, with Unicode simple folding.
+type keyIndex struct {
+	names []string
+	lower map[string]int
+}
+
+func newKeyIndex(names []string) keyIndex {
+	m := make(map[string]int, len(names))
+	for i, n := range names {
+		m[n] = i
+	}
+	return keyIndex{names, m}
+}
+
+// find returns the index of the name key matches, or -1.
+func (x keyIndex) find(key string) int {
+	var buf [32]byte
 	if len(key) <= len(buf) {
 		for i := 0; i < len(key); i++ {
 			c := key[i]
 			if c >= utf8.RuneSelf {
-				return requestIndex.find(key, requestNames[:])
+				goto slow
 			}
 			if 'A' <= c && c <= 'Z' {
 				c += 'a' - 'A'
 			}
 			buf[i] = c
 		}
-		switch string(buf[:len(key)]) {
-		case "session_id":
-			return fSession
-		case "agent_id":
-			return fAgent
-		case "actor":
-			return fActor
-		case "action_type":
-			return fAction
-		case "target":
-			return fTarget
-		case "requested_operation":
-			return fRequestedOp
-		case "policy_pack":
-			return fPack
-		case "release_governance":
-			return fReleaseGovernance
-		case "runner_auth":
-			return fRunnerAuth
-		case "operation":
-			return fOperation
-		case "server":
-			return fServer
-		case "tool":
-			return fTool
-		case "capability":
-			return fCapability
-		case "record":
-			return fRecord
+		if i, ok := x.lower[string(buf[:len(key)])]; ok {
+			return i
 		}
 		return -1
 	}
-	return requestIndex.find(key, requestNames[:])
+slow:
+	for i, n := range x.names {
+		if strings.EqualFold(key, n) {
+			return i
+		}
+	}
+	return -1
 }
 
 // Decode parses one request: a single JSON object, optionally surrounded
-// by white space. It accepts every member of CAVRA's runtime request and
-// EvaluateRequest v1 and is strict where laxness could change a
-// decision:
+// by white space, by the rules of internal/strictjson (valid UTF-8, no
+// NUL, no member given twice in any spelling, nothing after the object,
+// at most MaxRequestSize bytes). It accepts every member of CAVRA's
+// runtime request and EvaluateRequest v1 and is strict where laxness
+// could change a decision:
 //
-//   - the input must be valid UTF-8 and at most MaxRequestSize bytes;
 //   - known members are matched ignoring case, as encoding/json matches
-//     them, and a member given twice, in any spelling, is rejected, so a
-//     request cannot mean one thing to this parser and another to a
-//     different one (inside "record", whose keys CAVRA reads as a map,
-//     keys are exact and an exact repeat is rejected);
-//   - string members must be JSON strings without NUL characters;
-//     release_governance members must have their v1 types (strings,
-//     integers, a boolean, lists of strings); record, release_governance
-//     and runner_auth must be objects (or null, meaning absent);
-//   - a request may not carry both record and release_governance;
-//   - nothing may follow the object.
+//     them (inside "record", whose keys CAVRA reads as a map, keys are
+//     exact);
+//   - string members must be JSON strings; release_governance members
+//     must have their v1 types (strings, integers, a boolean, lists of
+//     strings); record, release_governance and runner_auth must be
+//     objects (or null, meaning absent);
+//   - a request may not carry both record and release_governance.
 //
 // Unknown members are ignored, whatever their type. As in CAVRA, a
 // request with release_governance is read as an EvaluateRequest v1: its
@@ -317,76 +278,57 @@ func DecodeString(s string) (Request, error) {
 	if len(s) > MaxRequestSize {
 		return r, ErrTooLarge
 	}
-	if !utf8.ValidString(s) {
-		return r, errors.New("request is not valid UTF-8")
+	d, err := strictjson.NewScanner(s)
+	if err != nil {
+		return r, fmt.Errorf("request is %w", err)
 	}
-	d := scanner{s: s}
-	switch k := d.kind(); {
-	case d.peek() == 0:
+	switch k := d.Peek(); {
+	case k == strictjson.Invalid && d.End() == nil:
 		return r, errors.New("empty request")
-	case k != "object":
-		if k == "value" {
-			return r, fmt.Errorf("bad JSON: %w", d.syntax("looking for beginning of value"))
-		}
+	case k != strictjson.Object && k != strictjson.Invalid:
 		return r, fmt.Errorf("request is a JSON %s, want an object", k)
 	}
-	var seen [nFields]bool
 	var record *Record
 	hasRecord := false
-	err := d.object(func(key string) error {
-		i := requestField(key)
+	err = d.Object(func(key string) error {
+		i := requestIndex.find(key)
 		if i < 0 {
-			if err := d.skip(); err != nil {
-				return fmt.Errorf("bad JSON in member %q: %w", key, err)
-			}
-			return nil
+			return d.Skip()
 		}
-		name := requestNames[i]
-		if seen[i] {
-			return fmt.Errorf("member %q given more than once", name)
-		}
-		seen[i] = true
+		var err error
 		switch i {
 		case fReleaseGovernance:
-			rec, ok, err := d.typedRecord()
-			if err != nil {
-				return fmt.Errorf("member %q: %w", name, err)
-			}
-			r.Typed = ok
-			if ok && rec.Members > 0 {
+			var rec *Record
+			rec, r.Typed, err = typedRecord(&d)
+			if r.Typed && rec.Members > 0 {
 				record = rec
 			}
-			return nil
 		case fRecord:
-			rec, err := d.untypedRecord()
-			if err != nil {
-				return fmt.Errorf("member %q: %w", name, err)
-			}
+			var rec *Record
+			rec, err = untypedRecord(&d)
 			hasRecord = rec != nil
 			if !r.Typed && rec != nil && rec.Members > 0 {
 				record = rec
 			}
-			return nil
 		case fRunnerAuth:
-			ra, err := d.runnerAuth()
-			if err != nil {
-				return fmt.Errorf("member %q: %w", name, err)
-			}
-			r.RunnerAuth = ra
-			return nil
+			r.RunnerAuth, err = runnerAuth(&d)
+		default:
+			*r.str(i), err = stringMember(&d)
 		}
-		v, err := d.stringMember(name)
 		if err != nil {
-			return err
+			return fmt.Errorf("member %q: %w", requestNames[i], err)
 		}
-		*r.str(i) = v
 		return nil
 	})
-	if err != nil {
-		return Request{}, wrapBad(err)
+	if err == nil {
+		err = d.End()
 	}
-	if err := d.end(); err != nil {
-		return Request{}, errors.New("unexpected data after the request")
+	if err != nil {
+		var e *strictjson.Error
+		if errors.As(err, &e) && e.Rule == nil {
+			err = fmt.Errorf("bad JSON: %w", err)
+		}
+		return Request{}, err
 	}
 	if r.Typed && hasRecord {
 		return Request{}, errors.New(`request has both "record" and "release_governance"; send one`)
@@ -398,253 +340,164 @@ func DecodeString(s string) (Request, error) {
 	return r, nil
 }
 
-// wrapBad marks syntax errors as such; errors about members are kept.
-func wrapBad(err error) error {
-	msg := err.Error()
-	if strings.HasPrefix(msg, "member ") || strings.HasPrefix(msg, "bad JSON") || strings.HasPrefix(msg, "request ") {
-		return err
+// stringMember reads a member that must be a string.
+func stringMember(d *strictjson.Scanner) (string, error) {
+	if k := d.Peek(); k != strictjson.String && k != strictjson.Invalid {
+		return "", fmt.Errorf("is a JSON %s, want a string", k)
 	}
-	return fmt.Errorf("bad JSON: %w", err)
+	return d.String()
 }
 
-func (d *scanner) stringMember(name string) (string, error) {
-	if d.peek() != '"' {
-		if k := d.kind(); k != "value" {
-			return "", fmt.Errorf("member %q is a JSON %s, want a string", name, k)
-		}
-		return "", fmt.Errorf("bad JSON in member %q: %w", name, d.syntax("looking for beginning of value"))
+// object reads null (false) or the start of an object (true).
+func object(d *strictjson.Scanner) (bool, error) {
+	switch k := d.Peek(); {
+	case d.Null():
+		return false, nil
+	case k != strictjson.Object && k != strictjson.Invalid:
+		return false, fmt.Errorf("is a JSON %s, want an object", k)
 	}
-	v, err := d.str()
-	if err != nil {
-		return "", fmt.Errorf("bad JSON in member %q: %w", name, err)
-	}
-	if strings.IndexByte(v, 0) >= 0 {
-		return "", fmt.Errorf("member %q contains a NUL character", name)
-	}
-	return v, nil
-}
-
-// nullable reports whether the next value is null, consuming it.
-func (d *scanner) null() bool {
-	if d.peek() == 'n' && strings.HasPrefix(d.s[d.i:], "null") {
-		d.i += 4
-		return true
-	}
-	return false
+	return true, nil
 }
 
 // typedRecord reads release_governance: ReleaseGovernanceEvidence v1.
 // ok is false for null.
-func (d *scanner) typedRecord() (*Record, bool, error) {
-	if d.null() {
-		return nil, false, nil
-	}
-	if d.peek() != '{' {
-		return nil, false, fmt.Errorf("is a JSON %s, want an object", d.kind())
-	}
-	rec := &Record{}
-	var seen [len(recordFields)]bool
-	err := d.object(func(key string) error {
-		fi := recordIndex.find(key, recordNames)
-		if fi < 0 {
-			return d.skip()
-		}
-		f := &recordFields[fi]
-		if seen[fi] {
-			return fmt.Errorf("member %q given more than once", f.name)
-		}
-		seen[fi] = true
-		switch f.kind {
-		case 's':
-			v, err := d.stringMember(f.name)
-			if err != nil {
-				return err
-			}
-			*f.s(rec) = v
-			if v != "" {
-				rec.Members++
-			}
-		case 'i':
-			if d.kind() != "number" {
-				return fmt.Errorf("member %q is a JSON %s, want an integer", f.name, d.kind())
-			}
-			lit, err := d.number()
-			if err != nil {
-				return err
-			}
-			n, err := strconv.ParseInt(lit, 10, 64)
-			if err != nil {
-				return fmt.Errorf("member %q is %s, want an integer", f.name, lit)
-			}
-			*f.i(rec) = n
-			if n != 0 {
-				rec.Members++
-			}
-		case 'b':
-			switch d.peek() {
-			case 't':
-				rec.DeliverySuccess = true
-				rec.Members++
-				return d.literal("true")
-			case 'f':
-				return d.literal("false")
-			}
-			return fmt.Errorf("member %q is a JSON %s, want a boolean", f.name, d.kind())
-		case 'l':
-			l, err := d.stringList(f.name)
-			if err != nil {
-				return err
-			}
-			*f.l(rec) = l
-			if len(l) > 0 {
-				rec.Members++
-			}
-		}
-		return nil
-	})
-	if err != nil {
+func typedRecord(d *strictjson.Scanner) (rec *Record, ok bool, err error) {
+	if ok, err = object(d); !ok {
 		return nil, false, err
 	}
-	return rec, true, nil
-}
-
-func (d *scanner) stringList(name string) ([]string, error) {
-	if d.peek() != '[' {
-		return nil, fmt.Errorf("member %q is a JSON %s, want a list of strings", name, d.kind())
-	}
-	var l []string
-	err := d.array(func() error {
-		v, err := d.stringMember(name + " item")
-		if err != nil {
-			return err
+	rec = &Record{}
+	err = d.Object(func(key string) error {
+		fi := recordIndex.find(key)
+		if fi < 0 {
+			return d.Skip()
 		}
-		l = append(l, v)
+		f := &recordFields[fi]
+		n, err := f.typed(d, rec)
+		if err != nil {
+			return fmt.Errorf("member %q: %w", f.name, err)
+		}
+		rec.Members += n
 		return nil
 	})
-	return l, err
+	return rec, true, err
 }
 
-// keySet notes the keys of an object, to find a repeated one: a list
-// while it is short, a map after that.
-type keySet struct {
-	list [16]string
-	n    int
-	m    map[string]bool
+// typed reads the member's value with its v1 type, and returns 1 if it
+// is not empty.
+func (f *recordField) typed(d *strictjson.Scanner, rec *Record) (int, error) {
+	k := d.Peek()
+	switch {
+	case f.kind == 's':
+		if k != strictjson.String && k != strictjson.Invalid {
+			return 0, fmt.Errorf("is a JSON %s, want a string", k)
+		}
+		v, err := d.String()
+		*f.s(rec) = v
+		return notEmpty(v != ""), err
+	case f.kind == 'l':
+		if k != strictjson.Array {
+			return 0, fmt.Errorf("is a JSON %s, want a list of strings", k)
+		}
+		var l []string
+		err := d.Array(func() error {
+			v, err := stringMember(d)
+			l = append(l, v)
+			return err
+		})
+		*f.l(rec) = l
+		return notEmpty(len(l) > 0), err
+	case k == strictjson.Invalid:
+		return 0, d.Skip()
+	case f.kind == 'b' && k == strictjson.Bool:
+		v, err := d.Bool()
+		rec.DeliverySuccess = v
+		return notEmpty(v), err
+	case f.kind == 'i' && k == strictjson.Number:
+		lit, err := d.Number()
+		if err != nil {
+			return 0, err
+		}
+		n, err := strconv.ParseInt(lit, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("is %s, want an integer", lit)
+		}
+		*f.i(rec) = n
+		return notEmpty(n != 0), nil
+	case f.kind == 'b':
+		return 0, fmt.Errorf("is a JSON %s, want a boolean", k)
+	}
+	return 0, fmt.Errorf("is a JSON %s, want an integer", k)
 }
 
-// add adds k and reports whether it was there already.
-func (s *keySet) add(k string) bool {
-	if s.m != nil {
-		if s.m[k] {
-			return true
-		}
-		s.m[k] = true
-		return false
+func notEmpty(b bool) int {
+	if b {
+		return 1
 	}
-	for _, x := range s.list[:s.n] {
-		if x == k {
-			return true
-		}
-	}
-	if s.n < len(s.list) {
-		s.list[s.n] = k
-		s.n++
-		return false
-	}
-	s.m = map[string]bool{k: true}
-	for _, x := range s.list {
-		s.m[x] = true
-	}
-	return false
+	return 0
 }
 
 // untypedRecord reads record, a JSON object read the way CAVRA reads its
 // map: exact keys, values converted leniently (see Record). It returns
 // nil for null.
-func (d *scanner) untypedRecord() (*Record, error) {
-	if d.null() {
-		return nil, nil
-	}
-	if d.peek() != '{' {
-		return nil, fmt.Errorf("is a JSON %s, want an object", d.kind())
-	}
-	rec := &Record{}
-	var seen keySet
-	err := d.object(func(key string) error {
-		if seen.add(key) {
-			return fmt.Errorf("key %q given more than once", key)
-		}
-		rec.Members++
-		if key == "approval" {
-			return d.nestedApproval(rec)
-		}
-		if i, ok := recordIndex[key]; ok {
-			f := &recordFields[i]
-			switch f.kind {
-			case 's':
-				v, err := d.lenientString()
-				*f.s(rec) = v
-				return err
-			case 'i':
-				v, err := d.lenientInt()
-				*f.i(rec) = v
-				return err
-			case 'b':
-				v, err := d.lenientBool()
-				rec.DeliverySuccess = v
-				return err
-			case 'l':
-				v, err := d.lenientList()
-				*f.l(rec) = v
-				return err
-			}
-		}
-		return d.skip()
-	})
-	if err != nil {
+func untypedRecord(d *strictjson.Scanner) (*Record, error) {
+	if ok, err := object(d); !ok {
 		return nil, err
 	}
-	return rec, nil
-}
-
-func (d *scanner) nestedApproval(rec *Record) error {
-	if d.peek() != '{' {
-		return d.skip()
-	}
-	var seen keySet
-	return d.object(func(key string) error {
-		if seen.add(key) {
-			return fmt.Errorf("key \"approval.%s\" given more than once", key)
+	rec := &Record{}
+	err := d.Object(func(key string) error {
+		rec.Members++
+		if key == "approval" {
+			if d.Peek() != strictjson.Object {
+				return d.Skip()
+			}
+			return d.Object(func(key string) (err error) {
+				switch key {
+				case "state":
+					rec.NestedState, err = lenientString(d)
+				case "approval_id":
+					rec.NestedApprovalID, err = lenientString(d)
+				default:
+					err = d.Skip()
+				}
+				return err
+			})
 		}
-		switch key {
-		case "state":
-			v, err := d.lenientString()
-			rec.NestedState = v
-			return err
-		case "approval_id":
-			v, err := d.lenientString()
-			rec.NestedApprovalID = v
-			return err
+		i, ok := recordIndex.lower[key]
+		if !ok {
+			return d.Skip()
 		}
-		return d.skip()
+		var err error
+		switch f := &recordFields[i]; f.kind {
+		case 's':
+			*f.s(rec), err = lenientString(d)
+		case 'i':
+			*f.i(rec), err = lenientInt(d)
+		case 'b':
+			rec.DeliverySuccess, err = lenientBool(d)
+		case 'l':
+			*f.l(rec), err = lenientList(d)
+		}
+		return err
 	})
+	return rec, err
 }
 
 // lenientString reads any value as CAVRA's stringValue does: strings
 // as they are, null as "", anything else as Go's fmt prints it.
-func (d *scanner) lenientString() (string, error) {
-	switch d.peek() {
-	case '"':
-		v, err := d.str()
-		if err == nil && strings.IndexByte(v, 0) >= 0 {
-			err = errors.New("record value contains a NUL character")
-		}
-		return v, err
-	case 'n':
-		return "", d.literal("null")
+func lenientString(d *strictjson.Scanner) (string, error) {
+	switch d.Peek() {
+	case strictjson.String:
+		return d.String()
+	case strictjson.Null:
+		d.Null()
+		return "", nil
 	}
-	v, err := d.anyValue()
-	if err != nil {
+	start := d.Offset()
+	if err := d.Skip(); err != nil {
+		return "", err
+	}
+	var v any
+	if err := json.Unmarshal([]byte(d.Text(start)), &v); err != nil {
 		return "", err
 	}
 	return fmt.Sprint(v), nil
@@ -653,130 +506,100 @@ func (d *scanner) lenientString() (string, error) {
 // lenientInt reads a count as CAVRA's intValue does: JSON numbers
 // truncated towards zero, anything else 0. Values beyond the int64 range
 // are clamped (Go's float-to-int conversion would make them negative).
-func (d *scanner) lenientInt() (int64, error) {
-	if d.kind() != "number" {
-		return 0, d.skip()
+func lenientInt(d *strictjson.Scanner) (int64, error) {
+	if d.Peek() != strictjson.Number {
+		return 0, d.Skip()
 	}
-	lit, err := d.number()
+	lit, err := d.Number()
 	if err != nil {
 		return 0, err
 	}
-	f, _ := strconv.ParseFloat(lit, 64)
-	switch {
+	switch f, _ := strconv.ParseFloat(lit, 64); {
 	case f >= 9.2e18:
 		return 1<<63 - 1, nil
 	case f <= -9.2e18:
 		return -1 << 63, nil
+	default:
+		return int64(f), nil
 	}
-	return int64(f), nil
 }
 
 // lenientBool reads delivery_success as CAVRA's boolValue does.
-func (d *scanner) lenientBool() (bool, error) {
-	switch d.peek() {
-	case 't':
-		return true, d.literal("true")
-	case '"':
-		v, err := d.str()
+func lenientBool(d *strictjson.Scanner) (bool, error) {
+	switch d.Peek() {
+	case strictjson.Bool:
+		return d.Bool()
+	case strictjson.String:
+		v, err := d.String()
 		switch normalizeState(v) {
 		case "true", "yes", "success", "succeeded":
 			return true, err
 		}
 		return false, err
 	}
-	return false, d.skip()
+	return false, d.Skip()
 }
 
 // lenientList keeps the strings of a list (for evidence); other values
 // are skipped.
-func (d *scanner) lenientList() ([]string, error) {
-	if d.peek() != '[' {
-		return nil, d.skip()
+func lenientList(d *strictjson.Scanner) ([]string, error) {
+	if d.Peek() != strictjson.Array {
+		return nil, d.Skip()
 	}
 	var l []string
-	err := d.array(func() error {
-		if d.peek() == '"' {
-			v, err := d.str()
-			l = append(l, v)
-			return err
+	err := d.Array(func() error {
+		if d.Peek() != strictjson.String {
+			return d.Skip()
 		}
-		return d.skip()
+		v, err := d.String()
+		l = append(l, v)
+		return err
 	})
 	return l, err
 }
 
-// anyValue decodes the next value into the form encoding/json gives
-// an interface.
-func (d *scanner) anyValue() (any, error) {
-	start := d.i
-	if err := d.skip(); err != nil {
+func runnerAuth(d *strictjson.Scanner) (*RunnerAuth, error) {
+	if ok, err := object(d); !ok {
 		return nil, err
-	}
-	var v any
-	if err := json.Unmarshal([]byte(d.s[start:d.i]), &v); err != nil {
-		return nil, err
-	}
-	return v, nil
-}
-
-func (d *scanner) runnerAuth() (*RunnerAuth, error) {
-	if d.null() {
-		return nil, nil
-	}
-	if d.peek() != '{' {
-		return nil, fmt.Errorf("is a JSON %s, want an object", d.kind())
 	}
 	ra := &RunnerAuth{}
-	var seen [4]bool
-	err := d.object(func(key string) error {
-		fi := authIndex.find(key, authNames)
-		if fi < 0 {
-			return d.skip()
-		}
-		if seen[fi] {
-			return fmt.Errorf("member %q given more than once", authNames[fi])
-		}
-		seen[fi] = true
+	err := d.Object(func(key string) error {
 		var err error
-		switch fi {
+		switch authIndex.find(key) {
 		case 0:
-			err = d.identity(&ra.Identity)
+			err = identity(d, &ra.Identity)
 		case 1:
-			ra.Algorithm, err = d.stringMember("algorithm")
+			ra.Algorithm, err = stringMember(d)
 		case 2:
-			ra.KeyID, err = d.stringMember("key_id")
+			ra.KeyID, err = stringMember(d)
 		case 3:
-			ra.Signature, err = d.stringMember("signature")
+			ra.Signature, err = stringMember(d)
+		default:
+			return d.Skip()
 		}
-		return err
+		if err != nil {
+			return fmt.Errorf("member %q: %w", key, err)
+		}
+		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return ra, nil
+	return ra, err
 }
 
-func (d *scanner) identity(id *RunnerIdentity) error {
-	if d.null() {
-		return nil
-	}
-	if d.peek() != '{' {
-		return fmt.Errorf("member \"identity\" is a JSON %s, want an object", d.kind())
-	}
-	var seen [len(identityNames)]bool
-	return d.object(func(key string) error {
-		i := identityIndex.find(key, identityNames[:])
-		if i < 0 {
-			return d.skip()
-		}
-		n := identityNames[i]
-		if seen[i] {
-			return fmt.Errorf("member \"identity.%s\" given more than once", n)
-		}
-		seen[i] = true
-		v, err := d.stringMember("identity." + n)
-		*id.field(i) = v
+func identity(d *strictjson.Scanner, id *RunnerIdentity) error {
+	if ok, err := object(d); !ok {
 		return err
+	}
+	return d.Object(func(key string) error {
+		i := identityIndex.find(key)
+		if i < 0 {
+			return d.Skip()
+		}
+		v, err := stringMember(d)
+		if err != nil {
+			return fmt.Errorf("member %q: %w", identityNames[i], err)
+		}
+		*id.field(i) = v
+		return nil
 	})
 }
 
@@ -784,20 +607,64 @@ func (d *scanner) identity(id *RunnerIdentity) error {
 // --runner-auth-claims), as strictly as a request.
 func DecodeIdentity(data []byte) (RunnerIdentity, error) {
 	var id RunnerIdentity
-	if !utf8.Valid(data) {
-		return id, errors.New("not valid UTF-8")
-	}
-	d := scanner{s: string(data)}
-	if d.peek() != '{' {
-		return id, fmt.Errorf("is a JSON %s, want an object", d.kind())
-	}
-	if err := d.identity(&id); err != nil {
+	d, err := strictjson.NewScanner(string(data))
+	if err != nil {
 		return id, err
 	}
-	if err := d.end(); err != nil {
+	if k := d.Peek(); k != strictjson.Object {
+		return id, fmt.Errorf("is a JSON %s, want an object", k)
+	}
+	if err := identity(&d, &id); err != nil {
 		return id, err
 	}
-	return id, nil
+	return id, d.End()
+}
+
+// WithRunnerAuth returns the request JSON with its runner_auth (in any
+// spelling) replaced by a, keeping every other member as it was.
+func WithRunnerAuth(request []byte, a *RunnerAuth) ([]byte, error) {
+	t, err := strictjson.Parse(request)
+	if err != nil {
+		return nil, fmt.Errorf("request: %w", err)
+	}
+	if t.Kind != strictjson.Object {
+		return nil, fmt.Errorf("request is a JSON %s, want an object", t.Kind)
+	}
+	b := []byte{'{'}
+	for i, k := range t.Keys {
+		if !strings.EqualFold(k, "runner_auth") {
+			b = append(appendEscaped(append(b, '"'), k), '"', ':')
+			b = append(appendGo(b, t.Elems[i]), ',')
+		}
+	}
+	r := Request{RunnerAuth: a}
+	return append(b, r.AppendV1(nil, false)[1:]...), nil // "runner_auth":{…}}
+}
+
+// appendGo appends v compactly, strings escaped as encoding/json escapes
+// them.
+func appendGo(b []byte, v *strictjson.Value) []byte {
+	switch v.Kind {
+	case strictjson.Object, strictjson.Array:
+		open, close := byte('['), byte(']')
+		if v.Kind == strictjson.Object {
+			open, close = '{', '}'
+		}
+		b = append(b, open)
+		for i, e := range v.Elems {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			if v.Kind == strictjson.Object {
+				b = append(appendEscaped(append(b, '"'), v.Keys[i]), '"', ':')
+			}
+			b = appendGo(b, e)
+		}
+		return append(b, close)
+	case strictjson.String:
+		return append(appendEscaped(append(b, '"'), v.Text), '"')
+	}
+	return append(b, v.Text...)
 }
 
 // AppendV1 appends the request as an EvaluateRequest v1 JSON object, as

@@ -332,9 +332,9 @@ def bad(name, text, rule="input.invalid", reason_contains=None):
     if reason_contains: e["reason_contains"] = reason_contains
     return {"name": name, "request_text": text, "expected": e}
 write("input.json", [
-    bad("repeated member", '{"action_type":"read_file","target":"a.go","target":".env"}', reason_contains='member "target" given more than once'),
-    bad("repeated member in another spelling", '{"action_type":"read_file","ACTION_TYPE":"execute_command","target":"x"}', reason_contains="given more than once"),
-    bad("wrong type", '{"action_type":"read_file","target":7}', reason_contains='member "target" is a JSON number, want a string'),
+    bad("repeated member", '{"action_type":"read_file","target":"a.go","target":".env"}', reason_contains='duplicate key "target"'),
+    bad("repeated member in another spelling", '{"action_type":"read_file","ACTION_TYPE":"execute_command","target":"x"}', reason_contains='duplicate key "ACTION_TYPE" (as "action_type"'),
+    bad("wrong type", '{"action_type":"read_file","target":7}', reason_contains='member "target": is a JSON number, want a string'),
     bad("null", '{"action_type":"read_file","target":null}', reason_contains="JSON null"),
     bad("NUL character", '{"action_type":"read_file","target":".env\\u0000.txt"}', reason_contains="NUL character"),
     bad("both payloads", '{"action_type":"release_governance_record","record":{"metadata_kind":"k"},"release_governance":{"metadata_kind":"k"}}',
@@ -342,7 +342,7 @@ write("input.json", [
     bad("typed count not an integer", '{"release_governance":{"blocked_count":1.5}}', reason_contains="want an integer"),
     bad("record not an object", '{"action_type":"release_governance_record","record":[1]}', reason_contains="want an object"),
     bad("repeated record key", '{"action_type":"release_governance_record","record":{"approval_state":"approved","approval_state":"denied"}}',
-        reason_contains='key "approval_state" given more than once'),
+        reason_contains='member "record": duplicate key "approval_state"'),
     bad("runner_auth of the wrong type", '{"action_type":"read_file","target":"a","runner_auth":"x"}', reason_contains="want an object"),
     bad("not an object", '["read_file",".env"]', reason_contains="JSON array, want an object"),
     bad("cut off", '{"action_type":"read_file","target":', reason_contains="bad JSON"),

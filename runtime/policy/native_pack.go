@@ -5,17 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"slices"
 	"strings"
 )
 
 // Schema is the required value of a policy file's "schema" member.
 const Schema = "cavra.policy/v1"
-
-// maxFileSize bounds policy and registry files (16 MiB).
-const maxFileSize = 16 << 20
 
 // Native is the JSON form of a native policy pack. Its shape is documented in
 // the package documentation; Compile turns it into a Policy.
@@ -101,6 +96,14 @@ type Policy struct {
 // Name returns the pack name.
 func (p *Policy) Name() string { return p.name }
 
+// Title returns the pack's description.
+func (p *Policy) Title() string { return p.Native().Description }
+
+func (p *Policy) evaluate(req *Request, reg *Registry, res *Result) {
+	r := p.Evaluate(req, reg)
+	res.set(r.Verdict, r.RuleID, r.Severity, r.ApproverGroup, r.Reason)
+}
+
 // Native returns a fresh copy of the pack the policy was compiled from.
 func (p *Policy) Native() *Native {
 	var pk Native
@@ -112,33 +115,6 @@ func (p *Policy) Native() *Native {
 
 // JSON returns the pack as indented policy JSON, as accepted by Parse.
 func (p *Policy) JSON() []byte { return bytes.Clone(p.raw) }
-
-// LoadPolicy reads a policy file: a CAVRA compiled policy or a native
-// cavra.policy/v1 pack, told apart by shape (a native pack has
-// "schema").
-func LoadPolicy(name string) (Pack, error) {
-	data, err := readFile(name)
-	if err != nil {
-		return nil, fmt.Errorf("policy: %w", err)
-	}
-	return ParsePolicy(data, name)
-}
-
-// ParsePolicy is LoadPolicy for data read from source.
-func ParsePolicy(data []byte, source string) (Pack, error) {
-	t, err := parseTree(data)
-	if err != nil {
-		return nil, fmt.Errorf("policy: %s: %w", source, err)
-	}
-	if t.kind == 'o' && slices.Contains(t.keys, "schema") {
-		return Parse(data, source)
-	}
-	c, err := compiledFromTree(t)
-	if err != nil {
-		return nil, fmt.Errorf("policy: %s: %w", source, err)
-	}
-	return c, nil
-}
 
 // Load reads and compiles a native policy file.
 func Load(name string) (*Policy, error) {
@@ -154,7 +130,7 @@ func Load(name string) (*Policy, error) {
 // error messages.
 func Parse(data []byte, source string) (*Policy, error) {
 	var pk Native
-	if err := decodeStrict(data, &pk); err != nil {
+	if err := decodeFile(data, &pk); err != nil {
 		return nil, fmt.Errorf("policy: %s: %w", source, err)
 	}
 	p, err := Compile(&pk)
@@ -162,39 +138,6 @@ func Parse(data []byte, source string) (*Policy, error) {
 		return nil, fmt.Errorf("policy: %s: %w", source, errors.Unwrap(err))
 	}
 	return p, nil
-}
-
-func readFile(name string) ([]byte, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > maxFileSize {
-		return nil, fmt.Errorf("%s: larger than %d MiB", name, maxFileSize>>20)
-	}
-	return data, nil
-}
-
-// decodeStrict decodes exactly one JSON value into v, rejecting unknown
-// members and trailing data.
-func decodeStrict(data []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		if err == io.EOF {
-			return errors.New("empty file")
-		}
-		return err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return errors.New("unexpected data after the JSON value")
-	}
-	return nil
 }
 
 // compileErr wraps a compile problem so that Compile and Parse can add
@@ -373,4 +316,84 @@ func firstNonEmpty(s ...string) string {
 		return ""
 	}
 	return s[i]
+}
+
+// Fixed rule ids: outcomes that no pattern produces. They are the same
+// in every pack; a pack's own rules may not reuse them.
+const (
+	RuleIncomplete        = "request.incomplete"
+	RuleUnknownAction     = "action.unknown"
+	RuleReadDefault       = "read.default"
+	RuleWriteDefault      = "write.default"
+	RuleCommandUnlisted   = "command.unlisted"
+	RuleCommandOpaque     = "command.opaque"
+	RuleForcePush         = "git.force_push"
+	RulePushAllBranches   = "git.push_all_branches"
+	RulePushUnknownRef    = "git.push_unknown_ref"
+	RuleMCPUnknownServer  = "mcp.server_unknown"
+	RuleMCPDenied         = "mcp.server_denied"
+	RuleMCPUnapproved     = "mcp.server_unapproved"
+	RuleMCPTrustTier      = "mcp.trust_tier"
+	RuleMCPToolNotAllowed = "mcp.tool_not_allowed"
+	RuleMCPCapability     = "mcp.capability_not_allowed"
+	RuleMCPAllowed        = "mcp.allowed"
+)
+
+var fixedIDs = []string{
+	RuleIncomplete, RuleUnknownPack, RulePackMismatch, RuleUnknownAction,
+	RuleReadDefault, RuleWriteDefault, RuleCommandUnlisted, RuleCommandOpaque,
+	RuleForcePush, RulePushAllBranches, RulePushUnknownRef,
+	RuleMCPUnknownServer, RuleMCPDenied, RuleMCPUnapproved, RuleMCPTrustTier,
+	RuleMCPToolNotAllowed, RuleMCPCapability, RuleMCPAllowed,
+	// Reserved for the enforcement layer.
+	"input.invalid", "input.too_large", "evidence.unavailable",
+}
+
+// fixedResults are a policy's precomputed fixed outcomes.
+type fixedResults struct {
+	noAction, noTarget, noServer, noTool     Result
+	unknownAction, readDefault, writeDefault Result
+	cmdUnlisted, cmdOpaque                   Result
+	forcePush, pushAll, unknownRef           Result
+	mcpUnknown, mcpDenied, mcpUnapproved     Result
+	mcpLowTier, mcpTool, mcpCap, mcpAllowed  Result
+}
+
+func newFixed(pk *Native) fixedResults {
+	mk := func(v Verdict, id string, sev Severity, approver, reason string) Result {
+		r := Result{Verdict: v, RuleID: id, Reason: reason, Severity: sev, Pack: pk.Name}
+		if v == RequireApproval {
+			r.ApproverGroup = firstNonEmpty(approver, pk.ApproverGroup)
+		}
+		return r
+	}
+	sev := func(v Verdict) Severity {
+		if v == Block {
+			return High
+		}
+		return Medium
+	}
+	g, m := pk.Git, pk.MCP
+	return fixedResults{
+		noAction:      mk(Block, RuleIncomplete, Medium, "", "request has no action_type"),
+		noTarget:      mk(Block, RuleIncomplete, Medium, "", "request has no target for its action type"),
+		noServer:      mk(Block, RuleIncomplete, Medium, "", "mcp_tool_call request has no server"),
+		noTool:        mk(Block, RuleIncomplete, Medium, "", "mcp_tool_call request has no tool"),
+		unknownAction: mk(RequireApproval, RuleUnknownAction, Medium, "", "action type is not one the policy knows; a person must review it"),
+		readDefault:   mk(Allow, RuleReadDefault, Info, "", "no read rule matches the path"),
+		writeDefault:  mk(Allow, RuleWriteDefault, Info, "", "no write rule matches the path"),
+		cmdUnlisted:   mk(RequireApproval, RuleCommandUnlisted, Medium, "", "command is not on the pack's allow list"),
+		cmdOpaque: mk(RequireApproval, RuleCommandOpaque, High, "",
+			"command uses shell features (expansion, substitution, redirection to a file, globbing, assignments) whose effect cannot be checked before it runs"),
+		forcePush:     mk(g.ForcePush, RuleForcePush, sev(g.ForcePush), g.ApproverGroup, "force pushes rewrite published history"),
+		pushAll:       mk(Block, RulePushAllBranches, High, "", "pushing all branches or a wildcard refspec can update protected branches"),
+		unknownRef:    mk(g.UnknownRef, RulePushUnknownRef, sev(g.UnknownRef), g.ApproverGroup, "the branch this push updates cannot be determined from the request"),
+		mcpUnknown:    mk(m.UnknownServer, RuleMCPUnknownServer, sev(m.UnknownServer), m.ApproverGroup, "MCP server is not in the trust registry"),
+		mcpDenied:     mk(Block, RuleMCPDenied, Critical, "", "MCP server is denied or revoked in the trust registry"),
+		mcpUnapproved: mk(m.UnapprovedServer, RuleMCPUnapproved, sev(m.UnapprovedServer), m.ApproverGroup, "MCP server is not yet approved in the trust registry"),
+		mcpLowTier:    mk(m.LowTrustTier, RuleMCPTrustTier, sev(m.LowTrustTier), m.ApproverGroup, "MCP server's trust tier is below the pack's minimum"),
+		mcpTool:       mk(m.ToolNotAllowed, RuleMCPToolNotAllowed, sev(m.ToolNotAllowed), m.ApproverGroup, "tool is not on the server's allow list in the trust registry"),
+		mcpCap:        mk(m.CapabilityNotAllowed, RuleMCPCapability, sev(m.CapabilityNotAllowed), m.ApproverGroup, "capability is missing or not on the server's allow list in the trust registry"),
+		mcpAllowed:    mk(Allow, RuleMCPAllowed, Info, "", "MCP server is approved and trusted, and the tool and capability are allowed"),
+	}
 }

@@ -80,3 +80,48 @@ func joinNonEmpty(a, b string) string {
 	}
 	return a + " " + b
 }
+
+// evalMCP decides an mcp_tool_call. In order: a blocked server blocks; a
+// server missing from the registry is allowed only if the pack trusts
+// it, else gets unknown_server; a denied or revoked server blocks; a
+// pending one gets unapproved_server; a tier below the minimum gets
+// low_trust_tier; a tool not on the allow list gets tool_not_allowed; a
+// capability not on the list, or no capability when the list is not
+// empty, gets capability_not_allowed; anything else is allowed.
+func (p *Policy) evalMCP(req *Request, reg *Registry) Result {
+	f := &p.fixed
+	switch {
+	case req.Server == "":
+		return f.noServer
+	case req.Tool == "":
+		return f.noTool
+	}
+	var buf [8]string
+	if i := p.mcpBlocked.match(splitSegs(foldString(req.Server), buf[:0])); i >= 0 {
+		return p.mcpBlocked[i].res
+	}
+	var s *server
+	if reg != nil {
+		s = reg.servers[req.Server]
+	}
+	if s == nil {
+		if i := p.mcpTrusted.match(splitSegs(req.Server, buf[:0])); i >= 0 {
+			return p.mcpTrusted[i].res
+		}
+		return f.mcpUnknown
+	}
+	switch {
+	case s.approval == Denied || s.approval == Revoked:
+		return f.mcpDenied
+	case s.approval != Approved:
+		return f.mcpUnapproved
+	case s.tier < p.minTier:
+		return f.mcpLowTier
+	case !s.tools.match(req.Tool):
+		return f.mcpTool
+	case req.Capability == "" && !s.caps.empty(),
+		req.Capability != "" && !s.caps.match(req.Capability):
+		return f.mcpCap
+	}
+	return f.mcpAllowed
+}
