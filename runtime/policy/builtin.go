@@ -28,14 +28,18 @@ func BuiltinNames() []string {
 	return slices.Sorted(slices.Values(slices.Concat(CAVRAPacks, NativePacks)))
 }
 
+// natives reads the native built-in packs, packs/<name>.json (see
+// packs/README.md).
 var natives = sync.OnceValues(func() (map[string]*Policy, error) {
 	m := make(map[string]*Policy)
-	for _, pk := range []*Native{baselinePack(), bankingPack(), mcpEnterprisePack()} {
-		p, err := Compile(pk)
+	for _, n := range NativePacks {
+		data, err := packFS.ReadFile("packs/" + n + ".json")
 		if err != nil {
-			return nil, fmt.Errorf("built-in pack %s: %w", pk.Name, err)
+			return nil, err
 		}
-		m[pk.Name] = p
+		if m[n], err = Parse(data, "built-in "+n); err != nil {
+			return nil, err
+		}
 	}
 	return m, nil
 })

@@ -207,8 +207,9 @@ func appendPyString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-// Built-in CAVRA packs: packs/<id>.json is what `cavra policy compile
-// --policy-pack <id>` prints for the public policies/<id>/policy.yaml
+// Built-in packs: for a CAVRA pack, packs/<id>.json is what `cavra
+// policy compile --policy-pack <id>` prints for the public
+// policies/<id>/policy.yaml; for a native one, its cavra.policy/v1 JSON
 // (see packs/README.md).
 //
 //go:embed packs/*.json
