@@ -28,9 +28,12 @@ type contractCase struct {
 	Name        string          `json:"name"`
 	Request     json.RawMessage `json:"request"`
 	RequestText string          `json:"request_text"`
-	Registry    string          `json:"registry"`
-	Policy      string          `json:"policy"`
-	Expected    expectation     `json:"expected"`
+	RequestFile string          `json:"request_file"` // in the case file's folder
+	asWritten   []byte          // the request file's bytes, which the binary reads as they are
+
+	Registry string      `json:"registry"`
+	Policy   string      `json:"policy"`
+	Expected expectation `json:"expected"`
 }
 
 type expectation struct {
@@ -54,6 +57,16 @@ func (c *contractCase) request() []byte {
 	var b bytes.Buffer
 	json.Compact(&b, c.Request) // keeps every member, even a repeated one
 	return b.Bytes()
+}
+
+// load reads the case's request_file, if it has one.
+func (c *contractCase) load() error {
+	if c.RequestFile == "" {
+		return nil
+	}
+	data, err := os.ReadFile(filepath.Join(filepath.Dir(c.file), c.RequestFile))
+	c.Request, c.asWritten = data, data
+	return err
 }
 
 // config is the command line a case needs: its policy and registry.
@@ -88,6 +101,9 @@ func loadContract(t *testing.T) []*contractCase {
 		}
 		for _, c := range cs {
 			c.file = f
+			if err := c.load(); err != nil {
+				t.Fatalf("%s: case %q: %v", f, c.Name, err)
+			}
 			if c.Expected.Decision == "" || c.Expected.RuleID == "" || c.Expected.Severity == "" {
 				t.Fatalf("%s: case %q: expected decision, rule_id and severity are required", f, c.Name)
 			}
@@ -241,6 +257,9 @@ func TestContract(t *testing.T) {
 		for i, c := range cs {
 			cmd := exec.Command(binary, args...)
 			cmd.Stdin = bytes.NewReader(c.request())
+			if c.asWritten != nil {
+				cmd.Stdin = bytes.NewReader(c.asWritten)
+			}
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
 			out, err := cmd.Output()

@@ -37,6 +37,10 @@ var approvalKinds = map[string]bool{
 	"rollout-rollback-execution":           true,
 }
 
+// knownKinds are the kinds CAVRA's Go runtime recognises at 7838b12
+// (runtime/release_governance.go), the two rollout-*-audit-export kinds
+// included; its Python runtime at 73b0788 lacks those two, which only
+// changes an allow's rule id (record.verified, not approval.not_required).
 var knownKinds = func() map[string]bool {
 	m := map[string]bool{}
 	for k := range approvalKinds {
@@ -148,6 +152,11 @@ func deliveryFailed(rec *Record) bool {
 	return false
 }
 
+// criticalSignal reports CAVRA's critical release-governance signals, as
+// its Go runtime reads them at 7838b12 (runtime/release_governance.go:
+// among them audit_export_status failed or blocked), and drift_status
+// drift_detected too, as CAVRA's Python RuntimeGuard reads it
+// (src/cavra/runtime.py at 73b0788) and its Go runtime does not.
 func criticalSignal(rec *Record) bool {
 	in := func(v string, set ...string) bool {
 		v = normalizeState(v)
@@ -159,7 +168,7 @@ func criticalSignal(rec *Record) bool {
 		return false
 	}
 	return in(rec.AlertLevel, "critical", "blocked", "breached") ||
-		in(rec.DriftStatus, "drifted", "non_compliant") ||
+		in(rec.DriftStatus, "drifted", "non_compliant", "drift_detected") ||
 		in(rec.HandoffStatus, "blocked", "failed") ||
 		in(rec.VerificationStatus, "failed", "blocked", "mismatch") ||
 		in(rec.IntegrityStatus, "failed", "mismatch", "tampered") ||

@@ -33,7 +33,9 @@ func TestReleaseGovernance(t *testing.T) {
 		{`{"action_type":"release_governance_record","record":{"metadata_kind":"release-connector-delivery","delivery_success":"yes"}}`, Allow, RuleRGVerified, Low, "", "", ""},
 		{`{"action_type":"release_governance_record","record":{"metadata_kind":"release-connector-delivery","delivery_success":"no","alert_level":"critical"}}`, Block, RuleRGDelivery, High, g, "", ""},
 		{`{"action_type":"release_governance_record","record":{"metadata_kind":"x","drift_status":"Non-Compliant"}}`, RequireApproval, RuleRGCritical, High, g, "", ""},
-		{`{"action_type":"release_governance_record","record":{"metadata_kind":"x","drift_status":"drift_detected"}}`, Allow, RuleRGNotRequired, Low, "", "x does not require release governance approval.", ""},
+		// drift_detected is critical as in CAVRA's Python RuntimeGuard (its Go runtime allows it).
+		{`{"action_type":"release_governance_record","record":{"metadata_kind":"x","drift_status":"drift_detected"}}`, RequireApproval, RuleRGCritical, High, g, "x contains critical release governance signals.", ""},
+		{`{"action_type":"release_governance_record","release_governance":{"metadata_kind":"x","drift_status":" Drift-Detected "}}`, RequireApproval, RuleRGCritical, High, g, "", ""},
 		{`{"action_type":"release_governance_record","record":{"metadata_kind":"x","handoff_status":"failed"}}`, RequireApproval, RuleRGCritical, High, g, "", ""},
 		{`{"action_type":"release_governance_record","record":{"metadata_kind":"x","integrity_status":"tampered"}}`, RequireApproval, RuleRGCritical, High, g, "", ""},
 		{`{"action_type":"release_governance_record","record":{"metadata_kind":"x","audit_export_status":"blocked"}}`, RequireApproval, RuleRGCritical, High, g, "", ""},

@@ -143,7 +143,7 @@ def pack_cases(pid, pk):
 
 os.makedirs(OUT, exist_ok=True)
 for f in sorted(os.listdir(PACKS)):
-    if not f.endswith(".json"): continue
+    if not (f.startswith("cavra-") and f.endswith(".json")): continue  # the CAVRA packs; hardened-* are native
     pid = f[:-5]
     pk = json.load(open(os.path.join(PACKS, f)), object_pairs_hook=collections.OrderedDict)
     cs, seen = [], set()
@@ -194,8 +194,11 @@ write("release-governance.json", [
        "block", "release_governance.delivery.failed", "high", G),
     rg("drift non-compliant", {"metadata_kind": "x", "drift_status": "Non-Compliant"}, "require_approval", "release_governance.signal.critical", "high", G,
        "x contains critical release governance signals."),
-    rg("drift_detected is not critical here", {"metadata_kind": "x", "drift_status": "drift_detected"}, "allow", "release_governance.approval.not_required", "low",
-       "", "x does not require release governance approval."),
+    # CAVRA's Python RuntimeGuard (src/cavra/runtime.py @73b0788) reads drift_detected as critical; its Go runtime does not.
+    rg("drift_detected is critical, as in CAVRA's Python runtime", {"metadata_kind": "x", "drift_status": "drift_detected"}, "require_approval",
+       "release_governance.signal.critical", "high", G, "x contains critical release governance signals."),
+    rg("typed drift_detected", {"metadata_kind": "x", "drift_status": "Drift-Detected"}, "require_approval",
+       "release_governance.signal.critical", "high", G, typed=True),
     rg("handoff failed", {"metadata_kind": "x", "handoff_status": "failed"}, "require_approval", "release_governance.signal.critical", "high", G),
     rg("verification mismatch", {"metadata_kind": "x", "verification_status": "mismatch"}, "require_approval", "release_governance.signal.critical", "high", G),
     rg("integrity tampered", {"metadata_kind": "x", "integrity_status": "tampered"}, "require_approval", "release_governance.signal.critical", "high", G),
