@@ -87,4 +87,3 @@ func BuiltinNative(name string) (*Policy, error) {
 	}
 	return p, nil
 }
-

@@ -44,7 +44,7 @@ func (c *Compiled) CompiledJSON() []byte {
 	if c.printed != nil {
 		return slices.Clone(c.printed)
 	}
-	return append(appendPython(nil, c.tree, 0), '\n')
+	return append(appendJSON(nil, c.tree, 0), '\n')
 }
 
 // ParseCompiled reads a CAVRA compiled policy. Like CAVRA's runtime it
@@ -154,10 +154,15 @@ func stringList(v *strictjson.Value, where string) ([]string, error) {
 	return l, nil
 }
 
-// appendPython appends v as Python's json.dumps(v, indent=2,
-// ensure_ascii=False) writes it, which is how `cavra policy compile`
-// prints a compiled policy.
-func appendPython(b []byte, v *strictjson.Value, indent int) []byte {
+// appendJSON appends v as JSON: with indent < 0 compactly, strings
+// escaped as encoding/json escapes them; else as Python's json.dumps(v,
+// indent=2, ensure_ascii=False) writes it, which is how `cavra policy
+// compile` prints a compiled policy, indent being the current depth.
+func appendJSON(b []byte, v *strictjson.Value, indent int) []byte {
+	str, sep, in, next := appendPyString, ": ", "\n"+strings.Repeat(" ", max(indent, 0)), indent+2
+	if indent < 0 {
+		str, sep, in, next = appendQuoted, ":", "", indent
+	}
 	switch v.Kind {
 	case strictjson.Object, strictjson.Array:
 		open, close := byte('['), byte(']')
@@ -172,21 +177,22 @@ func appendPython(b []byte, v *strictjson.Value, indent int) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = append(b, '\n')
-			b = append(b, strings.Repeat(" ", indent+2)...)
-			if v.Kind == strictjson.Object {
-				b = append(appendPyString(b, v.Keys[i]), ": "...)
+			if in != "" {
+				b = append(b, in+"  "...)
 			}
-			b = appendPython(b, e, indent+2)
+			if v.Kind == strictjson.Object {
+				b = append(str(b, v.Keys[i]), sep...)
+			}
+			b = appendJSON(b, e, next)
 		}
-		b = append(b, '\n')
-		b = append(b, strings.Repeat(" ", indent)...)
-		return append(b, close)
+		return append(append(b, in...), close)
 	case strictjson.String:
-		return appendPyString(b, v.Text)
+		return str(b, v.Text)
 	}
 	return append(b, v.Text...)
 }
+
+func appendQuoted(b []byte, s string) []byte { return append(appendEscaped(append(b, '"'), s), '"') }
 
 // appendPyString quotes s as Python's json module does with
 // ensure_ascii=False.

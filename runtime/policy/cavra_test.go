@@ -52,7 +52,7 @@ func TestCAVRAPacks(t *testing.T) {
 			t.Errorf("%s: compiled form or title missing", id)
 		}
 		// The printed form is what a tree of it prints.
-		if got := append(appendPython(nil, c.tree, 0), '\n'); !bytes.Equal(got, c.CompiledJSON()) {
+		if got := append(appendJSON(nil, c.tree, 0), '\n'); !bytes.Equal(got, c.CompiledJSON()) {
 			t.Errorf("%s: printing the parsed pack changes it:\n%s", id, got)
 		}
 	}
@@ -211,7 +211,7 @@ func TestPythonJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := "{\n  \"a\": \"é\\u0001\\\"\\\\<&>\u2028\",\n  \"b\": [],\n  \"c\": {},\n  \"d\": [\n    1.50,\n    true,\n    null\n  ]\n}"
-	if got := string(appendPython(nil, n, 0)); got != want {
+	if got := string(appendJSON(nil, n, 0)); got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
 }

@@ -131,3 +131,27 @@ func TestDecodePayloads(t *testing.T) {
 		t.Errorf("runner_auth: got %+v, want %+v", r.RunnerAuth, wa)
 	}
 }
+
+// TestWithRunnerAuth checks that the --daemon client's runner_auth takes
+// the place of the request's own, in any spelling, and that every other
+// member stays as it was, compact, strings escaped as encoding/json does.
+func TestWithRunnerAuth(t *testing.T) {
+	a := &RunnerAuth{Identity: RunnerIdentity{Provider: "p", Repository: "r"}, Algorithm: "HMAC-SHA256", Signature: "s"}
+	const auth = `"runner_auth":{"identity":{"provider":"p","repository":"r"},"algorithm":"HMAC-SHA256","signature":"s"}}`
+	for _, tt := range []struct{ in, want string }{
+		{`{}`, `{` + auth},
+		{` {"target":"a<b","Runner_Auth":{"x":1},"record":{"n":[1.50,true,null,{}],"e":[]}} `,
+			`{"target":"a\u003cb","record":{"n":[1.50,true,null,{}],"e":[]},` + auth},
+		{"{\n  \"operation\": \"push\"\n}", `{"operation":"push",` + auth},
+	} {
+		got, err := WithRunnerAuth([]byte(tt.in), a)
+		if err != nil || string(got) != tt.want {
+			t.Errorf("WithRunnerAuth(%s): got %s, %v, want %s", tt.in, got, err, tt.want)
+		}
+	}
+	for _, bad := range []string{`[]`, `{"a":1,"a":2}`, `{`} {
+		if _, err := WithRunnerAuth([]byte(bad), a); err == nil {
+			t.Errorf("WithRunnerAuth(%s): got no error", bad)
+		}
+	}
+}

@@ -256,9 +256,15 @@ type pathSet struct {
 	scan   []int32            // patterns with no usable anchor
 }
 
-func (s *pathSet) add(r crule) {
-	ri := int32(len(s.rules))
-	s.rules = append(s.rules, r)
+func newPathSet(rules []crule) (s pathSet) {
+	s.rules = rules
+	for ri, r := range rules {
+		s.add(int32(ri), r)
+	}
+	return s
+}
+
+func (s *pathSet) add(ri int32, r crule) {
 	for _, g := range r.globs {
 		id := int32(len(s.ents))
 		e := entry{rule: ri, g: g}
@@ -380,21 +386,20 @@ type cmdSet struct {
 	scan    []int32
 }
 
-func (s *cmdSet) add(r crule) {
-	ri := int32(len(s.rules))
-	s.rules = append(s.rules, r)
-	for _, g := range r.globs {
-		id := int32(len(s.ents))
-		s.ents = append(s.ents, entry{rule: ri, g: g})
-		if f := g.segs[0]; f.kind == segLit {
-			if s.byFirst == nil {
-				s.byFirst = make(map[string][]int32)
+func newCmdSet(rules []crule) (s cmdSet) {
+	s.rules, s.byFirst = rules, map[string][]int32{}
+	for ri, r := range rules {
+		for _, g := range r.globs {
+			id := int32(len(s.ents))
+			s.ents = append(s.ents, entry{rule: int32(ri), g: g})
+			if f := g.segs[0]; f.kind == segLit {
+				s.byFirst[f.text] = append(s.byFirst[f.text], id)
+			} else {
+				s.scan = append(s.scan, id)
 			}
-			s.byFirst[f.text] = append(s.byFirst[f.text], id)
-		} else {
-			s.scan = append(s.scan, id)
 		}
 	}
+	return s
 }
 
 // match returns the first rule whose pattern matches the program name

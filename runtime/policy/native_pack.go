@@ -133,22 +133,12 @@ func Parse(data []byte, source string) (*Policy, error) {
 	if err := decodeFile(data, &pk); err != nil {
 		return nil, fmt.Errorf("policy: %s: %w", source, err)
 	}
-	p, err := Compile(&pk)
+	p, err := compile(&pk)
 	if err != nil {
-		return nil, fmt.Errorf("policy: %s: %w", source, errors.Unwrap(err))
+		return nil, fmt.Errorf("policy: %s: %w", source, err)
 	}
 	return p, nil
 }
-
-// compileErr wraps a compile problem so that Compile and Parse can add
-// their own prefixes.
-type compileErr struct{ err error }
-
-// Error implements error.
-func (e *compileErr) Error() string { return "policy: " + e.err.Error() }
-
-// Unwrap returns the problem without the "policy: " prefix.
-func (e *compileErr) Unwrap() error { return e.err }
 
 // Compile validates a pack and compiles its patterns. Every rule needs
 // an id (lower-case letters, digits, '.', '_' or '-'), unique in the
@@ -157,7 +147,7 @@ func (e *compileErr) Unwrap() error { return e.err }
 func Compile(pk *Native) (*Policy, error) {
 	p, err := compile(pk)
 	if err != nil {
-		return nil, &compileErr{err}
+		return nil, fmt.Errorf("policy: %w", err)
 	}
 	return p, nil
 }
@@ -177,28 +167,31 @@ func compile(pk *Native) (*Policy, error) {
 		return nil, err
 	}
 	p := &Policy{name: pk.Name, raw: raw}
-	c := compiler{pk: pk, p: p, ids: map[string]bool{}}
+	c := compiler{pk: pk, ids: map[string]bool{}}
 	for _, id := range fixedIDs {
 		c.ids[id] = true
 	}
-
-	c.paths("reads.blocked", pk.Reads.Blocked, Block, "", &p.readBlock, &p.argBlock)
-	c.paths("reads.approval", pk.Reads.Approval, RequireApproval, "", &p.readApprove)
-	c.paths("writes.blocked", pk.Writes.Blocked, Block, "", &p.writeBlock, &p.argBlock)
-	c.paths("writes.approval", pk.Writes.Approval, RequireApproval, "", &p.writeApprove)
-	c.commands("commands.blocked", pk.Commands.Blocked, Block, &p.cmdBlock)
-	c.commands("commands.approval", pk.Commands.Approval, RequireApproval, &p.cmdApprove)
-	c.commands("commands.allowed", pk.Commands.Allowed, Allow, &p.cmdAllow)
-	p.protected = c.list("git.protected_branches", pk.Git.ProtectedBranches, Block, true)
-	p.mcpBlocked = c.list("mcp.blocked_servers", pk.MCP.BlockedServers, Block, true)
-	p.mcpTrusted = c.list("mcp.trusted_servers", pk.MCP.TrustedServers, Allow, false)
-	c.effect("git.force_push", pk.Git.ForcePush)
-	c.effect("git.unknown_ref", pk.Git.UnknownRef)
-	c.effect("mcp.unknown_server", pk.MCP.UnknownServer)
-	c.effect("mcp.unapproved_server", pk.MCP.UnapprovedServer)
-	c.effect("mcp.low_trust_tier", pk.MCP.LowTrustTier)
-	c.effect("mcp.tool_not_allowed", pk.MCP.ToolNotAllowed)
-	c.effect("mcp.capability_not_allowed", pk.MCP.CapabilityNotAllowed)
+	rb := c.rules("reads.blocked", pk.Reads.Blocked, Block, false, true)
+	p.readApprove = newPathSet(c.rules("reads.approval", pk.Reads.Approval, RequireApproval, false, true))
+	wb := c.rules("writes.blocked", pk.Writes.Blocked, Block, false, true)
+	p.readBlock, p.writeBlock, p.argBlock = newPathSet(rb), newPathSet(wb), newPathSet(slices.Concat(rb, wb))
+	p.writeApprove = newPathSet(c.rules("writes.approval", pk.Writes.Approval, RequireApproval, false, true))
+	p.cmdBlock = newCmdSet(c.rules("commands.blocked", pk.Commands.Blocked, Block, true, true))
+	p.cmdApprove = newCmdSet(c.rules("commands.approval", pk.Commands.Approval, RequireApproval, true, true))
+	p.cmdAllow = newCmdSet(c.rules("commands.allowed", pk.Commands.Allowed, Allow, true, false))
+	p.protected = c.rules("git.protected_branches", pk.Git.ProtectedBranches, Block, false, true)
+	p.mcpBlocked = c.rules("mcp.blocked_servers", pk.MCP.BlockedServers, Block, false, true)
+	p.mcpTrusted = c.rules("mcp.trusted_servers", pk.MCP.TrustedServers, Allow, false, false)
+	for _, e := range [...]struct {
+		where string
+		v     Verdict
+	}{{"git.force_push", pk.Git.ForcePush}, {"git.unknown_ref", pk.Git.UnknownRef}, {"mcp.unknown_server", pk.MCP.UnknownServer},
+		{"mcp.unapproved_server", pk.MCP.UnapprovedServer}, {"mcp.low_trust_tier", pk.MCP.LowTrustTier},
+		{"mcp.tool_not_allowed", pk.MCP.ToolNotAllowed}, {"mcp.capability_not_allowed", pk.MCP.CapabilityNotAllowed}} {
+		if c.err == nil && e.v != Block && e.v != RequireApproval { // a failed check may not allow
+			c.err = fmt.Errorf("%s %q: want block or require_approval", e.where, e.v)
+		}
+	}
 	p.minTier = pk.MCP.MinTrustTier.rank()
 	if p.minTier < 0 && c.err == nil {
 		c.err = fmt.Errorf("mcp.min_trust_tier %q: want one of %s", pk.MCP.MinTrustTier, strings.Join(tierNames, ", "))
@@ -213,13 +206,24 @@ func compile(pk *Native) (*Policy, error) {
 
 type compiler struct {
 	pk  *Native
-	p   *Policy
 	ids map[string]bool
 	err error // the first problem
 }
 
+// rules validates and compiles a list of rules; cmd says they are
+// command patterns, fold that they ignore case.
+func (c *compiler) rules(where string, rules []Rule, v Verdict, cmd, fold bool) ruleList {
+	var l ruleList
+	for i := range rules {
+		if r, ok := c.rule(where, i, &rules[i], v, cmd, fold); ok {
+			l = append(l, r)
+		}
+	}
+	return l
+}
+
 // rule validates r and compiles its patterns.
-func (c *compiler) rule(where string, i int, r *Rule, v Verdict, approver string, cmd, fold bool) (crule, bool) {
+func (c *compiler) rule(where string, i int, r *Rule, v Verdict, cmd, fold bool) (crule, bool) {
 	if c.err != nil {
 		return crule{}, false
 	}
@@ -242,7 +246,7 @@ func (c *compiler) rule(where string, i int, r *Rule, v Verdict, approver string
 	c.ids[r.ID] = true
 	res := Result{Verdict: v, RuleID: r.ID, Reason: r.Reason, Severity: r.Severity, Pack: c.pk.Name}
 	if v == RequireApproval {
-		res.ApproverGroup = firstNonEmpty(r.ApproverGroup, approver, c.pk.ApproverGroup)
+		res.ApproverGroup = firstNonEmpty(r.ApproverGroup, c.pk.ApproverGroup)
 	}
 	cr := crule{res: res}
 	for _, pat := range r.Patterns {
@@ -259,42 +263,6 @@ func (c *compiler) rule(where string, i int, r *Rule, v Verdict, approver string
 		cr.globs = append(cr.globs, g)
 	}
 	return cr, true
-}
-
-func (c *compiler) paths(where string, rules []Rule, v Verdict, approver string, sets ...*pathSet) {
-	for i := range rules {
-		if r, ok := c.rule(where, i, &rules[i], v, approver, false, true); ok {
-			for _, s := range sets {
-				s.add(r)
-			}
-		}
-	}
-}
-
-func (c *compiler) commands(where string, rules []Rule, v Verdict, s *cmdSet) {
-	for i := range rules {
-		if r, ok := c.rule(where, i, &rules[i], v, "", true, v != Allow); ok {
-			s.add(r)
-		}
-	}
-}
-
-func (c *compiler) list(where string, rules []Rule, v Verdict, fold bool) ruleList {
-	var l ruleList
-	for i := range rules {
-		if r, ok := c.rule(where, i, &rules[i], v, "", false, fold); ok {
-			l = append(l, r)
-		}
-	}
-	return l
-}
-
-// effect checks the verdict for a failed check: it may block or require
-// approval, never allow.
-func (c *compiler) effect(where string, v Verdict) {
-	if c.err == nil && v != Block && v != RequireApproval {
-		c.err = fmt.Errorf("%s %q: want block or require_approval", where, v)
-	}
 }
 
 func validName(s string) bool {

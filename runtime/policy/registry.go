@@ -266,4 +266,3 @@ func matchName(gs []*glob, name string) bool {
 	}
 	return false
 }
-

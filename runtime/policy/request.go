@@ -180,9 +180,9 @@ const (
 )
 
 var (
-	requestNames  = []string{"session_id", "agent_id", "actor", "action_type", "target", "requested_operation", "policy_pack", "release_governance", "runner_auth", "operation", "server", "tool", "capability", "record"}
-	requestIndex  = newKeyIndex(requestNames)
-	recordNames   = func() (l []string) {
+	requestNames = []string{"session_id", "agent_id", "actor", "action_type", "target", "requested_operation", "policy_pack", "release_governance", "runner_auth", "operation", "server", "tool", "capability", "record"}
+	requestIndex = newKeyIndex(requestNames)
+	recordNames  = func() (l []string) {
 		for i := range recordFields {
 			l = append(l, recordFields[i].name)
 		}
@@ -633,38 +633,12 @@ func WithRunnerAuth(request []byte, a *RunnerAuth) ([]byte, error) {
 	b := []byte{'{'}
 	for i, k := range t.Keys {
 		if !strings.EqualFold(k, "runner_auth") {
-			b = append(appendEscaped(append(b, '"'), k), '"', ':')
-			b = append(appendGo(b, t.Elems[i]), ',')
+			b = append(appendQuoted(b, k), ':')
+			b = append(appendJSON(b, t.Elems[i], -1), ',')
 		}
 	}
 	r := Request{RunnerAuth: a}
 	return append(b, r.AppendV1(nil, false)[1:]...), nil // "runner_auth":{…}}
-}
-
-// appendGo appends v compactly, strings escaped as encoding/json escapes
-// them.
-func appendGo(b []byte, v *strictjson.Value) []byte {
-	switch v.Kind {
-	case strictjson.Object, strictjson.Array:
-		open, close := byte('['), byte(']')
-		if v.Kind == strictjson.Object {
-			open, close = '{', '}'
-		}
-		b = append(b, open)
-		for i, e := range v.Elems {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			if v.Kind == strictjson.Object {
-				b = append(appendEscaped(append(b, '"'), v.Keys[i]), '"', ':')
-			}
-			b = appendGo(b, e)
-		}
-		return append(b, close)
-	case strictjson.String:
-		return append(appendEscaped(append(b, '"'), v.Text), '"')
-	}
-	return append(b, v.Text...)
 }
 
 // AppendV1 appends the request as an EvaluateRequest v1 JSON object, as

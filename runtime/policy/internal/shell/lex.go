@@ -80,7 +80,7 @@ type lexer struct {
 	glob   bool
 	redir  bool
 	word   []byte
-	wstart int  // start of the current word's text
+	wstart int // start of the current word's text
 	inWord bool
 	plain  bool // the word so far is s[wstart:i]
 	isGlob bool
