@@ -1,6 +1,7 @@
 package strictjson_test
 
 import (
+	"encoding/json"
 	"errors"
 	"reflect"
 	"strconv"
@@ -235,6 +236,17 @@ func TestValueEnd(t *testing.T) {
 	for _, tt := range tests {
 		if got, err := strictjson.ValueEnd([]byte(tt.in)); got != tt.want || err != nil {
 			t.Errorf("ValueEnd(%q): got %d, %v, want %d", tt.in, got, err, tt.want)
+		}
+	}
+}
+
+// TestAppendEscaped checks AppendEscaped against encoding/json for
+// strings full of characters JSON escapes.
+func TestAppendEscaped(t *testing.T) {
+	for _, s := range []string{"", "plain", "\"\\/<>&", "\n\r\t\b\f\x00\x01\x1f\x7f", "é😀\u2028\u2029\ufeff", "\xff\xc3(", "a\xe2\x80"} {
+		want, _ := json.Marshal(s)
+		if got := append(strictjson.AppendEscaped([]byte{'"'}, s), '"'); string(got) != string(want) {
+			t.Errorf("AppendEscaped(%q): got %s, want %s", s, got, want)
 		}
 	}
 }

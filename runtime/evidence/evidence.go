@@ -58,6 +58,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/cavra/cavra/internal/strictjson"
 	"github.com/cavra/cavra/runtime/policy"
 )
 
@@ -172,7 +173,7 @@ func (e *Entry) seal(b []byte, seq int64, prev string, key []byte, keyID string)
 		b = append(b, `,"signature":{"algorithm":"`+SignatureAlgorithm+`"`...)
 		if keyID != "" {
 			b = append(b, `,"key_id":"`...)
-			b = policy.AppendEscaped(b, keyID)
+			b = strictjson.AppendEscaped(b, keyID)
 			b = append(b, '"')
 		}
 		b = append(b, `,"value":"`...)

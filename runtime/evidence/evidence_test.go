@@ -170,7 +170,7 @@ func TestCAVRACompatible(t *testing.T) {
 func TestRequestV1(t *testing.T) {
 	for _, in := range []string{
 		`{"session_id":"s","agent_id":"a<","actor":"x","action_type":"read_file","target":"t","requested_operation":"r","policy_pack":"p","operation":"dropped","server":"dropped"}`,
-		`{"release_governance":{"metadata_kind":"k","approval_required_count":3,"delivery_success":true,"failed_providers":["a"],"rollback_reference_count":2,"audit_export_status":"ok"}}`,
+		`{"release_governance":{"metadata_kind":"k","approval_required_count":3,"delivery_success":true,"failed_providers":["a","b<"],"evidence_refs":["e1","e2","e3"],"rollback_reference_count":2,"audit_export_status":"ok"}}`,
 		`{"release_governance":{}}`,
 		`{"action_type":"release_governance_record","record":{"metadata_kind":"k","blocked_count":2.5,"approval":{"state":"x"}}}`,
 		`{"runner_auth":{"identity":{"provider":"p","repository":"r"},"algorithm":"OIDC-JWT","key_id":"k","signature":"a.b.c"}}`,

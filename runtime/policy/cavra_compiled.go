@@ -15,9 +15,9 @@ import (
 // compile`, built in or loaded from a file. It is immutable and safe for
 // concurrent use.
 type Compiled struct {
-	id, title, description string
-	tree                   *strictjson.Value
-	printed                []byte // the compiled form as cavra prints it
+	id, title string
+	tree      *strictjson.Value
+	printed   []byte // the compiled form as cavra prints it
 
 	readBlock, writeBlock, writeApprove []starRule
 	cmdBlock, cmdAllow                  []starRule
@@ -25,17 +25,11 @@ type Compiled struct {
 	blockUnknown                        bool
 }
 
-// Name returns metadata.id.
+// Name returns metadata.id ("" if the policy has none).
 func (c *Compiled) Name() string { return c.id }
-
-// ID returns metadata.id ("" if the policy has none).
-func (c *Compiled) ID() string { return c.id }
 
 // Title returns metadata.title.
 func (c *Compiled) Title() string { return c.title }
-
-// Description returns metadata.description.
-func (c *Compiled) Description() string { return c.description }
 
 // CompiledJSON returns the policy as `cavra policy compile` prints it:
 // JSON indented by two spaces, members in order, non-ASCII text as is,
@@ -90,9 +84,6 @@ func compiledFrom(t *strictjson.Value) (*Compiled, error) {
 	}
 	if v := md.Member("title"); kindOf(v) == strictjson.String {
 		c.title = v.Text
-	}
-	if v := md.Member("description"); kindOf(v) == strictjson.String {
-		c.description = v.Text
 	}
 	var pats [7][]string
 	for i, f := range [...]struct {
@@ -192,7 +183,9 @@ func appendJSON(b []byte, v *strictjson.Value, indent int) []byte {
 	return append(b, v.Text...)
 }
 
-func appendQuoted(b []byte, s string) []byte { return append(appendEscaped(append(b, '"'), s), '"') }
+func appendQuoted(b []byte, s string) []byte {
+	return append(strictjson.AppendEscaped(append(b, '"'), s), '"')
+}
 
 // appendPyString quotes s as Python's json module does with
 // ensure_ascii=False.
@@ -207,7 +200,7 @@ func appendPyString(b []byte, s string) []byte {
 		case strings.IndexByte("\n\r\t\b\f", c) >= 0:
 			b = append(b, '\\', "nrtbf"[strings.IndexByte("\n\r\t\b\f", c)])
 		default:
-			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&15])
+			b = append(b, '\\', 'u', '0', '0', "0123456789abcdef"[c>>4], "0123456789abcdef"[c&15])
 		}
 	}
 	return append(b, '"')

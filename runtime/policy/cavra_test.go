@@ -180,7 +180,7 @@ func TestParseCompiled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.ID() != "x" || len(c.readBlock) != 1 || c.readBlock[0].pat != ".env" || len(c.writeBlock) != 0 || !c.blockUnknown {
+	if c.Name() != "x" || len(c.readBlock) != 1 || c.readBlock[0].pat != ".env" || len(c.writeBlock) != 0 || !c.blockUnknown {
 		t.Errorf("got %+v", c)
 	}
 	// The fixture, printed back, is unchanged.

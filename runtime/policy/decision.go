@@ -3,7 +3,8 @@ package policy
 import (
 	"strconv"
 	"time"
-	"unicode/utf8"
+
+	"github.com/cavra/cavra/internal/strictjson"
 )
 
 // Action types. CAVRA decides any other action type with
@@ -165,28 +166,61 @@ func (d *Decision) EvidenceRefs() []string {
 // AppendV1 appends the decision as a DecisionResponse v1 JSON object:
 // members in proto order, empty ones left out, strings escaped as Go's
 // encoding/json escapes them (so record hashes match CAVRA's).
-func (d *Decision) AppendV1(b []byte) []byte {
+func (d *Decision) AppendV1(b []byte) []byte { return d.append(b, false, false) }
+
+// AppendRuntime appends the decision as CAVRA's runtime decision (the
+// output of a one-shot run): decision, reason, action_type, target,
+// requested_operation, policy_pack, policy_id, rule_id and severity are
+// always present. With indent, it is indented by two spaces as CAVRA
+// prints it.
+func (d *Decision) AppendRuntime(b []byte, indent bool) []byte { return d.append(b, true, indent) }
+
+func (d *Decision) append(b []byte, runtime, indent bool) []byte {
 	w := jw{b: append(b, '{')}
+	if indent {
+		w.indent = "\n  "
+	}
+	member := w.opt
+	if runtime {
+		member = w.str
+	}
 	if !d.Bare {
 		w.raw("decision_id", "dec_", d.ID[:])
 	}
 	w.opt("session_id", d.SessionID)
 	w.opt("agent_id", d.AgentID)
 	w.opt("actor", d.Actor)
-	w.opt("action_type", d.ActionType)
-	w.opt("target", d.Target)
-	w.opt("requested_operation", d.Operation)
-	w.opt("policy_pack", d.Pack)
-	if !d.Bare {
-		w.opt("policy_id", d.Pack)
+	if runtime {
+		w.str("decision", string(d.Verdict))
+		w.str("reason", d.Reason)
 	}
-	w.opt("rule_id", d.RuleID)
-	w.opt("decision", string(d.Verdict))
-	w.opt("severity", string(d.Severity))
-	w.opt("reason", d.Reason)
+	member("action_type", d.ActionType)
+	member("target", d.Target)
+	member("requested_operation", d.Operation)
+	member("policy_pack", d.Pack)
+	if !d.Bare {
+		member("policy_id", d.Pack)
+	} else if runtime {
+		w.str("policy_id", "")
+	}
+	member("rule_id", d.RuleID)
+	if !runtime {
+		w.opt("decision", string(d.Verdict))
+	}
+	member("severity", string(d.Severity))
+	if !runtime {
+		w.opt("reason", d.Reason)
+	}
 	d.refs(&w)
 	w.opt("approver_group", d.ApproverGroup)
-	d.stamps(&w)
+	if !d.Bare {
+		w.key("timestamp")
+		w.b = append(d.Time.UTC().AppendFormat(append(w.b, '"'), time.RFC3339Nano), '"')
+		w.raw("correlation_id", "corr_", d.Corr[:])
+	}
+	if indent {
+		w.b = append(w.b, '\n')
+	}
 	return append(w.b, '}')
 }
 
@@ -209,7 +243,7 @@ func (d *Decision) refs(w *jw) {
 	if !d.Bare {
 		item()
 		w.b = append(w.b, `"evidence://`...)
-		w.b = appendEscaped(w.b, d.SessionID)
+		w.b = strictjson.AppendEscaped(w.b, d.SessionID)
 		w.b = append(w.b, "/dec_"...)
 		w.b = append(w.b, d.ID[:]...)
 		w.b = append(w.b, '"')
@@ -224,57 +258,6 @@ func (d *Decision) refs(w *jw) {
 		w.b = append(w.b, "\n  "...)
 	}
 	w.b = append(w.b, ']')
-}
-
-// AppendRuntime appends the decision as CAVRA's runtime decision (the
-// output of a one-shot run): decision, reason, action_type, target,
-// requested_operation, policy_pack, policy_id, rule_id and severity are
-// always present. With indent, it is indented by two spaces as CAVRA
-// prints it.
-func (d *Decision) AppendRuntime(b []byte, indent bool) []byte {
-	w := jw{b: append(b, '{')}
-	if indent {
-		w.indent = "\n  "
-	}
-	if !d.Bare {
-		w.raw("decision_id", "dec_", d.ID[:])
-	}
-	w.opt("session_id", d.SessionID)
-	w.opt("agent_id", d.AgentID)
-	w.opt("actor", d.Actor)
-	w.str("decision", string(d.Verdict))
-	w.str("reason", d.Reason)
-	w.str("action_type", d.ActionType)
-	w.str("target", d.Target)
-	w.str("requested_operation", d.Operation)
-	w.str("policy_pack", d.Pack)
-	if d.Bare {
-		w.str("policy_id", "")
-	} else {
-		w.str("policy_id", d.Pack)
-	}
-	w.str("rule_id", d.RuleID)
-	w.str("severity", string(d.Severity))
-	d.refs(&w)
-	w.opt("approver_group", d.ApproverGroup)
-	d.stamps(&w)
-	if indent {
-		w.b = append(w.b, '\n')
-	}
-	return append(w.b, '}')
-}
-
-// stamps writes timestamp and correlation_id, which a bare decision
-// does not have.
-func (d *Decision) stamps(w *jw) {
-	if d.Bare {
-		return
-	}
-	w.key("timestamp")
-	w.b = append(w.b, '"')
-	w.b = d.Time.UTC().AppendFormat(w.b, time.RFC3339Nano)
-	w.b = append(w.b, '"')
-	w.raw("correlation_id", "corr_", d.Corr[:])
 }
 
 // jw writes JSON object members.
@@ -301,7 +284,7 @@ func (w *jw) key(k string) {
 func (w *jw) str(k, v string) {
 	w.key(k)
 	w.b = append(w.b, '"')
-	w.b = appendEscaped(w.b, v)
+	w.b = strictjson.AppendEscaped(w.b, v)
 	w.b = append(w.b, '"')
 }
 
@@ -322,66 +305,6 @@ func (w *jw) raw(k, prefix string, v []byte) {
 func (w *jw) num(k string, v int64) {
 	w.key(k)
 	w.b = strconv.AppendInt(w.b, v, 10)
-}
-
-const hexDigits = "0123456789abcdef"
-
-// AppendEscaped appends s escaped for a JSON string, without quotes, as
-// encoding/json.Marshal escapes it.
-func AppendEscaped(b []byte, s string) []byte { return appendEscaped(b, s) }
-
-// appendEscaped appends the JSON escaping of s without quotes, exactly
-// as encoding/json.Marshal writes it: ", \ and control characters
-// escaped (\b \f \n \r \t by name), <, >, & and U+2028, U+2029 as \u
-// escapes, invalid UTF-8 as \ufffd.
-func appendEscaped(b []byte, s string) []byte {
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	return append(b, s[start:]...)
 }
 
 // Response is a DecisionResponse v1 as a client reads it: the JSON form

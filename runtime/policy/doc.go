@@ -125,28 +125,13 @@
 //
 // # Native packs (cavra.policy/v1)
 //
-// A native pack is a JSON object (packs/hardened-agent-baseline.json is
-// one):
-//
-//	{"schema": "cavra.policy/v1", "name": "acme-agents", "description": "…",
-//	 "approver_group": "platform-security",
-//	 "reads": {"blocked": [RULE…], "approval": [RULE…]},
-//	 "writes": {"blocked": [RULE…], "approval": [RULE…]},
-//	 "commands": {"blocked": [RULE…], "approval": [RULE…], "allowed": [RULE…]},
-//	 "git": {"protected_branches": [RULE…], "force_push": "block",
-//	         "unknown_ref": "require_approval", "approver_group": "…"},
-//	 "mcp": {"blocked_servers": [RULE…], "trusted_servers": [RULE…],
-//	         "min_trust_tier": "community", "unknown_server": "require_approval",
-//	         "unapproved_server": "…", "low_trust_tier": "…",
-//	         "tool_not_allowed": "block", "capability_not_allowed": "…",
-//	         "approver_group": "…"}}
-//
-// where a RULE is {"id", "patterns", "severity", "reason",
-// "approver_group"?}. The list a rule is in says what it does. Ids are
-// unique and differ from the fixed ones; severity is info, low, medium,
-// high or critical; effects of failed checks are block or
-// require_approval. Parse refuses unknown members, another schema and
-// trailing data, so a typo cannot drop a rule.
+// A native pack is a JSON object in the shape of Native
+// (packs/hardened-agent-baseline.json is one): rules for reads, writes
+// and commands in lists that say what they do (blocked, approval,
+// allowed), protected branches, trusted and blocked MCP servers, and the
+// effect (block or require_approval) of each failed check. Rule ids are
+// unique and differ from the fixed ones. Parse refuses unknown members,
+// another schema and trailing data, so a typo cannot drop a rule.
 //
 // Path patterns are split at '/': * and ? work within a segment, ** as a
 // whole segment matches any number of segments, a leading / anchors at

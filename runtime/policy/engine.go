@@ -101,9 +101,6 @@ func (e *Engine) DefaultName() string {
 // Pack returns the named built-in pack, or nil.
 func (e *Engine) Pack(name string) Pack { return e.packs[name] }
 
-// Registry returns the engine's registry, or nil.
-func (e *Engine) Registry() *Registry { return e.reg }
-
 // Evaluate decides req. The pack is the Policy, if the engine has one;
 // else the built-in pack the request names, or the default one. A
 // request naming a pack that is not built in is blocked

@@ -45,31 +45,10 @@ func spellings(target string, out []string) []string {
 	return out
 }
 
-// needsSpellings reports whether target could be spelled more plainly or
-// has upper-case letters, so that spellings or case can change a match.
+// needsSpellings reports whether target has other spellings or ASCII
+// upper-case letters, so that spellings or case can change a match.
 func needsSpellings(t string) bool {
-	if t == "" {
-		return false
-	}
-	if t[len(t)-1] == '/' || t[len(t)-1] == '.' || t[len(t)-1] == ' ' {
-		return true
-	}
-	prev := byte('/')
-	for i := 0; i < len(t); i++ {
-		c := t[i]
-		switch {
-		case 'A' <= c && c <= 'Z', c == '\\', c == ':', c >= 0x80:
-			return true
-		case c == '/' && prev == '/' && i > 0:
-			return true
-		case c == '.' && prev == '/' && (i+1 == len(t) || t[i+1] == '/' || t[i+1] == '.' && (i+2 == len(t) || t[i+2] == '/')):
-			return true
-		case (c == '.' || c == ' ') && i+1 < len(t) && t[i+1] == '/':
-			return true
-		}
-		prev = c
-	}
-	return false
+	return strings.ContainsAny(t, `\:ABCDEFGHIJKLMNOPQRSTUVWXYZ`) || windowsSensitive(t) || t != "" && path.Clean(t) != t
 }
 
 // windowsForm returns p as Windows would resolve its segments. It

@@ -83,12 +83,11 @@ type RunnerIdentity struct {
 }
 
 // Fields returns the identity's members in v1 order, with their names.
-func (id *RunnerIdentity) Fields() [10]struct{ Name, Value string } {
-	return [10]struct{ Name, Value string }{
-		{"provider", id.Provider}, {"repository", id.Repository}, {"workflow", id.Workflow},
-		{"run_id", id.RunID}, {"run_attempt", id.RunAttempt}, {"ref", id.Ref}, {"sha", id.SHA},
-		{"actor", id.Actor}, {"job", id.Job}, {"runner_name", id.RunnerName},
+func (id *RunnerIdentity) Fields() (f [10]struct{ Name, Value string }) {
+	for i, n := range identityNames {
+		f[i].Name, f[i].Value = n, *id.field(i)
 	}
+	return f
 }
 
 func (id *RunnerIdentity) field(i int) *string {
@@ -702,14 +701,9 @@ func (rec *Record) appendV1(b []byte) []byte {
 			case 'l':
 				if l := *f.l(rec); len(l) > 0 {
 					w.key(f.name)
-					w.b = append(w.b, '[')
-					for j, s := range l {
-						if j > 0 {
-							w.b = append(w.b, ',')
-						}
-						w.b = append(w.b, '"')
-						w.b = appendEscaped(w.b, s)
-						w.b = append(w.b, '"')
+					sep := byte('[')
+					for _, s := range l {
+						w.b, sep = appendQuoted(append(w.b, sep), s), ','
 					}
 					w.b = append(w.b, ']')
 				}
