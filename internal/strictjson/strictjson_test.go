@@ -250,3 +250,23 @@ func TestAppendEscaped(t *testing.T) {
 		}
 	}
 }
+
+// TestNames checks that a key finds the member encoding/json would fill,
+// and Exact only the member spelled as it is.
+func TestNames(t *testing.T) {
+	n := strictjson.NewNames("session_id", "target", "sk")
+	for _, tt := range []struct {
+		key          string
+		index, exact int
+	}{
+		{"target", 1, 1}, {"TARGET", 1, -1}, {"Session_ID", 0, -1}, {"\u017fk", 2, -1}, {"s\u212a", 2, -1},
+		{"targets", -1, -1}, {"", -1, -1}, {strings.Repeat("x", 40), -1, -1},
+	} {
+		if got := n.Index(tt.key); got != tt.index {
+			t.Errorf("Index(%q): got %d, want %d", tt.key, got, tt.index)
+		}
+		if got := n.Exact(tt.key); got != tt.exact {
+			t.Errorf("Exact(%q): got %d, want %d", tt.key, got, tt.exact)
+		}
+	}
+}

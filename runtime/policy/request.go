@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/cavra/cavra/internal/strictjson"
 )
@@ -180,66 +179,22 @@ const (
 
 var (
 	requestNames = []string{"session_id", "agent_id", "actor", "action_type", "target", "requested_operation", "policy_pack", "release_governance", "runner_auth", "operation", "server", "tool", "capability", "record"}
-	requestIndex = newKeyIndex(requestNames)
-	recordNames  = func() (l []string) {
+	requestIndex = strictjson.NewNames(requestNames...)
+	recordIndex  = func() *strictjson.Names {
+		var l []string
 		for i := range recordFields {
 			l = append(l, recordFields[i].name)
 		}
-		return l
+		return strictjson.NewNames(l...)
 	}()
-	recordIndex   = newKeyIndex(recordNames)
-	identityIndex = newKeyIndex(identityNames[:])
-	authNames     = []string{"identity", "algorithm", "key_id", "signature"}
-	authIndex     = newKeyIndex(authNames)
+	identityIndex = strictjson.NewNames(identityNames[:]...)
+	authIndex     = strictjson.NewNames("identity", "algorithm", "key_id", "signature")
 )
 
 func (r *Request) str(i int) *string {
 	return [...]*string{fSession: &r.SessionID, fAgent: &r.AgentID, fActor: &r.Actor, fAction: &r.ActionType,
 		fTarget: &r.Target, fRequestedOp: &r.RequestedOperation, fPack: &r.PolicyPack, fOperation: &r.Operation,
 		fServer: &r.Server, fTool: &r.Tool, fCapability: &r.Capability, fRecord: nil}[i]
-}
-
-// keyIndex finds a member's index by its name as encoding/json matches
-// keys to fields: ignoring case, with Unicode simple folding.
-type keyIndex struct {
-	names []string
-	lower map[string]int
-}
-
-func newKeyIndex(names []string) keyIndex {
-	m := make(map[string]int, len(names))
-	for i, n := range names {
-		m[n] = i
-	}
-	return keyIndex{names, m}
-}
-
-// find returns the index of the name key matches, or -1.
-func (x keyIndex) find(key string) int {
-	var buf [32]byte
-	if len(key) <= len(buf) {
-		for i := 0; i < len(key); i++ {
-			c := key[i]
-			if c >= utf8.RuneSelf {
-				goto slow
-			}
-			if 'A' <= c && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			buf[i] = c
-		}
-		if i, ok := x.lower[string(buf[:len(key)])]; ok {
-			return i
-		}
-		return -1
-	}
-slow:
-	for i, n := range x.names {
-		if strings.EqualFold(key, n) {
-			return i
-		}
-	}
-	return -1
 }
 
 // Decode parses one request: a single JSON object, optionally surrounded
@@ -290,7 +245,7 @@ func DecodeString(s string) (Request, error) {
 	var record *Record
 	hasRecord := false
 	err = d.Object(func(key string) error {
-		i := requestIndex.find(key)
+		i := requestIndex.Index(key)
 		if i < 0 {
 			return d.Skip()
 		}
@@ -366,7 +321,7 @@ func typedRecord(d *strictjson.Scanner) (rec *Record, ok bool, err error) {
 	}
 	rec = &Record{}
 	err = d.Object(func(key string) error {
-		fi := recordIndex.find(key)
+		fi := recordIndex.Index(key)
 		if fi < 0 {
 			return d.Skip()
 		}
@@ -461,8 +416,8 @@ func untypedRecord(d *strictjson.Scanner) (*Record, error) {
 				return err
 			})
 		}
-		i, ok := recordIndex.lower[key]
-		if !ok {
+		i := recordIndex.Exact(key)
+		if i < 0 {
 			return d.Skip()
 		}
 		var err error
@@ -564,7 +519,7 @@ func runnerAuth(d *strictjson.Scanner) (*RunnerAuth, error) {
 	ra := &RunnerAuth{}
 	err := d.Object(func(key string) error {
 		var err error
-		switch authIndex.find(key) {
+		switch authIndex.Index(key) {
 		case 0:
 			err = identity(d, &ra.Identity)
 		case 1:
@@ -589,7 +544,7 @@ func identity(d *strictjson.Scanner, id *RunnerIdentity) error {
 		return err
 	}
 	return d.Object(func(key string) error {
-		i := identityIndex.find(key)
+		i := identityIndex.Index(key)
 		if i < 0 {
 			return d.Skip()
 		}
