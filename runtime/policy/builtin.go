@@ -48,42 +48,33 @@ var natives = sync.OnceValues(func() (map[string]*Policy, error) {
 // for a CAVRA pack, a *Policy for a native one. The packs are compiled
 // once, on first use.
 func Builtin(name string) (Pack, error) {
-	if c, err := BuiltinCAVRA(name); err == nil {
-		return c, nil
+	var p Pack
+	var err error
+	switch {
+	case slices.Contains(CAVRAPacks, name):
+		p, err = BuiltinCAVRA(name)
+	case slices.Contains(NativePacks, name):
+		p, err = BuiltinNative(name)
+	default:
+		err = fmt.Errorf("policy: unknown pack %q (built-in packs: %s)", name, strings.Join(BuiltinNames(), ", "))
 	}
-	m, err := natives()
 	if err != nil {
 		return nil, err
-	}
-	p, ok := m[name]
-	if !ok {
-		return nil, fmt.Errorf("policy: unknown pack %q (built-in packs: %s)", name, strings.Join(BuiltinNames(), ", "))
 	}
 	return p, nil
 }
 
 // BuiltinCAVRA returns a built-in CAVRA pack.
-func BuiltinCAVRA(name string) (*Compiled, error) {
-	m, err := cavraPacks()
-	if err != nil {
-		return nil, err
-	}
-	c, ok := m[name]
-	if !ok {
-		return nil, fmt.Errorf("policy: unknown CAVRA pack %q", name)
-	}
-	return c, nil
-}
+func BuiltinCAVRA(name string) (*Compiled, error) { return lookup(cavraPacks, "CAVRA", name) }
 
 // BuiltinNative returns a native built-in pack.
-func BuiltinNative(name string) (*Policy, error) {
-	m, err := natives()
-	if err != nil {
-		return nil, err
-	}
+func BuiltinNative(name string) (*Policy, error) { return lookup(natives, "native", name) }
+
+func lookup[T any](packs func() (map[string]T, error), kind, name string) (T, error) {
+	m, err := packs()
 	p, ok := m[name]
-	if !ok {
-		return nil, fmt.Errorf("policy: unknown native pack %q", name)
+	if err == nil && !ok {
+		err = fmt.Errorf("policy: unknown %s pack %q", kind, name)
 	}
-	return p, nil
+	return p, err
 }

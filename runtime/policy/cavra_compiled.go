@@ -77,10 +77,9 @@ func compiledFrom(t *strictjson.Value) (*Compiled, error) {
 	}
 	c := &Compiled{tree: t, blockUnknown: true}
 	md := sec[0]
-	if id := md.Member("id"); kindOf(id) == strictjson.String {
-		c.id = id.Text
-	} else if k := kindOf(id); k != strictjson.Null {
-		return nil, fmt.Errorf("metadata.id: is a JSON %s, want a string", k)
+	var err error
+	if c.id, err = stringOf(md.Member("id"), "metadata.id"); err != nil {
+		return nil, err
 	}
 	if v := md.Member("title"); kindOf(v) == strictjson.String {
 		c.title = v.Text
@@ -93,8 +92,7 @@ func compiledFrom(t *strictjson.Value) (*Compiled, error) {
 		{1, "filesystem.block_read"}, {1, "filesystem.block_write"}, {1, "filesystem.require_approval_write"},
 		{2, "commands.block"}, {2, "commands.allow"}, {3, "mcp.allowed_servers"}, {3, "mcp.blocked_servers"},
 	} {
-		var err error
-		if pats[i], err = stringList(sec[f.s].Member(f.key[strings.IndexByte(f.key, '.')+1:]), f.key); err != nil {
+		if pats[i], err = stringList(sec[f.s].Member(f.key[strings.IndexByte(f.key, '.')+1:]), f.key, true); err != nil {
 			return nil, err
 		}
 	}
@@ -123,9 +121,21 @@ func kindOf(v *strictjson.Value) strictjson.Kind {
 	return v.Kind
 }
 
-// stringList reads a list of strings, CAVRA's way: entries trimmed,
-// empty ones dropped. null is an empty list.
-func stringList(v *strictjson.Value, where string) ([]string, error) {
+// stringOf reads a member that must be a string; null or absent is "".
+func stringOf(v *strictjson.Value, where string) (string, error) {
+	switch k := kindOf(v); k {
+	case strictjson.String:
+		return v.Text, nil
+	case strictjson.Null:
+		return "", nil
+	default:
+		return "", fmt.Errorf("%s: is a JSON %s, want a string", where, k)
+	}
+}
+
+// stringList reads a list of strings; null or absent is an empty list.
+// With trim, entries are read CAVRA's way: trimmed, empty ones dropped.
+func stringList(v *strictjson.Value, where string, trim bool) ([]string, error) {
 	switch k := kindOf(v); k {
 	case strictjson.Null:
 		return nil, nil
@@ -138,9 +148,13 @@ func stringList(v *strictjson.Value, where string) ([]string, error) {
 		if e.Kind != strictjson.String {
 			return nil, fmt.Errorf("%s[%d]: is a JSON %s, want a string", where, i, e.Kind)
 		}
-		if s := strings.TrimSpace(e.Text); s != "" {
-			l = append(l, s)
+		s := e.Text
+		if trim {
+			if s = strings.TrimSpace(s); s == "" {
+				continue
+			}
 		}
+		l = append(l, s)
 	}
 	return l, nil
 }

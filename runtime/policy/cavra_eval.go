@@ -379,10 +379,10 @@ func (c *Compiled) evalMCP(req *Request, res *Result) {
 
 // evalCAVRA decides an MCP call with the registry alone, as CAVRA does.
 func (r *Registry) evalCAVRA(req *Request, res *Result) {
-	var s *cavraServer
-	for i := range r.cavra {
-		if r.cavra[i].id == req.Server || r.cavra[i].name == req.Server {
-			s = &r.cavra[i]
+	var s *server
+	for _, x := range r.list {
+		if x.id == req.Server || x.name == req.Server {
+			s = x
 			break
 		}
 	}

@@ -2,7 +2,6 @@ package policy
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 )
 
@@ -71,14 +70,7 @@ func NewEngine(cfg Config) (*Engine, error) {
 }
 
 // Names returns the names of the built-in packs, sorted.
-func (e *Engine) Names() []string {
-	var ns []string
-	for n := range e.packs {
-		ns = append(ns, n)
-	}
-	slices.Sort(ns)
-	return ns
-}
+func (e *Engine) Names() []string { return BuiltinNames() }
 
 // Default returns the pack that decides requests naming none: the
 // Policy if one was given, else the default built-in pack.

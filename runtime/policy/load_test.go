@@ -120,7 +120,7 @@ func TestRegistryErrors(t *testing.T) {
 		}
 	}
 	r, err := ParseRegistry([]byte(`{"schema":"cavra.mcp-registry/v1","servers":[`+ok+`]}`), "reg.json")
-	if err != nil || r.Len() != 1 {
+	if err != nil || len(r.list) != 1 {
 		t.Errorf("ParseRegistry(valid): got %v, %v; want 1 server", r, err)
 	}
 }

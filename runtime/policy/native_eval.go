@@ -102,7 +102,7 @@ func (p *Policy) evalMCP(req *Request, reg *Registry) Result {
 	}
 	var s *server
 	if reg != nil {
-		s = reg.servers[req.Server]
+		s = reg.byName[req.Server]
 	}
 	if s == nil {
 		if i := p.mcpTrusted.match(splitSegs(req.Server, buf[:0])); i >= 0 {
@@ -115,7 +115,7 @@ func (p *Policy) evalMCP(req *Request, reg *Registry) Result {
 		return f.mcpDenied
 	case s.approval != Approved:
 		return f.mcpUnapproved
-	case s.tier < p.minTier:
+	case s.rank < p.minTier:
 		return f.mcpLowTier
 	case !s.tools.match(req.Tool):
 		return f.mcpTool

@@ -61,8 +61,8 @@ type Server struct {
 // Registry is a compiled MCP trust registry, read from CAVRA's format
 // or the native one. It is immutable and safe for concurrent use.
 type Registry struct {
-	servers map[string]*server // native semantics, by name (and server_id)
-	cavra   []cavraServer      // CAVRA semantics, in file order
+	list   []*server          // in file order: CAVRA's reading takes the first whose id or name matches
+	byName map[string]*server // the native reading: by name (and server_id), the first given
 }
 
 // nameSet is an allow list of tool or capability names.
@@ -78,21 +78,23 @@ func (n *nameSet) match(s string) bool {
 
 func (n *nameSet) empty() bool { return !n.any && len(n.exact) == 0 && len(n.globs) == 0 }
 
+// server is one registry entry, in both readings: CAVRA's, with
+// trust_tier and approval_state as written, and the native one.
 type server struct {
-	approval Approval
-	tier     int
-	tools    nameSet
-	caps     nameSet
-}
-
-// cavraServer is one record of CAVRA's trust registry.
-type cavraServer struct {
 	id, name, tier, state string
+	approval              Approval
+	rank                  int
 	tools, caps           nameSet
 }
 
-// Len returns the number of servers in the registry.
-func (r *Registry) Len() int { return len(r.cavra) }
+func (r *Registry) add(s *server) {
+	r.list = append(r.list, s)
+	for _, k := range [...]string{s.id, s.name} {
+		if _, dup := r.byName[k]; k != "" && !dup {
+			r.byName[k] = s
+		}
+	}
+}
 
 // LoadRegistry reads and compiles a registry file.
 func LoadRegistry(name string) (*Registry, error) {
@@ -141,7 +143,7 @@ func cavraRegistry(t *strictjson.Value) (*Registry, error) {
 	case k != strictjson.Array && k != strictjson.Null:
 		return nil, fmt.Errorf("mcp_servers: is a JSON %s, want a list", k)
 	}
-	r := &Registry{servers: map[string]*server{}}
+	r := &Registry{byName: map[string]*server{}}
 	for i, rec := range list.Elems {
 		where := fmt.Sprintf("mcp_servers[%d]", i)
 		if rec.Kind != strictjson.Object {
@@ -149,52 +151,30 @@ func cavraRegistry(t *strictjson.Value) (*Registry, error) {
 		}
 		var f [4]string
 		for k, name := range [...]string{"server_id", "name", "trust_tier", "approval_state"} {
-			switch n := rec.Member(name); kindOf(n) {
-			case strictjson.String:
-				f[k] = n.Text
-			case strictjson.Null:
-			default:
-				return nil, fmt.Errorf("%s.%s: is a JSON %s, want a string", where, name, n.Kind)
+			var err error
+			if f[k], err = stringOf(rec.Member(name), where+"."+name); err != nil {
+				return nil, err
 			}
 		}
 		var l [2][]string
 		for k, name := range [...]string{"capabilities", "allowed_tools"} {
-			n := rec.Member(name)
-			if kindOf(n) != strictjson.Array && kindOf(n) != strictjson.Null {
-				return nil, fmt.Errorf("%s.%s: is a JSON %s, want a list of strings", where, name, n.Kind)
-			}
-			for j, v := range elems(n) {
-				if v.Kind != strictjson.String {
-					return nil, fmt.Errorf("%s.%s[%d]: is a JSON %s, want a string", where, name, j, v.Kind)
-				}
-				l[k] = append(l[k], v.Text)
+			var err error
+			if l[k], err = stringList(rec.Member(name), where+"."+name, false); err != nil {
+				return nil, err
 			}
 		}
-		cs := cavraServer{id: f[0], name: f[1], tier: f[2], state: f[3],
+		// CAVRA's reading, and the native one for native packs.
+		s := &server{id: f[0], name: f[1], tier: f[2], state: f[3], approval: Approved, rank: Verified.rank(),
 			caps: nameSet{any: len(l[0]) == 0, exact: l[0]}, tools: nameSet{any: len(l[1]) == 0, exact: l[1]}}
-		r.cavra = append(r.cavra, cs)
-		// The native reading, for native packs.
-		ns := &server{approval: Approved, tier: Verified.rank(), tools: cs.tools, caps: cs.caps}
 		switch {
-		case cs.tier == "blocked" || cs.state == "denied":
-			ns.approval = Denied
-		case cs.state == "pending" || cs.tier == "unknown" || cs.tier == "experimental":
-			ns.approval = Pending
+		case s.tier == "blocked" || s.state == "denied":
+			s.approval = Denied
+		case s.state == "pending" || s.tier == "unknown" || s.tier == "experimental":
+			s.approval = Pending
 		}
-		for _, k := range [...]string{cs.id, cs.name} {
-			if _, dup := r.servers[k]; k != "" && !dup {
-				r.servers[k] = ns
-			}
-		}
+		r.add(s)
 	}
 	return r, nil
-}
-
-func elems(v *strictjson.Value) []*strictjson.Value {
-	if v == nil {
-		return nil
-	}
-	return v.Elems
 }
 
 // CompileRegistry validates and compiles a native registry.
@@ -202,28 +182,31 @@ func CompileRegistry(f *RegistryFile) (*Registry, error) {
 	if f.Schema != RegistrySchema {
 		return nil, fmt.Errorf("schema is %q, want %q", f.Schema, RegistrySchema)
 	}
-	r := &Registry{servers: make(map[string]*server, len(f.Servers))}
+	r := &Registry{byName: map[string]*server{}}
 	for i, s := range f.Servers {
 		where := fmt.Sprintf("servers[%d] %q", i, s.Name)
 		if strings.TrimSpace(s.Name) == "" {
 			return nil, fmt.Errorf("%s: empty name", where)
 		}
-		if r.servers[s.Name] != nil {
+		if r.byName[s.Name] != nil {
 			return nil, fmt.Errorf("%s: duplicate name", where)
 		}
-		state := "approved"
+		// The native reading, and CAVRA's for CAVRA packs.
+		cs := &server{id: s.Name, name: s.Name, tier: "approved", state: "approved", approval: s.Approval, rank: s.TrustTier.rank()}
 		switch s.Approval {
 		case Approved:
 		case Pending:
-			state = "pending"
+			cs.state = "pending"
 		case Denied, Revoked:
-			state = "denied"
+			cs.state = "denied"
 		default:
 			return nil, fmt.Errorf("%s: approval %q: want approved, pending, denied or revoked", where, s.Approval)
 		}
-		cs := &server{approval: s.Approval, tier: s.TrustTier.rank()}
-		if cs.tier < 0 {
+		if cs.rank < 0 {
 			return nil, fmt.Errorf("%s: trust_tier %q: want one of %s", where, s.TrustTier, strings.Join(tierNames, ", "))
+		}
+		if s.TrustTier == Untrusted {
+			cs.tier = "unknown"
 		}
 		var err error
 		if cs.tools.globs, err = nameGlobs(s.Tools); err != nil {
@@ -232,12 +215,7 @@ func CompileRegistry(f *RegistryFile) (*Registry, error) {
 		if cs.caps.globs, err = nameGlobs(s.Capabilities); err != nil {
 			return nil, fmt.Errorf("%s: capabilities: %w", where, err)
 		}
-		r.servers[s.Name] = cs
-		tier := "approved"
-		if s.TrustTier == Untrusted {
-			tier = "unknown"
-		}
-		r.cavra = append(r.cavra, cavraServer{id: s.Name, name: s.Name, tier: tier, state: state, tools: cs.tools, caps: cs.caps})
+		r.add(cs)
 	}
 	return r, nil
 }
