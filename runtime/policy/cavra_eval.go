@@ -81,7 +81,7 @@ func (c *Compiled) evaluate(req *Request, reg *Registry, res *Result) {
 type starRule struct {
 	pat    string
 	parts  []string // pat split at '*'
-	lower  []string // parts in ASCII lower case, for matching ignoring case
+	lower  []string // parts in lower case, for matching ignoring case
 	reason string
 }
 
@@ -90,39 +90,29 @@ func newStarRules(pats []string, reason string) []starRule {
 	for i, p := range pats {
 		rs[i] = starRule{pat: p, parts: strings.Split(p, "*"), reason: reason + p}
 		for _, s := range rs[i].parts {
-			rs[i].lower = append(rs[i].lower, asciiLower(s))
+			rs[i].lower = append(rs[i].lower, strings.ToLower(s))
 		}
 	}
 	return rs
 }
 
-func asciiLower(s string) string {
-	if strings.IndexFunc(s, func(r rune) bool { return 'A' <= r && r <= 'Z' }) >= 0 {
-		return strings.ToLower(s)
-	}
-	return s
-}
-
-// match reports whether the rule matches s; with fold, ASCII letters
-// match regardless of case.
-func (r *starRule) match(s string, fold bool) bool {
+// match reports whether the rule matches s; with lower, s is in lower
+// case and matched against the pattern in lower case.
+func (r *starRule) match(s string, lower bool) bool {
 	parts := r.parts
-	if fold {
+	if lower {
 		parts = r.lower
 	}
 	if len(parts) == 1 {
-		return equalFold(s, parts[0], fold)
+		return s == parts[0]
 	}
 	pre, suf := parts[0], parts[len(parts)-1]
-	if len(s) < len(pre)+len(suf) || !equalFold(s[:len(pre)], pre, fold) || !equalFold(s[len(s)-len(suf):], suf, fold) {
+	if len(s) < len(pre)+len(suf) || !strings.HasPrefix(s, pre) || !strings.HasSuffix(s, suf) {
 		return false
 	}
 	mid := s[len(pre) : len(s)-len(suf)]
 	for _, p := range parts[1 : len(parts)-1] {
-		if p == "" {
-			continue
-		}
-		i := indexFold(mid, p, fold)
+		i := strings.Index(mid, p)
 		if i < 0 || strings.IndexByte(mid[:i], '\n') >= 0 {
 			return false
 		}
@@ -132,35 +122,11 @@ func (r *starRule) match(s string, fold bool) bool {
 	return strings.IndexByte(mid, '\n') < 0
 }
 
-func equalFold(s, lower string, fold bool) bool {
-	if !fold || len(s) != len(lower) {
-		return s == lower
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != lower[i] {
-			return false
-		}
-	}
-	return true
-}
-
-func indexFold(s, lower string, fold bool) int {
-	if !fold {
-		return strings.Index(s, lower)
-	}
-	for i := 0; i+len(lower) <= len(s); i++ {
-		if equalFold(s[i:i+len(lower)], lower, true) {
-			return i
-		}
-	}
-	return -1
-}
-
+// firstMatch returns the first rule matching s, ignoring case with fold.
 func firstMatch(rules []starRule, s string, fold bool) *starRule {
+	if fold {
+		s = strings.ToLower(s)
+	}
 	for i := range rules {
 		if rules[i].match(s, fold) {
 			return &rules[i]

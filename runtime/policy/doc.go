@@ -40,34 +40,18 @@
 // operation, server, tool and capability are dropped, and with no
 // action_type it is a release_governance_record.
 //
-// # Decisions
+// # Decisions and packs
 //
-// Engine.Evaluate returns a Result: verdict, rule id, reason, severity,
-// approver group (only where a rule names one), the pack reported as
-// policy_pack and policy_id, and the action type, target and operation
-// the decision echoes. NewDecision adds who asked, with CAVRA's defaults
-// (local, unknown-agent, ai-agent); the enforcer adds the ids, time and
-// evidence reference. Decision.AppendV1 writes a DecisionResponse v1,
-// Decision.AppendRuntime CAVRA's runtime decision, both byte for byte as
-// Go's encoding/json writes CAVRA's structs.
-//
-// # Packs
-//
-// The built-in packs are CAVRA's sixteen public packs (CAVRAPacks), each
-// what `cavra policy compile --policy-pack <id>` makes of
-// policies/<id>/policy.yaml, and three native packs (NativePacks) with
-// this runtime's own rules, applied only when named. A request names its
-// pack in policy_pack (default cavra-ai-agent-baseline); one this runtime
-// does not have is blocked (policy.unknown_pack), where CAVRA would decide
-// it with its baseline under the name asked for. A pack given to the
-// engine (Config.Policy, --policy) decides every request, as in CAVRA;
-// policy_pack is then only a label. ParsePolicy tells the two formats
-// apart by shape: a native pack has "schema". Of a compiled policy, as in
-// CAVRA, metadata.id, filesystem.block_read, .block_write,
-// .require_approval_write, commands.block, .allow, mcp.allowed_servers,
-// .blocked_servers and .block_unknown_servers (true when absent) are
-// enforced; everything else is carried, and Compiled.CompiledJSON prints
-// it back as cavra does.
+// A Result carries the verdict, rule id, reason, severity, approver group
+// and pack, and echoes the action type, target and operation as CAVRA
+// does; NewDecision and the enforcer add who asked, ids, time and evidence
+// references, and Decision writes CAVRA's two JSON forms. The built-in
+// packs are CAVRA's sixteen public packs (CAVRAPacks) and three native
+// ones (NativePacks), applied only when named. A request names its pack in
+// policy_pack (default cavra-ai-agent-baseline); one this runtime does not
+// have is blocked (policy.unknown_pack), where CAVRA would decide it with
+// its baseline under the name asked for. A pack given to the engine
+// (Config.Policy, --policy) decides every request, as in CAVRA.
 //
 // # CAVRA's rules
 //

@@ -160,7 +160,6 @@ func (x *lexer) lex(l *Line, s string) {
 			}
 			x.redirection(c)
 		case '(':
-			x.mark()
 			x.Flags |= Expansion
 			if x.inWord {
 				x.add(1)
@@ -172,16 +171,13 @@ func (x *lexer) lex(l *Line, s string) {
 			x.endWord()
 			x.i++
 		case '`':
-			x.mark()
 			x.Flags |= Expansion
 			x.toBuf()
 			x.backquote()
 		case '$':
-			x.mark()
 			x.Flags |= Expansion
 			x.dollar()
 		case '\'':
-			x.mark()
 			x.toBuf()
 			j := strings.IndexByte(s[x.i+1:], '\'')
 			if j < 0 {
@@ -193,7 +189,6 @@ func (x *lexer) lex(l *Line, s string) {
 			x.word = append(x.word, s[x.i+1:x.i+1+j]...)
 			x.i += j + 2
 		case '"':
-			x.mark()
 			x.toBuf()
 			x.i++
 			x.doubleQuoted()
@@ -232,14 +227,11 @@ func (x *lexer) lex(l *Line, s string) {
 			case !x.inWord:
 				x.Flags |= Comment
 			}
-			x.mark()
 			x.add(1)
 		case '*', '?', '[':
-			x.mark()
 			x.isGlob = true
 			x.add(1)
 		default:
-			x.mark()
 			n := 1
 			if c < 0x20 || c == 0x7f {
 				x.Flags |= Odd
@@ -275,6 +267,7 @@ func (x *lexer) mark() {
 
 // add adds the next n bytes of the line, unquoted, to the current word.
 func (x *lexer) add(n int) {
+	x.mark()
 	if !x.inWord {
 		x.inWord, x.plain, x.wstart = true, true, x.i
 		x.word = x.word[:0]
@@ -287,6 +280,7 @@ func (x *lexer) add(n int) {
 // toBuf makes the current word, starting one if needed, one that is
 // built in the buffer, because part of it is quoted or escaped.
 func (x *lexer) toBuf() {
+	x.mark()
 	switch {
 	case !x.inWord:
 		x.inWord, x.plain, x.wstart = true, false, x.i
@@ -521,56 +515,41 @@ func (x *lexer) dollar() {
 	}
 }
 
-// ansiC reads the rest of a $'…' string, decoding its escapes.
+// ansiC reads the rest of a $'…' string, decoding its escapes: \n and
+// the like, \xHH and \OOO.
 func (x *lexer) ansiC() {
 	s := x.s
-	for x.i < len(s) {
-		c := s[x.i]
-		if c == '\'' {
+	for x.i < len(s) && s[x.i] != '\'' {
+		c, e := s[x.i], byte(0)
+		if x.i++; c == '\\' && x.i < len(s) {
+			e = s[x.i]
 			x.i++
-			return
 		}
-		if c != '\\' || x.i+1 >= len(s) {
+		n, base, most := 0, 16, 2
+		switch i := strings.IndexByte(`ntrabeEfv`, e); {
+		case e == 0:
 			x.word = append(x.word, c)
-			x.i++
 			continue
-		}
-		e := s[x.i+1]
-		x.i += 2
-		if i := strings.IndexByte(`ntrabeEfv`, e); i >= 0 {
+		case i >= 0:
 			x.word = append(x.word, "\n\t\r\a\b\x1b\x1b\f\v"[i])
 			continue
-		}
-		n, k, base, most := 0, 0, 16, 2
-		switch {
-		case e == 'x':
 		case '0' <= e && e <= '7':
 			n, base = int(e-'0'), 8
-		default:
+		case e != 'x':
 			x.word = append(x.word, e)
 			continue
 		}
-		for ; k < most && x.i+k < len(s); k++ {
-			d := digitVal(s[x.i+k])
-			if d >= base {
-				break
-			}
-			n = n*base + d
+		for k := 0; k < most && x.i < len(s) && strings.IndexByte("0123456789abcdef"[:base], s[x.i]|0x20) >= 0; k++ {
+			n = n*base + strings.IndexByte("0123456789abcdef", s[x.i]|0x20)
+			x.i++
 		}
-		x.i += k
 		x.word = append(x.word, byte(n))
 	}
-	x.fail(Broken, "unterminated $'...' string")
-}
-
-func digitVal(c byte) int {
-	switch {
-	case '0' <= c && c <= '9':
-		return int(c - '0')
-	case 'a' <= c|0x20 && c|0x20 <= 'f':
-		return int(c|0x20-'a') + 10
+	if x.i < len(s) {
+		x.i++ // the closing quote
+		return
 	}
-	return 99
+	x.fail(Broken, "unterminated $'...' string")
 }
 
 // doubleQuoted reads the rest of a double-quoted string.

@@ -78,6 +78,8 @@ func TestLex(t *testing.T) {
 		{"a # comment ; b\nc", "a@a # comment ; b ; c@c comment"},
 		{"! a", "!,a^1@! a comment"},
 		{`$'a\x20b\tc\101'`, "a b\tcA@$'a\\x20b\\tc\\101' expansion"},
+		{`$'a\'b\q\x4g' x`, "a'bq\x04g,x@$'a\\'b\\q\\x4g' x expansion"},
+		{`$'ab\`, "ab\\@$'ab\\ expansion broken err(unterminated $'...' string)"},
 		{"a\\\nb", "ab@a\\\nb backslash"},
 		{"a 'b", "a,b@a 'b broken err(unterminated single quote)"},
 		{`a "b`, `a,b@a "b broken err(unterminated double quote)`},
