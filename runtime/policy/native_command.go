@@ -143,35 +143,22 @@ func (p *Policy) gitPush(args []string, hint string) *Result {
 	if !ok {
 		return nil
 	}
-	var db [8]string
-	dsts, unknown := db[:0], push.Unknown
-	for _, ref := range push.Refs {
-		switch br, ok := shell.Branch(ref); {
-		case !ok || br != "" && len(dsts) == cap(db):
-			unknown = true
-		case br != "":
-			dsts = append(dsts, br)
-		}
-	}
+	// With no refspec, the branch depends on the checkout.
+	unknown := push.Unknown || len(push.Refs) == 0 && !push.All && strings.TrimSpace(hint) == ""
+	refs := push.Refs
 	for h := range strings.FieldsSeq(foldString(hint)) {
-		br, ok := shell.Branch(h)
-		if !ok {
-			unknown = true
-		} else if br != "" && len(dsts)+2 <= cap(db) {
-			dsts = append(dsts, br)
-			if i := strings.IndexByte(br, '/'); i > 0 {
-				dsts = append(dsts, br[i+1:]) // origin/main names main
-			}
+		refs = append(refs, h)
+		if i := strings.IndexByte(h, '/'); i > 0 && !strings.HasPrefix(h, "refs/") {
+			refs = append(refs, h[i+1:]) // origin/main names main
 		}
 	}
-	if len(push.Refs) == 0 && !push.All && strings.TrimSpace(hint) == "" {
-		unknown = true // no refspec: the branch depends on the checkout
-	}
-	var sb [8]string
-	for _, d := range dsts {
-		if i := p.protected.match(splitSegs(d, sb[:0])); i >= 0 {
+	for _, ref := range refs {
+		var sb [8]string
+		br, ok := shell.Branch(ref)
+		if i := p.protected.match(splitSegs(br, sb[:0])); br != "" && i >= 0 {
 			return &p.protected[i].res
 		}
+		unknown = unknown || !ok
 	}
 	switch {
 	case push.All && len(p.protected) > 0:
