@@ -1,6 +1,9 @@
 package policy
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // ReleaseGovernanceRecord is the action type of a release-governance
 // record.
@@ -98,14 +101,8 @@ func evalRelease(req *Request, res *Result) {
 	if kind == "" {
 		kind = target
 	}
-	state := normalizeState(rec.ApprovalState)
-	if state == "" {
-		state = normalizeState(rec.NestedState)
-	}
-	id := strings.TrimSpace(rec.ApprovalID)
-	if id == "" {
-		id = strings.TrimSpace(rec.NestedApprovalID)
-	}
+	state := normalizeState(firstNonEmpty(strings.TrimSpace(rec.ApprovalState), rec.NestedState))
+	id := strings.TrimSpace(firstNonEmpty(strings.TrimSpace(rec.ApprovalID), rec.NestedApprovalID))
 	exec, listed := approvalKinds[kind]
 	needs := rec.ApprovalRequired > 0 || state != "" || listed
 	res.Operation = req.Op()
@@ -158,15 +155,7 @@ func deliveryFailed(rec *Record) bool {
 // drift_detected too, as CAVRA's Python RuntimeGuard reads it
 // (src/cavra/runtime.py at 73b0788) and its Go runtime does not.
 func criticalSignal(rec *Record) bool {
-	in := func(v string, set ...string) bool {
-		v = normalizeState(v)
-		for _, s := range set {
-			if v == s {
-				return true
-			}
-		}
-		return false
-	}
+	in := func(v string, set ...string) bool { return slices.Contains(set, normalizeState(v)) }
 	return in(rec.AlertLevel, "critical", "blocked", "breached") ||
 		in(rec.DriftStatus, "drifted", "non_compliant", "drift_detected") ||
 		in(rec.HandoffStatus, "blocked", "failed") ||
