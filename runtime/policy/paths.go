@@ -26,7 +26,8 @@ const maxSpellings = 4
 // only add a block or an approval.
 func spellings(target string, out []string) []string {
 	out = append(out, target)
-	if strings.IndexAny(target, "/\\:") < 0 && target != "." && target != ".." && !windowsSensitive(target) {
+	if !strings.ContainsFunc(target, func(r rune) bool { return r == '/' || r == '\\' || r == ':' }) &&
+		target != "." && target != ".." && !windowsSensitive(target) {
 		return out // a plain name: nothing changes it
 	}
 	t := target

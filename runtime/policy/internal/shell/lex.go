@@ -335,7 +335,7 @@ func (x *lexer) endCmd(newPipeline bool) {
 			c.Raw = strings.TrimSpace(x.s[x.start:min(x.i, len(x.s))])
 		}
 		c.Prog = c.Start
-		for c.Prog < c.End && (isAssignment(x.Words[c.Prog]) || keywords[x.Words[c.Prog]]) {
+		for c.Prog < c.End && (isAssignment(x.Words[c.Prog]) || special[x.Words[c.Prog]]&keyword != 0) {
 			c.Assign = c.Assign || isAssignment(x.Words[c.Prog])
 			c.Prog++
 		}

@@ -89,9 +89,14 @@ func Branch(ref string) (string, bool) {
 	case strings.HasPrefix(ref, "refs/"):
 		return "", true
 	}
-	if ref == "" || strings.EqualFold(ref, "HEAD") || ref[0] == '-' || ref[0] == '/' || ref[len(ref)-1] == '/' ||
-		strings.ContainsAny(ref, "~^:@*?[\\ \t") || strings.Contains(ref, "..") {
+	if ref == "" || strings.EqualFold(ref, "HEAD") || ref[0] == '-' || ref[0] == '/' || ref[len(ref)-1] == '/' || strings.Contains(ref, "..") {
 		return "", false
+	}
+	for i := 0; i < len(ref); i++ {
+		switch ref[i] {
+		case '~', '^', ':', '@', '*', '?', '[', '\\', ' ', '\t':
+			return "", false // a revision expression, not a branch
+		}
 	}
 	return ref, true
 }

@@ -138,13 +138,11 @@ func Read(line string) *Reading {
 	r.Reading = Reading{Commands: r.Commands[:0], Files: r.Files[:0], r: r}
 	r.words, r.queue, r.buf = r.words[:0], r.queue[:0], r.buf[:0]
 	clear(r.seen)
-	if Plain(line) {
-		start := len(r.words)
+	if ok, glob := plain(line); ok {
 		for w := range strings.SplitSeq(line, " ") {
 			r.words = append(r.words, w)
 		}
-		r.Commands = append(r.Commands, Command{Words: r.words[start:], Raw: line, Norm: line, Exact: true,
-			Unsafe: strings.ContainsAny(line, "*?")})
+		r.Commands = append(r.Commands, Command{Words: r.words, Raw: line, Norm: line, Exact: true, Unsafe: glob})
 		return &r.Reading
 	}
 	r.budget = 4*len(line) + 64<<10
@@ -176,18 +174,23 @@ func (r *reader) push(line string, depth int, via Via, wrapper string) {
 	if via&speculative != 0 {
 		key = "\x00" + line
 	}
-	if r.seen == nil {
-		r.seen = map[string]bool{}
-	}
-	if r.seen[key] {
-		return
-	}
-	if depth > maxNesting || len(r.seen) >= maxReadings || r.budget < len(line) {
-		r.fail("too deeply nested")
-		return
+	if len(r.queue) > 0 { // the first line needs no check
+		if r.seen == nil {
+			r.seen = map[string]bool{}
+		}
+		if len(r.seen) == 0 {
+			r.seen[r.queue[0].line] = true
+		}
+		if r.seen[key] {
+			return
+		}
+		if depth > maxNesting || len(r.queue) >= maxReadings || r.budget < len(line) {
+			r.fail("too deeply nested")
+			return
+		}
+		r.seen[key] = true
 	}
 	r.budget -= len(line)
-	r.seen[key] = true
 	r.queue = append(r.queue, job{line, depth, via, wrapper})
 }
 
@@ -224,9 +227,9 @@ func (r *reader) one(j job) bool {
 		first := len(r.Commands)
 		for k := pi; k <= pj; k++ {
 			lc := &l.Cmds[k]
-			prog := r.command(words, lc, via, j, spec)
-			crude = crude || runners[prog]
-			if !shells[prog] || hasScript(words[lc.Prog:lc.End]) {
+			prog, kind := r.command(words, lc, via, j, spec)
+			crude = crude || kind&runner != 0
+			if kind&shell == 0 || hasScript(words[lc.Prog:lc.End]) {
 				continue
 			}
 			for _, d := range l.Docs {
@@ -254,8 +257,8 @@ func (r *reader) one(j job) bool {
 
 // command adds one simple command and what follows it when its program
 // runs a command line (sudo, env, sh, ssh, …), and returns the program's
-// base name.
-func (r *reader) command(words []string, lc *Cmd, via Via, j job, spec bool) string {
+// base name and what it is (see special).
+func (r *reader) command(words []string, lc *Cmd, via Via, j job, spec bool) (string, uint8) {
 	c := Command{Words: words[lc.Start:lc.End:lc.End], Prog: lc.Prog - lc.Start, Raw: lc.Raw, Via: via, Wrapper: j.wrapper,
 		Exact: !spec, Unsafe: lc.Assign || lc.Glob || lc.Redirect}
 	if lc.Assign {
@@ -264,7 +267,7 @@ func (r *reader) command(words []string, lc *Cmd, via Via, j job, spec bool) str
 	w := words[lc.Prog:lc.End]
 	if len(w) == 0 {
 		r.Commands = append(r.Commands, c)
-		return ""
+		return "", 0
 	}
 	prog := Base(w[0])
 	if prog != w[0] {
@@ -275,7 +278,8 @@ func (r *reader) command(words []string, lc *Cmd, via Via, j job, spec bool) str
 		c.Via |= Normal
 	}
 	r.Commands = append(r.Commands, c)
-	if runners[prog] {
+	kind := special[prog]
+	if kind&runner != 0 {
 		wrapper := j.wrapper
 		if wrapper == "" {
 			wrapper = prog
@@ -293,7 +297,7 @@ func (r *reader) command(words []string, lc *Cmd, via Via, j job, spec bool) str
 			r.push(strings.Join(w[k:end], " "), j.depth+1, via|Wrapper, wrapper)
 		}
 	}
-	return prog
+	return prog, kind
 }
 
 // join returns prog and args joined by single spaces, without allocating
@@ -384,38 +388,48 @@ func (r *reader) crude(line string, via Via) {
 // separated by single spaces, a first word that is a bare program name,
 // not a wrapper, shell or keyword, and no git push.
 func Plain(line string) bool {
+	ok, _ := plain(line)
+	return ok && !(strings.HasPrefix(line, "git ") && strings.Contains(line, " push"))
+}
+
+// plain is Plain without the test for a push (a push is read as a plain
+// command is), and reports whether the line has a * or ?.
+func plain(line string) (ok, glob bool) {
 	first := true
-	start := 0
 	for i := 0; i < len(line); i++ {
 		c := line[i]
 		switch {
 		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '_', c == '.', c == '+':
 		case c == ' ':
-			if i+1 == len(line) || line[i+1] == ' ' || i == 0 {
-				return false
+			if i == 0 || i+1 == len(line) || line[i+1] == ' ' {
+				return false, false
 			}
-			if first {
-				w := line[start:i]
-				if runners[w] || keywords[w] || w == "git" && strings.Contains(line[i:], "push") {
-					return false
-				}
-				first = false
+			if first && special[line[:i]] != 0 {
+				return false, false
 			}
+			first = false
 		case first:
-			return false
-		case c == '/' || c == ':' || c == '=' || c == ',' || c == '@' || c == '%' || c == '*' || c == '?' || c == '~' || c == '^':
+			return false, false
+		case c == '*' || c == '?':
+			glob = true
+		case c == '/' || c == ':' || c == '=' || c == ',' || c == '@' || c == '%' || c == '~' || c == '^':
 		default:
-			return false
+			return false, false
 		}
 	}
-	return line != "" && (!first || !runners[line] && !keywords[line])
+	return line != "" && (!first || special[line] == 0), glob
 }
 
 // Base reduces a program word to its name: the last path element, without
 // a Windows executable extension.
 func Base(w string) string {
-	if i := strings.LastIndexAny(w, `/\`); i >= 0 && i+1 < len(w) {
-		w = w[i+1:]
+	for i := len(w) - 1; i >= 0; i-- {
+		if w[i] == '/' || w[i] == '\\' {
+			if i+1 < len(w) {
+				w = w[i+1:]
+			}
+			break
+		}
 	}
 	if n := len(w); n > 4 && w[n-4] == '.' {
 		switch strings.ToLower(w[n-3:]) {
@@ -437,20 +451,28 @@ func hasScript(w []string) bool {
 	return false
 }
 
-// Runner reports whether a program runs a command line given to it (sh
-// -c, ssh host cmd, eval, sudo, xargs, interpreters with -c or -e).
-func Runner(prog string) bool { return runners[prog] }
-
+// Programs and words a reading looks at: runners run a command line given
+// to them (sh -c, ssh host cmd, eval, sudo, xargs, interpreters with -c
+// or -e), shells also read commands from their input, and keywords may
+// stand before a command.
 var (
-	runners  = set(`sh bash zsh dash ksh ash mksh yash fish csh tcsh rc busybox toybox pwsh powershell cmd wsl eval exec command builtin env sudo doas su runuser pkexec ssh xargs nohup timeout nice ionice stdbuf setsid chroot nsenter unshare watch time strace ltrace script parallel find perl python python2 python3 ruby node nodejs deno bun php lua awk gawk mawk nawk sed tclsh expect`)
-	shells   = set(`sh bash zsh dash ksh ash mksh yash fish csh tcsh busybox`)
-	keywords = set(`if then else elif do while until ! { } ( time coproc fi done`)
+	runners  = set(runner, `sh bash zsh dash ksh ash mksh yash fish csh tcsh rc busybox toybox pwsh powershell cmd wsl eval exec command builtin env sudo doas su runuser pkexec ssh xargs nohup timeout nice ionice stdbuf setsid chroot nsenter unshare watch time strace ltrace script parallel find perl python python2 python3 ruby node nodejs deno bun php lua awk gawk mawk nawk sed tclsh expect`)
+	shells   = set(shell, `sh bash zsh dash ksh ash mksh yash fish csh tcsh busybox`)
+	keywords = set(keyword, `if then else elif do while until ! { } ( time coproc fi done`)
+	special  = map[string]uint8{} // what each of them is
 )
 
-func set(words string) map[string]bool {
+const (
+	runner = 1 << iota
+	shell
+	keyword
+)
+
+func set(kind uint8, words string) map[string]bool {
 	m := map[string]bool{}
 	for _, w := range strings.Fields(words) {
 		m[w] = true
+		special[w] |= kind
 	}
 	return m
 }
