@@ -35,8 +35,10 @@ func (n *Names) Index(key string) int {
 			buf[i], ascii = c, c < utf8.RuneSelf
 		}
 		if ascii {
-			if i, ok := n.index[string(buf[:len(key)])]; ok {
-				return i
+			for i, s := range n.names {
+				if len(s) == len(key) && s == string(buf[:len(key)]) {
+					return i
+				}
 			}
 			return -1
 		}

@@ -426,21 +426,30 @@ func (d *Scanner) End() error {
 // keySet holds the keys of one object: a list while it is short, then a
 // map of folded keys.
 type keySet struct {
-	list [16]string
-	n    int
-	m    map[string]string
+	list  [16]string
+	ascii uint16 // bit i: list[i] is ASCII
+	n     int
+	m     map[string]string
 }
 
 // add adds k and, if a key equal to it under case folding was there,
 // returns that key and true.
 func (s *keySet) add(k string) (string, bool) {
 	if s.m == nil {
-		for _, x := range s.list[:s.n] {
-			if strings.EqualFold(x, k) {
+		ascii := true
+		for i := 0; i < len(k) && ascii; i++ {
+			ascii = k[i] < utf8.RuneSelf
+		}
+		for i, x := range s.list[:s.n] {
+			// ASCII keys of different lengths cannot be equal.
+			if (len(x) == len(k) || !ascii || s.ascii&(1<<i) == 0) && strings.EqualFold(x, k) {
 				return x, true
 			}
 		}
 		if s.n < len(s.list) {
+			if ascii {
+				s.ascii |= 1 << s.n
+			}
 			s.list[s.n] = k
 			s.n++
 			return "", false

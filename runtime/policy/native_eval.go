@@ -15,7 +15,7 @@ func (p *Policy) Evaluate(req *Request, reg *Registry) Result {
 	case ExecuteCommand:
 		line := req.Target
 		if req.Operation != "" {
-			line = joinNonEmpty(req.Target, req.Operation)
+			line = strings.TrimPrefix(req.Target+" "+req.Operation, " ")
 		}
 		return p.evalCommand(line, "")
 	case GitOperation:
@@ -60,25 +60,10 @@ func (p *Policy) evalGit(req *Request) Result {
 	if strings.TrimSpace(op) == "" {
 		return p.fixed.noTarget
 	}
-	if !startsWithWord(op, "git") {
+	if t := strings.TrimLeft(op, " \t"); !strings.HasPrefix(t, "git") || len(t) > 3 && t[3] != ' ' && t[3] != '\t' {
 		op = "git " + op
 	}
 	return p.evalCommand(op, hint)
-}
-
-func startsWithWord(s, w string) bool {
-	s = strings.TrimLeft(s, " \t")
-	return strings.HasPrefix(s, w) && (len(s) == len(w) || s[len(w)] == ' ' || s[len(w)] == '\t')
-}
-
-func joinNonEmpty(a, b string) string {
-	switch {
-	case a == "":
-		return b
-	case b == "":
-		return a
-	}
-	return a + " " + b
 }
 
 // evalMCP decides an mcp_tool_call. In order: a blocked server blocks; a

@@ -29,7 +29,6 @@ type gseg struct {
 // glob is a compiled pattern: a sequence of segments. Path patterns are
 // split at '/', command patterns at white space (one segment per word).
 type glob struct {
-	src  string
 	segs []gseg
 }
 
@@ -50,7 +49,7 @@ func compileGlob(pat string, cmd, fold bool) (*glob, error) {
 	} else {
 		parts = strings.Split(pat, "/")
 	}
-	g := &glob{src: pat}
+	g := &glob{}
 	for i, p := range parts {
 		if p == "" {
 			if !cmd && i == 0 && len(parts) > 1 {
@@ -102,9 +101,6 @@ func checkSeg(p string) error {
 	}
 	return nil
 }
-
-// String returns the pattern source.
-func (g *glob) String() string { return g.src }
 
 // match reports whether the pattern matches the whole of segs.
 func (g *glob) match(segs []string) bool { return matchSegs(g.segs, segs) }

@@ -77,8 +77,8 @@ type MCPRules struct {
 // Policy is a compiled pack, ready to evaluate requests. It is
 // immutable and safe for concurrent use.
 type Policy struct {
-	name string
-	raw  []byte // the pack as indented JSON
+	name, title string
+	raw         []byte // the pack as indented JSON
 
 	readBlock, readApprove   pathSet
 	writeBlock, writeApprove pathSet
@@ -97,20 +97,11 @@ type Policy struct {
 func (p *Policy) Name() string { return p.name }
 
 // Title returns the pack's description.
-func (p *Policy) Title() string { return p.Native().Description }
+func (p *Policy) Title() string { return p.title }
 
 func (p *Policy) evaluate(req *Request, reg *Registry, res *Result) {
 	r := p.Evaluate(req, reg)
 	res.set(r.Verdict, r.RuleID, r.Severity, r.ApproverGroup, r.Reason)
-}
-
-// Native returns a fresh copy of the pack the policy was compiled from.
-func (p *Policy) Native() *Native {
-	var pk Native
-	if err := json.Unmarshal(p.raw, &pk); err != nil {
-		panic("policy: round trip of compiled pack: " + err.Error())
-	}
-	return &pk
 }
 
 // JSON returns the pack as indented policy JSON, as accepted by Parse.
@@ -166,7 +157,7 @@ func compile(pk *Native) (*Policy, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Policy{name: pk.Name, raw: raw}
+	p := &Policy{name: pk.Name, title: pk.Description, raw: raw}
 	c := compiler{pk: pk, ids: map[string]bool{}}
 	for _, id := range fixedIDs {
 		c.ids[id] = true

@@ -46,10 +46,28 @@ func spellings(target string, out []string) []string {
 	return out
 }
 
-// needsSpellings reports whether target has other spellings or ASCII
-// upper-case letters, so that spellings or case can change a match.
+// needsSpellings reports, fast, whether target may have other spellings
+// or has ASCII upper-case letters, so that spellings or case can change
+// a match.
 func needsSpellings(t string) bool {
-	return strings.ContainsAny(t, `\:ABCDEFGHIJKLMNOPQRSTUVWXYZ`) || windowsSensitive(t) || t != "" && path.Clean(t) != t
+	if t == "" {
+		return false
+	}
+	if c := t[len(t)-1]; c == '/' || c == '.' || c == ' ' {
+		return true
+	}
+	prev := byte('/')
+	for i := 0; i < len(t); i++ {
+		switch c := t[i]; {
+		case 'A' <= c && c <= 'Z', c == '\\', c == ':',
+			c == '/' && prev == '/' && i > 0, // a//b
+			c == '.' && prev == '/' && (i+1 == len(t) || t[i+1] == '/' || t[i+1] == '.'), // ./ and ../
+			(c == '.' || c == ' ') && i+1 < len(t) && t[i+1] == '/': // "a./", "a /"
+			return true
+		}
+		prev = t[i]
+	}
+	return false
 }
 
 // windowsForm returns p as Windows would resolve its segments. It

@@ -73,7 +73,7 @@ type nameSet struct {
 }
 
 func (n *nameSet) match(s string) bool {
-	return n.any || slices.Contains(n.exact, s) || matchName(n.globs, s)
+	return n.any || slices.Contains(n.exact, s) || slices.ContainsFunc(n.globs, func(g *glob) bool { return matchOne(&g.segs[0], s) })
 }
 
 func (n *nameSet) empty() bool { return !n.any && len(n.exact) == 0 && len(n.globs) == 0 }
@@ -234,13 +234,4 @@ func nameGlobs(pats []string) ([]*glob, error) {
 		gs = append(gs, g)
 	}
 	return gs, nil
-}
-
-func matchName(gs []*glob, name string) bool {
-	for _, g := range gs {
-		if matchOne(&g.segs[0], name) {
-			return true
-		}
-	}
-	return false
 }
