@@ -60,9 +60,9 @@ func needsSpellings(t string) bool {
 	for i := 0; i < len(t); i++ {
 		switch c := t[i]; {
 		case 'A' <= c && c <= 'Z', c == '\\', c == ':',
-			c == '/' && prev == '/' && i > 0, // a//b
+			c == '/' && prev == '/' && i > 0,                                             // a//b
 			c == '.' && prev == '/' && (i+1 == len(t) || t[i+1] == '/' || t[i+1] == '.'), // ./ and ../
-			(c == '.' || c == ' ') && i+1 < len(t) && t[i+1] == '/': // "a./", "a /"
+			(c == '.' || c == ' ') && i+1 < len(t) && t[i+1] == '/':                      // "a./", "a /"
 			return true
 		}
 		prev = t[i]
