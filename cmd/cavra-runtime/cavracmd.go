@@ -50,7 +50,7 @@ func cmdCAVRA(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return runLifecycle(*lifecycle, daemon.Lifecycle{Socket: *socket, PIDFile: *pid, Timeout: *timeout,
 			Args: c.daemonArgs(), Env: c.daemonEnv()}, stdout)
 	case *client:
-		return runClient(&c, *socket, *input, stdin, stdout)
+		return runClient(&c, *socket, *input, stdin, stdout, stderr)
 	case *serve:
 		return serveSocket(ctx, &c, *socket, "", true, stderr)
 	}
@@ -180,7 +180,7 @@ func runLifecycle(action string, l daemon.Lifecycle, stdout io.Writer) error {
 
 // runClient sends the input to a running daemon, signing it as a runner
 // if asked, and prints the DecisionResponse indented, as CAVRA does.
-func runClient(c *config, socket, input string, stdin io.Reader, stdout io.Writer) error {
+func runClient(c *config, socket, input string, stdin io.Reader, stdout, stderr io.Writer) error {
 	r, closeIn, err := openInput(input, stdin)
 	if err != nil {
 		return err
@@ -194,7 +194,7 @@ func runClient(c *config, socket, input string, stdin io.Reader, stdout io.Write
 	if err != nil {
 		return fmt.Errorf("%s: %w", inputName(input), err)
 	}
-	if auth, err := c.clientAuth(); err != nil {
+	if auth, err := c.clientAuth(stderr); err != nil {
 		return err
 	} else if auth != nil {
 		req.RunnerAuth = auth
@@ -228,9 +228,11 @@ func runClient(c *config, socket, input string, stdin io.Reader, stdout io.Write
 	return nil
 }
 
-// clientAuth builds the runner_auth the client sends: an OIDC token if
-// one is given, else an HMAC signature over --runner-auth-claims.
-func (c *config) clientAuth() (*policy.RunnerAuth, error) {
+// clientAuth builds the runner_auth the client sends for the identity in
+// --runner-auth-claims: an OIDC token if one is given, else an HMAC
+// signature. Without claims it sends none, as CAVRA does: a token alone
+// (from the environment, say) is left out, and stderr says so.
+func (c *config) clientAuth(stderr io.Writer) (*policy.RunnerAuth, error) {
 	token := c.oidcToken
 	if token == "" && c.oidcTokenF != "" {
 		b, err := os.ReadFile(c.oidcTokenF)
@@ -241,7 +243,7 @@ func (c *config) clientAuth() (*policy.RunnerAuth, error) {
 	}
 	if c.claims == "" {
 		if token != "" {
-			return nil, usageErr("--runner-auth-oidc-token needs --runner-auth-claims")
+			fmt.Fprintln(stderr, "cavra-runtime: the runner OIDC token is not sent: it goes with an identity, --runner-auth-claims")
 		}
 		return nil, nil
 	}

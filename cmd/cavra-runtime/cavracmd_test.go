@@ -230,6 +230,15 @@ func TestBinaryOIDC(t *testing.T) {
 	if d := ask(nil, "--runner-auth-claims", "other.json", "--runner-auth-oidc-token-file", "token"); d.RuleID != "runner_auth.invalid" || !strings.Contains(d.Reason, "claim run_id mismatch") {
 		t.Errorf("identity not the token's: got %+v", d)
 	}
+	// A token without the identity it goes with is not sent, as in
+	// CAVRA; the daemon then refuses the request, and stderr says why.
+	code, out, errs := cavra(t, dir, `{"action_type":"execute_command","target":"terraform plan"}`,
+		[]string{"CAVRA_RUNNER_AUTH_OIDC_TOKEN=" + good}, "--daemon", "--socket", sock)
+	var d policy.Response
+	if code != 0 || json.Unmarshal([]byte(out), &d) != nil || d.RuleID != "runner_auth.invalid" ||
+		!strings.Contains(d.Reason, "runner_auth is required") || !strings.Contains(errs, "token is not sent") {
+		t.Errorf("token without claims: got %d %s %s", code, out, errs)
+	}
 	expired := token(map[string]any{"iss": iss, "aud": "cavra", "exp": time.Now().Add(-time.Minute).Unix(), "repository": "acme/app"})
 	if d := ask(nil, "--runner-auth-claims", "claims.json", "--runner-auth-oidc-token", expired); !strings.Contains(d.Reason, "expired") {
 		t.Errorf("expired token: got %+v", d)
@@ -239,7 +248,7 @@ func TestBinaryOIDC(t *testing.T) {
 	if bytes.Contains(data, []byte(good)) || !bytes.Contains(data, []byte(`"signature":"\u003credacted-oidc-jwt\u003e"`)) {
 		t.Errorf("evidence must hold the token redacted:\n%s", data)
 	}
-	if rep, err := evidence.VerifyFile(filepath.Join(dir, "ev.jsonl"), evidence.VerifyOptions{}); err != nil || !rep.Valid || rep.Records != 4 {
+	if rep, err := evidence.VerifyFile(filepath.Join(dir, "ev.jsonl"), evidence.VerifyOptions{}); err != nil || !rep.Valid || rep.Records != 5 {
 		t.Errorf("evidence: %+v %v", rep, err)
 	}
 	// The JWKS from a URL, fetched once at start.

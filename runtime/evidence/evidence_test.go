@@ -234,7 +234,7 @@ func TestTamper(t *testing.T) {
 			i := bytes.Index(l[2], []byte(`,"signature"`))
 			l[2] = append(l[2][:i:i], "}\n"...)
 			return l
-		}, VerifyOptions{Key: []byte("k")}, "record 3 is not signed, but a signing key was given"},
+		}, VerifyOptions{Key: []byte("k")}, "record 3 is not signed, and no signed record follows it, so no signature covers it"},
 		{"truncated", func(l [][]byte) [][]byte { l[2] = l[2][:40]; return l }, VerifyOptions{Key: []byte("k")}, "record 3 is incomplete"},
 		{"not JSON", func(l [][]byte) [][]byte { l[1] = []byte("x\n"); return l }, VerifyOptions{Key: []byte("k")}, "record 2 is not valid JSON"},
 		{"schema", func(l [][]byte) [][]byte {
@@ -250,9 +250,36 @@ func TestTamper(t *testing.T) {
 			t.Errorf("%s: got %+v, want invalid with %q", tt.name, r, tt.want)
 		}
 	}
-	// Blank lines are skipped, as CAVRA skips them.
-	name := writeLog(t, 2, Options{})
+	// With a key, unsigned records are accepted where a signed record
+	// follows them, its signature covering them through the chain, as
+	// CAVRA accepts them; unsigned records at the end are not.
+	name := writeLog(t, 3, Options{Key: []byte("k")})
 	l := readLines(t, name)
+	i := bytes.Index(l[1], []byte(`,"signature"`))
+	l[1] = append(l[1][:i:i], "}\n"...)
+	writeLines(t, name, l)
+	if r := verify(t, name, VerifyOptions{Key: []byte("k")}); !r.Valid || r.SignedRecords != 2 {
+		t.Errorf("unsigned record between signed ones: got %+v, want valid", r)
+	}
+	name = writeLog(t, 2, Options{})
+	if r := verify(t, name, VerifyOptions{Key: []byte("k")}); r.Valid || len(r.Errors) != 1 || !strings.HasPrefix(r.Errors[0], "records 1 to 2 are not signed") {
+		t.Errorf("unsigned log checked with a key: got %+v, want invalid, records 1 to 2 not signed", r)
+	}
+	keyed, err := Open(name, Options{Key: []byte("k")}) // the key came later
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := policy.Request{ActionType: policy.ReadFile, Target: "x"}
+	d := decision(&req, 9)
+	if err := keyed.Append(Record(&req, &d, nil)); err != nil || keyed.Close() != nil {
+		t.Fatal(err)
+	}
+	if r := verify(t, name, VerifyOptions{Key: []byte("k")}); !r.Valid || r.Records != 3 || r.SignedRecords != 1 {
+		t.Errorf("log signed from its third record: got %+v, want valid", r)
+	}
+	// Blank lines are skipped, as CAVRA skips them.
+	name = writeLog(t, 2, Options{})
+	l = readLines(t, name)
 	writeLines(t, name, [][]byte{l[0], []byte("\n  \n"), l[1]})
 	if r := verify(t, name, VerifyOptions{}); !r.Valid {
 		t.Errorf("blank lines: got %+v", r)

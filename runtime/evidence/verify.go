@@ -123,7 +123,12 @@ type Report struct {
 // VerifyOptions say which key signatures are checked with.
 type VerifyOptions struct {
 	// Key checks signatures; without it a signed record is an error
-	// (as in CAVRA). With it, an unsigned record is an error too.
+	// (as in CAVRA). With it, the last record must be signed: a
+	// signature covers its record and, through previous_hash, every
+	// record before it, so unsigned records before a signed one (a log
+	// whose key came later) are covered, and only unsigned records at
+	// the end, which anyone able to write the file could have added or
+	// rewritten, are an error.
 	Key   []byte
 	KeyID string // if set, signatures must name this key id
 }
@@ -146,10 +151,11 @@ func VerifyFile(name string, opt VerifyOptions) (Report, error) {
 // from 1 without gaps, previous_hash chain, record_hash, and for signed
 // records algorithm, key, key id and value; a log with no records is
 // invalid), and three more: each line must be exactly the canonical
-// encoding of its record (so a member added, reordered or re-spaced is
-// found, where a decoder would drop it unseen), the last line must be
-// complete, and with a key every record must be signed. Blank lines are
-// skipped, as CAVRA skips them.
+// encoding of its record (so a member added, repeated in any spelling,
+// reordered or re-spaced is found, where a decoder would drop it unseen
+// or read it another way than the hash did), the last line must be
+// complete, and with a key the last record must be signed (see
+// VerifyOptions.Key). Blank lines are skipped, as CAVRA skips them.
 func Verify(r io.Reader, opt VerifyOptions) (Report, error) {
 	rep := Report{Valid: true}
 	fail := func(format string, args ...any) {
@@ -158,7 +164,7 @@ func Verify(r io.Reader, opt VerifyOptions) (Report, error) {
 	}
 	br := bufio.NewReaderSize(r, 64<<10)
 	prev := ""
-	want := 1
+	want, unsigned := 1, 0 // unsigned: the first of the unsigned records at the end
 	for {
 		line, complete, err := readLine(br)
 		if err == io.EOF {
@@ -202,6 +208,7 @@ func Verify(r io.Reader, opt VerifyOptions) (Report, error) {
 		switch s := rc.Signature; {
 		case s != nil:
 			rep.SignedRecords++
+			unsigned = 0
 			if s.Algorithm != SignatureAlgorithm {
 				fail("record %d signature algorithm mismatch", n)
 			}
@@ -215,14 +222,19 @@ func Verify(r io.Reader, opt VerifyOptions) (Report, error) {
 			if !hmac.Equal([]byte(strings.ToLower(s.Value)), []byte(Sign(opt.Key, rc.PreviousHash, rc.RecordHash))) {
 				fail("record %d signature mismatch", n)
 			}
-		case opt.Key != nil:
-			fail("record %d is not signed, but a signing key was given", n)
+		case unsigned == 0:
+			unsigned = n
 		}
 		prev = rc.RecordHash
 		want++
 	}
-	if rep.Records == 0 {
+	switch {
+	case rep.Records == 0:
 		fail("evidence stream is empty")
+	case opt.Key != nil && unsigned == rep.Records && unsigned > 0:
+		fail("record %d is not signed, and no signed record follows it, so no signature covers it", unsigned)
+	case opt.Key != nil && unsigned > 0:
+		fail("records %d to %d are not signed, and no signed record follows them, so no signature covers them", unsigned, rep.Records)
 	}
 	return rep, nil
 }
