@@ -80,11 +80,14 @@ func FuzzPath(f *testing.F) {
 	})
 }
 
-// FuzzDecode checks that the request decoder never accepts what
-// encoding/json rejects, and agrees with it on the members it reads.
+// FuzzDecode checks the request decoder against encoding/json: what
+// Decode accepts, encoding/json accepts too, with the same value for
+// every string member (the runtime request's own members are dropped
+// when a typed release_governance makes it an EvaluateRequest v1).
 func FuzzDecode(f *testing.F) {
 	for _, s := range []string{`{"action_type":"read_file","target":".env"}`, `{"target":"\u00e9"}`, `{"record":{"a":[1,{"b":null}]}}`,
-		`{"release_governance":{"blocked_count":1}}`, `{"runner_auth":{"identity":{"provider":"p"}}}`, `{}`, `[`} {
+		`{"release_governance":{"blocked_count":1}}`, `{"runner_auth":{"identity":{"provider":"p"}}}`, `{}`, `[`,
+		`{"Target":"a","server":"s","TOOL":"t","\u017ferver":"x"}`, `{"operation":"o","release_governance":{"metadata_kind":"k"}}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -93,15 +96,28 @@ func FuzzDecode(f *testing.F) {
 			return
 		}
 		var v struct {
-			Target     string `json:"target"`
-			ActionType string `json:"action_type"`
-			PolicyPack string `json:"policy_pack"`
+			SessionID          string `json:"session_id"`
+			AgentID            string `json:"agent_id"`
+			Actor              string `json:"actor"`
+			ActionType         string `json:"action_type"`
+			Target             string `json:"target"`
+			Operation          string `json:"operation"`
+			RequestedOperation string `json:"requested_operation"`
+			PolicyPack         string `json:"policy_pack"`
+			Server             string `json:"server"`
+			Tool               string `json:"tool"`
+			Capability         string `json:"capability"`
 		}
 		if jerr := jsonUnmarshal(data, &v); jerr != nil {
 			t.Fatalf("Decode accepted %q, encoding/json says %v", data, jerr)
 		}
-		if v.Target != r.Target || v.ActionType != r.ActionType || v.PolicyPack != r.PolicyPack {
-			t.Fatalf("%q: Decode read %q %q %q, encoding/json %q %q %q", data, r.Target, r.ActionType, r.PolicyPack, v.Target, v.ActionType, v.PolicyPack)
+		if r.Typed {
+			v.Operation, v.Server, v.Tool, v.Capability = "", "", "", ""
+		}
+		got := [...]string{r.SessionID, r.AgentID, r.Actor, r.ActionType, r.Target, r.Operation, r.RequestedOperation, r.PolicyPack, r.Server, r.Tool, r.Capability}
+		want := [...]string{v.SessionID, v.AgentID, v.Actor, v.ActionType, v.Target, v.Operation, v.RequestedOperation, v.PolicyPack, v.Server, v.Tool, v.Capability}
+		if got != want {
+			t.Fatalf("%q: Decode read %q, encoding/json %q", data, got, want)
 		}
 	})
 }
