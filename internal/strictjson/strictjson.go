@@ -51,8 +51,8 @@ var (
 type Error struct {
 	Path   string // "commands.allow"; empty at the top or when unknown
 	Offset int    // -1 at the end of the input
-	Msg    string
-	Rule   error // one of the Err values, or nil for a syntax error
+	Msg    string // what is wrong
+	Rule   error  // one of the Err values, or nil for a syntax error
 }
 
 // Error implements error.

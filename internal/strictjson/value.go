@@ -10,7 +10,7 @@ import (
 // Value is a parsed JSON value that keeps member order and number
 // literals, so that a document can be printed back as it was written.
 type Value struct {
-	Kind  Kind
+	Kind  Kind     // the JSON type
 	Text  string   // a string's value; a number, true, false or null as written
 	Keys  []string // an object's keys, in order
 	Elems []*Value // an object's values (Keys[i] holds Elems[i]) or an array's elements

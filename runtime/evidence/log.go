@@ -42,7 +42,7 @@ type Log struct {
 type Options struct {
 	// Key, if set, signs every record (HMAC-SHA256); KeyID names it.
 	Key   []byte
-	KeyID string
+	KeyID string // names the key in each signature
 }
 
 // Open opens the log in the named file for appending, creating it (mode

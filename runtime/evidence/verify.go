@@ -113,11 +113,11 @@ func recordHash(r *rec) string {
 
 // Report is the result of verifying a log, in CAVRA's form.
 type Report struct {
-	Path          string   `json:"path"`
-	Valid         bool     `json:"valid"`
-	Records       int      `json:"records"`
-	SignedRecords int      `json:"signed_records"`
-	Errors        []string `json:"errors,omitempty"`
+	Path          string   `json:"path"`             // the log
+	Valid         bool     `json:"valid"`            // every check passed
+	Records       int      `json:"records"`          // records read
+	SignedRecords int      `json:"signed_records"`   // records with a signature
+	Errors        []string `json:"errors,omitempty"` // what failed, and where
 }
 
 // VerifyOptions say which key signatures are checked with.

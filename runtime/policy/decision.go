@@ -62,15 +62,15 @@ func (s Severity) valid() bool {
 // that produced it, and the action, target and operation the decision
 // reports. Every Result names a rule, even a default one.
 type Result struct {
-	Verdict       Verdict
-	RuleID        string
-	Reason        string
-	Severity      Severity
-	ApproverGroup string // set when a rule names one
-	Pack          string // policy_pack and policy_id of the decision
+	Verdict       Verdict  // allow, block or require_approval
+	RuleID        string   // the rule that decided
+	Reason        string   // why, as the rule says it, and how it was reached
+	Severity      Severity // how serious the rule's match is
+	ApproverGroup string   // set when a rule names one
+	Pack          string   // policy_pack and policy_id of the decision
 
 	ActionType string // echoed as CAVRA echoes them (see Engine.Evaluate)
-	Target     string
+	Target     string // the target as echoed
 	Operation  string // requested_operation
 }
 
@@ -92,12 +92,12 @@ const (
 // nothing.
 type Decision struct {
 	Result
-	SessionID, AgentID, Actor string
+	SessionID, AgentID, Actor string // who asked, with CAVRA's defaults
 
-	ID       [12]byte // hex digits of decision_id after "dec_"
-	Corr     [12]byte // hex digits of correlation_id after "corr_"
-	Time     time.Time
-	RecordID [24]byte // evidence record id, when HasRecord
+	ID       [12]byte  // hex digits of decision_id after "dec_"
+	Corr     [12]byte  // hex digits of correlation_id after "corr_"
+	Time     time.Time // when it was decided
+	RecordID [24]byte  // evidence record id, when HasRecord
 	// HasRecord adds go-daemon-evidence://<RecordID> to evidence_refs.
 	HasRecord bool
 	// Bare marks a decision made before any policy was consulted (a
@@ -308,8 +308,8 @@ func (w *jw) num(k string, v int64) {
 }
 
 // Response is a DecisionResponse v1 as a client reads it: the JSON form
-// of a decision, members in proto order. Marshalling it gives the bytes
-// AppendV1 writes.
+// of a decision, members in proto order, each field the member its tag
+// names. Marshalling it gives the bytes AppendV1 writes.
 type Response struct {
 	DecisionID         string   `json:"decision_id,omitempty"`
 	SessionID          string   `json:"session_id,omitempty"`

@@ -12,8 +12,8 @@ import (
 // Schema is the required value of a policy file's "schema" member.
 const Schema = "cavra.policy/v1"
 
-// Native is the JSON form of a native policy pack. Its shape is documented in
-// the package documentation; Compile turns it into a Policy.
+// Native is the JSON form of a native policy pack, each field the member
+// its tag names (packs/*.json hold three); Compile turns it into a Policy.
 type Native struct {
 	Schema        string       `json:"schema"`
 	Name          string       `json:"name"`
@@ -26,9 +26,9 @@ type Native struct {
 	MCP           MCPRules     `json:"mcp"`
 }
 
-// Rule is a named rule: the patterns it matches and what to say when one
-// does. Whether it blocks, asks for approval or allows depends on the
-// list it is in.
+// Rule is a named rule: its id, the patterns it matches, and the
+// severity, reason and approver group to give when one does. Whether it
+// blocks, asks for approval or allows depends on the list it is in.
 type Rule struct {
 	ID            string   `json:"id"`
 	Patterns      []string `json:"patterns"`
@@ -37,23 +37,24 @@ type Rule struct {
 	ApproverGroup string   `json:"approver_group,omitempty"`
 }
 
-// FileRules are the path rules for reads or for writes. Paths matching
-// no rule are allowed.
+// FileRules are the path rules for reads or for writes: blocked, then
+// needing approval. Paths matching no rule are allowed.
 type FileRules struct {
 	Blocked  []Rule `json:"blocked"`
 	Approval []Rule `json:"approval"`
 }
 
-// CommandRules are the command rules. A command line is allowed only if
-// every simple command in it matches an Allowed rule.
+// CommandRules are the command rules: blocked, needing approval, allowed.
+// A command line is allowed only if every command in it is.
 type CommandRules struct {
 	Blocked  []Rule `json:"blocked"`
 	Approval []Rule `json:"approval"`
 	Allowed  []Rule `json:"allowed"`
 }
 
-// GitRules govern git pushes, whether asked for as git_operation or
-// found in an execute_command line.
+// GitRules govern git pushes, asked for as git_operation or found in an
+// execute_command line: protected branches, and the effects of a force
+// push and of a push whose branch cannot be told.
 type GitRules struct {
 	ProtectedBranches []Rule  `json:"protected_branches"`
 	ForcePush         Verdict `json:"force_push"`
@@ -61,7 +62,9 @@ type GitRules struct {
 	ApproverGroup     string  `json:"approver_group,omitempty"`
 }
 
-// MCPRules govern MCP tool calls, together with the trust registry.
+// MCPRules govern MCP tool calls, with the trust registry: blocked and
+// trusted servers, the lowest trust tier, and the effect of each failed
+// check (see the package documentation).
 type MCPRules struct {
 	BlockedServers       []Rule    `json:"blocked_servers"`
 	TrustedServers       []Rule    `json:"trusted_servers"`

@@ -40,14 +40,16 @@ const (
 	Revoked  Approval = "revoked"
 )
 
-// RegistryFile is the JSON form of an MCP trust registry.
+// RegistryFile is the JSON form of a native MCP trust registry: its
+// schema and its servers.
 type RegistryFile struct {
 	Schema  string   `json:"schema"`
 	Servers []Server `json:"servers"`
 }
 
-// Server is one registry entry. Tools and Capabilities are allow lists
-// of patterns (* and ? within one name); an empty list allows nothing.
+// Server is one native registry entry: name, approval state, trust tier,
+// the tools and capabilities allowed (patterns with * and ? within one
+// name; an empty list allows nothing), owner and notes.
 type Server struct {
 	Name         string    `json:"name"`
 	Approval     Approval  `json:"approval"`

@@ -21,17 +21,17 @@ var ErrTooLarge = errors.New("request larger than 1 MiB")
 // runtime request and its EvaluateRequest v1 (see the package
 // documentation for which members each action uses).
 type Request struct {
-	SessionID          string
-	AgentID            string
-	Actor              string
-	ActionType         string
-	Target             string
-	Operation          string
-	RequestedOperation string
-	PolicyPack         string
-	Server             string
-	Tool               string
-	Capability         string
+	SessionID          string // session_id: who asks, with AgentID and Actor
+	AgentID            string // agent_id
+	Actor              string // actor
+	ActionType         string // action_type: read_file, execute_command, …
+	Target             string // target: the path, command line or branch
+	Operation          string // operation (runtime request only)
+	RequestedOperation string // requested_operation
+	PolicyPack         string // policy_pack: the pack asked for
+	Server             string // server of an MCP call (runtime request only)
+	Tool               string // tool of an MCP call (runtime request only)
+	Capability         string // capability of an MCP call (runtime request only)
 
 	// Record is the release-governance payload, from "record" (untyped)
 	// or "release_governance" (typed); nil if there is none.
@@ -69,16 +69,16 @@ func (r *Request) Op() string {
 
 // RunnerAuth is the runner_auth member of a request.
 type RunnerAuth struct {
-	Identity  RunnerIdentity
-	Algorithm string
-	KeyID     string
-	Signature string
+	Identity  RunnerIdentity // the CI run
+	Algorithm string         // HMAC-SHA256 or OIDC-JWT
+	KeyID     string         // the key's id, or the token's kid
+	Signature string         // hex HMAC of the identity, or the OIDC token
 }
 
 // RunnerIdentity names the CI run a request comes from.
 type RunnerIdentity struct {
-	Provider, Repository, Workflow, RunID, RunAttempt string
-	Ref, SHA, Actor, Job, RunnerName                  string
+	Provider, Repository, Workflow, RunID, RunAttempt string // the CI provider, repository, workflow and run
+	Ref, SHA, Actor, Job, RunnerName                  string // what it runs on, for whom, and where
 }
 
 // Fields returns the identity's members in v1 order, with their names.
@@ -103,19 +103,19 @@ var identityNames = [...]string{"provider", "repository", "workflow", "run_id", 
 type Record struct {
 	Members int // members the payload had; 0 means none
 
-	Kind, ReleaseChannel, ReleaseVersion            string
-	ApprovalState, ApprovalID                       string
-	AlertLevel, DriftStatus, HandoffStatus          string
-	VerificationStatus, IntegrityStatus             string
-	AuditExportStatus, ConnectorDeliverySource      string
-	NestedState, NestedApprovalID                   string // approval.state, approval.approval_id
-	DeliverySuccess                                 bool
-	ApprovalRequired, FailedDelivery, ConnectorFail int64
-	Blocked, Critical, Breached                     int64
-	DriftedEndpoints, MissingTargets                int64
-	FailedVerification, IntegrityFailures           int64
-	RollbackRefs                                    int64
-	FailedProviders, EvidenceRefs                   []string
+	Kind, ReleaseChannel, ReleaseVersion            string   // metadata_kind, release_channel, release_version
+	ApprovalState, ApprovalID                       string   // approval_state, approval_id
+	AlertLevel, DriftStatus, HandoffStatus          string   // alert_level, drift_status, handoff_status
+	VerificationStatus, IntegrityStatus             string   // verification_status, integrity_status
+	AuditExportStatus, ConnectorDeliverySource      string   // audit_export_status, connector_delivery_source
+	NestedState, NestedApprovalID                   string   // approval.state, approval.approval_id
+	DeliverySuccess                                 bool     // delivery_success
+	ApprovalRequired, FailedDelivery, ConnectorFail int64    // approval_required_count, failed_delivery_count, connector_delivery_failure_count
+	Blocked, Critical, Breached                     int64    // blocked_count, critical_count, breached_count
+	DriftedEndpoints, MissingTargets                int64    // drifted_endpoint_count, missing_target_count
+	FailedVerification, IntegrityFailures           int64    // failed_verification_count, integrity_failure_count
+	RollbackRefs                                    int64    // rollback_reference_count
+	FailedProviders, EvidenceRefs                   []string // failed_providers, evidence_refs
 }
 
 // recordField describes one member of ReleaseGovernanceEvidence v1.

@@ -46,8 +46,8 @@ type Cmd struct {
 // Doc is text a command reads as its input: a here-document's body or a
 // here-string.
 type Doc struct {
-	Cmd  int // index in Line.Cmds
-	Text string
+	Cmd  int    // index in Line.Cmds
+	Text string // what the command reads
 }
 
 // Line is a command line split into simple commands at ; & && || | |& and
@@ -56,12 +56,12 @@ type Doc struct {
 type Line struct {
 	Words []string // every command's words, quotes removed
 	Raws  []string // the same words as written
-	Cmds  []Cmd
-	Docs  []Doc
+	Cmds  []Cmd    // the simple commands, in order
+	Docs  []Doc    // here-documents and here-strings
 	Subs  []string // texts of $(…), `…`, <(…), (…) and ${…}, to be read as lines of their own
 	Files []string // redirection targets (see Cmd.Redirect)
-	Flags Flags
-	Err   string // why the line cannot be read as a shell would read it
+	Flags Flags    // syntax whose effect cannot be known before the line runs
+	Err   string   // why the line cannot be read as a shell would read it
 }
 
 func (l *Line) reset() {

@@ -8,7 +8,7 @@ type Push struct {
 	// All is set when every branch may be updated: --all, --branches,
 	// --mirror, a ":" refspec or a wildcard refspec. AllBy names it.
 	All   bool
-	AllBy string
+	AllBy string // the option or refspec that makes All
 	// Force: --force, -f (also bundled, as in -uf), --force-with-lease,
 	// --force-if-includes, --mirror or a +refspec.
 	Force bool

@@ -36,8 +36,8 @@ type Command struct {
 	Prog    int      // index of the program word in Words (after assignments and keywords)
 	Raw     string   // the text as written
 	Norm    string   // the program's base name and arguments, joined by single spaces
-	Via     Via
-	Wrapper string // the first wrapper or shell it was found in
+	Via     Via      // how it was reached
+	Wrapper string   // the first wrapper or shell it was found in
 	// Exact is set when the line is allowed only if this command is:
 	// the command is what the shell runs, not a speculative reading
 	// (what follows a wrapper, the Windows or the crude reading).
@@ -77,10 +77,10 @@ func (c *Command) How() string {
 
 // Reading is every command a line would run. It is valid until Release.
 type Reading struct {
-	Commands []Command
-	Files    []string // redirection targets of the exact readings
-	Flags    Flags    // of the exact readings
-	Why      string   // set when the line cannot be read as a shell would read it, or is too much to read
+	Commands []Command // nearest readings first (see Read)
+	Files    []string  // redirection targets of the exact readings
+	Flags    Flags     // of the exact readings
+	Why      string    // set when the line cannot be read as a shell would read it, or is too much to read
 
 	r *reader
 }
