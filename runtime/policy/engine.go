@@ -111,26 +111,20 @@ func (e *Engine) Evaluate(req *Request) Result {
 }
 
 func (e *Engine) evaluate(req *Request, res *Result) {
-	p, label := e.def, req.PolicyPack
-	if e.fixed != nil {
-		p = e.fixed
-	}
 	echo(req, res)
-	switch {
-	case label == "":
-		label = e.DefaultName()
-	case e.pin && label != e.DefaultName():
+	p := e.Default()
+	switch res.Pack = req.PolicyPack; {
+	case res.Pack == "":
+		res.Pack = e.DefaultName()
+	case e.pin && res.Pack != e.DefaultName():
 		res.set(Block, RulePackMismatch, High, "", "The request names a policy pack other than the one this runtime is pinned to.")
-		res.Pack = label
 		return
-	case e.fixed == nil && label != p.Name():
-		if p = e.packs[label]; p == nil {
+	case e.fixed == nil && res.Pack != p.Name():
+		if p = e.packs[res.Pack]; p == nil {
 			res.set(Block, RuleUnknownPack, High, "", "The request names a policy pack this runtime does not have; it is refused rather than decided under another pack.")
-			res.Pack = label
 			return
 		}
 	}
-	res.Pack = label
 	if req.Action() == ReleaseGovernanceRecord {
 		evalRelease(req, res)
 		return
