@@ -334,20 +334,9 @@ func (d *Scanner) Skip() error {
 // the value, which member must consume. It refuses a key given twice, in
 // any spelling (see the package documentation).
 func (d *Scanner) Object(member func(key string) error) error {
-	if d.next() != '{' {
-		return d.syntax("looking for beginning of object")
-	}
-	if d.depth++; d.depth > MaxDepth {
-		return d.fail(ErrDepth, "JSON nested deeper than %d levels", MaxDepth)
-	}
-	d.i++
 	var seen keySet
-	if d.next() == '}' {
-		d.i++
-		d.depth--
-		return nil
-	}
-	for {
+	more, err := d.open('{', '}', "object")
+	for ; more && err == nil; more, err = d.after('}', "object key:value pair") {
 		if d.next() != '"' {
 			return d.syntax("looking for beginning of object key string")
 		}
@@ -370,49 +359,56 @@ func (d *Scanner) Object(member func(key string) error) error {
 		if err := member(key); err != nil {
 			return err
 		}
-		switch d.next() {
-		case ',':
-			d.i++
-		case '}':
-			d.i++
-			d.depth--
-			return nil
-		default:
-			return d.syntax("after object key:value pair")
-		}
 	}
+	return err
 }
 
 // Array reads an array, calling elem with the scanner at each element,
 // which elem must consume.
 func (d *Scanner) Array(elem func() error) error {
-	if d.next() != '[' {
-		return d.syntax("looking for beginning of array")
-	}
-	if d.depth++; d.depth > MaxDepth {
-		return d.fail(ErrDepth, "JSON nested deeper than %d levels", MaxDepth)
-	}
-	d.i++
-	if d.next() == ']' {
-		d.i++
-		d.depth--
-		return nil
-	}
-	for {
+	more, err := d.open('[', ']', "array")
+	for ; more && err == nil; more, err = d.after(']', "array element") {
 		if err := elem(); err != nil {
 			return err
 		}
-		switch d.next() {
-		case ',':
-			d.i++
-		case ']':
-			d.i++
-			d.depth--
-			return nil
-		default:
-			return d.syntax("after array element")
-		}
 	}
+	return err
+}
+
+// open reads an opening bracket and reports whether members or elements
+// follow it.
+func (d *Scanner) open(open, close byte, what string) (bool, error) {
+	if d.next() != open {
+		return false, d.syntax("looking for beginning of " + what)
+	}
+	if d.depth++; d.depth > MaxDepth {
+		return false, d.fail(ErrDepth, "JSON nested deeper than %d levels", MaxDepth)
+	}
+	d.i++
+	return !d.closed(close), nil
+}
+
+// after reads what follows a member or element, and reports whether
+// another one follows.
+func (d *Scanner) after(close byte, what string) (bool, error) {
+	switch {
+	case d.closed(close):
+		return false, nil
+	case d.next() != ',':
+		return false, d.syntax("after " + what)
+	}
+	d.i++
+	return true, nil
+}
+
+// closed consumes a closing bracket if it is next.
+func (d *Scanner) closed(close byte) bool {
+	if d.next() != close {
+		return false
+	}
+	d.i++
+	d.depth--
+	return true
 }
 
 // End checks that only white space is left.

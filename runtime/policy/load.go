@@ -16,12 +16,23 @@ const maxFileSize = 16 << 20
 // LoadPolicy reads a policy file: a CAVRA compiled policy or a native
 // cavra.policy/v1 pack, told apart by shape (a native pack has
 // "schema").
-func LoadPolicy(name string) (Pack, error) {
+func LoadPolicy(name string) (Pack, error) { return load(name, "policy", ParsePolicy) }
+
+// Load reads and compiles a native policy file.
+func Load(name string) (*Policy, error) { return load(name, "policy", Parse) }
+
+// LoadRegistry reads and compiles a registry file.
+func LoadRegistry(name string) (*Registry, error) { return load(name, "registry", ParseRegistry) }
+
+// load reads the named file and parses it; what names the kind of file in
+// errors.
+func load[T any](name, what string, parse func([]byte, string) (T, error)) (T, error) {
 	data, err := readFile(name)
 	if err != nil {
-		return nil, fmt.Errorf("policy: %w", err)
+		var none T
+		return none, fmt.Errorf("%s: %w", what, err)
 	}
-	return ParsePolicy(data, name)
+	return parse(data, name)
 }
 
 // ParsePolicy is LoadPolicy for data read from source.

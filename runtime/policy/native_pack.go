@@ -110,15 +110,6 @@ func (p *Policy) evaluate(req *Request, reg *Registry, res *Result) {
 // JSON returns the pack as indented policy JSON, as accepted by Parse.
 func (p *Policy) JSON() []byte { return bytes.Clone(p.raw) }
 
-// Load reads and compiles a native policy file.
-func Load(name string) (*Policy, error) {
-	data, err := readFile(name)
-	if err != nil {
-		return nil, fmt.Errorf("policy: %w", err)
-	}
-	return Parse(data, name)
-}
-
 // Parse compiles policy JSON. Unknown members, a missing or different
 // schema, and trailing data are errors. source names the input in
 // error messages.

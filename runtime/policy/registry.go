@@ -98,15 +98,6 @@ func (r *Registry) add(s *server) {
 	}
 }
 
-// LoadRegistry reads and compiles a registry file.
-func LoadRegistry(name string) (*Registry, error) {
-	data, err := readFile(name)
-	if err != nil {
-		return nil, fmt.Errorf("registry: %w", err)
-	}
-	return ParseRegistry(data, name)
-}
-
 // ParseRegistry compiles registry JSON: CAVRA's trust registry
 // ({"mcp_servers": [...]}) or a native registry (with "schema"), told
 // apart by shape. Both are read strictly (see internal/strictjson); a

@@ -593,17 +593,7 @@ func (x *lexer) doubleQuoted() {
 	x.fail(Broken, "unterminated double quote")
 }
 
-func allDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
+func allDigits(s string) bool { return s != "" && strings.Trim(s, "0123456789") == "" }
 
 // isAssignment reports whether w has the form NAME=value.
 func isAssignment(w string) bool {
