@@ -327,7 +327,7 @@ func (r *reader) pipeViews(words []string, pipe []Cmd, first int, via Via, wrapp
 		}
 		r.Commands = append(r.Commands, Command{Norm: r.Commands[first+k].Norm + rest.String(), Via: via, Wrapper: wrapper, View: true})
 		w := words[pipe[k].Prog:pipe[k].End]
-		if len(w) > 1 && runners[Base(w[0])] {
+		if len(w) > 1 && special[Base(w[0])]&runner != 0 {
 			for j := 1; j < len(w) && j <= maxPipeViews; j++ {
 				r.Commands = append(r.Commands, Command{Norm: strings.Join(w[j:], " ") + rest.String(),
 					Via: via | Wrapper, Wrapper: Base(w[0]), View: true})
@@ -355,7 +355,7 @@ func (r *reader) crude(line string, via Via) {
 		endWord()
 		if len(r.words) > start {
 			c := Command{Words: r.words[start:len(r.words):len(r.words)], Via: via}
-			for c.Prog < len(c.Words) && (isAssignment(c.Words[c.Prog]) || keywords[c.Words[c.Prog]]) {
+			for c.Prog < len(c.Words) && (isAssignment(c.Words[c.Prog]) || special[c.Words[c.Prog]]&keyword != 0) {
 				c.Prog++
 			}
 			if c.Prog < len(c.Words) {
@@ -451,16 +451,11 @@ func hasScript(w []string) bool {
 	return false
 }
 
-// Programs and words a reading looks at: runners run a command line given
-// to them (sh -c, ssh host cmd, eval, sudo, xargs, interpreters with -c
-// or -e), shells also read commands from their input, and keywords may
-// stand before a command.
-var (
-	runners  = set(runner, `sh bash zsh dash ksh ash mksh yash fish csh tcsh rc busybox toybox pwsh powershell cmd wsl eval exec command builtin env sudo doas su runuser pkexec ssh xargs nohup timeout nice ionice stdbuf setsid chroot nsenter unshare watch time strace ltrace script parallel find perl python python2 python3 ruby node nodejs deno bun php lua awk gawk mawk nawk sed tclsh expect`)
-	shells   = set(shell, `sh bash zsh dash ksh ash mksh yash fish csh tcsh busybox`)
-	keywords = set(keyword, `if then else elif do while until ! { } ( time coproc fi done`)
-	special  = map[string]uint8{} // what each of them is
-)
+// special says what programs and words a reading looks at are: runners
+// run a command line given to them (sh -c, ssh host cmd, eval, sudo,
+// xargs, interpreters with -c or -e), shells also read commands from
+// their input, and keywords may stand before a command.
+var special = map[string]uint8{}
 
 const (
 	runner = 1 << iota
@@ -468,11 +463,14 @@ const (
 	keyword
 )
 
-func set(kind uint8, words string) map[string]bool {
-	m := map[string]bool{}
-	for _, w := range strings.Fields(words) {
-		m[w] = true
-		special[w] |= kind
+func init() {
+	for kind, words := range map[uint8]string{
+		runner:  `sh bash zsh dash ksh ash mksh yash fish csh tcsh rc busybox toybox pwsh powershell cmd wsl eval exec command builtin env sudo doas su runuser pkexec ssh xargs nohup timeout nice ionice stdbuf setsid chroot nsenter unshare watch time strace ltrace script parallel find perl python python2 python3 ruby node nodejs deno bun php lua awk gawk mawk nawk sed tclsh expect`,
+		shell:   `sh bash zsh dash ksh ash mksh yash fish csh tcsh busybox`,
+		keyword: `if then else elif do while until ! { } ( time coproc fi done`,
+	} {
+		for _, w := range strings.Fields(words) {
+			special[w] |= kind
+		}
 	}
-	return m
 }
