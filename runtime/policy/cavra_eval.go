@@ -81,7 +81,7 @@ func (c *Compiled) evaluate(req *Request, reg *Registry, res *Result) {
 type starRule struct {
 	pat    string
 	parts  []string // pat split at '*'
-	lower  []string // parts in lower case, for matching ignoring case
+	lower  []string // parts folded (see foldString), for matching ignoring case
 	reason string
 }
 
@@ -90,14 +90,14 @@ func newStarRules(pats []string, reason string) []starRule {
 	for i, p := range pats {
 		rs[i] = starRule{pat: p, parts: strings.Split(p, "*"), reason: reason + p}
 		for _, s := range rs[i].parts {
-			rs[i].lower = append(rs[i].lower, strings.ToLower(s))
+			rs[i].lower = append(rs[i].lower, foldString(s))
 		}
 	}
 	return rs
 }
 
-// match reports whether the rule matches s; with lower, s is in lower
-// case and matched against the pattern in lower case.
+// match reports whether the rule matches s; with lower, s is folded and
+// matched against the pattern folded.
 func (r *starRule) match(s string, lower bool) bool {
 	parts := r.parts
 	if lower {
@@ -125,7 +125,7 @@ func (r *starRule) match(s string, lower bool) bool {
 // firstMatch returns the first rule matching s, ignoring case with fold.
 func firstMatch(rules []starRule, s string, fold bool) *starRule {
 	if fold {
-		s = strings.ToLower(s)
+		s = foldString(s)
 	}
 	for i := range rules {
 		if rules[i].match(s, fold) {

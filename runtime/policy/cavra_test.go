@@ -341,6 +341,7 @@ func TestPathForms(t *testing.T) {
 		{ReadFile, ".env::$DATA", Block, `resolves to ".env"`},
 		{ReadFile, ".ENV", Block, "ignoring case"},
 		{ReadFile, "Deploy/Key.PEM", Block, "ignoring case"},
+		{ReadFile, "config/\u017fecrets.yaml", Block, "ignoring case"}, // the long s folds to s, as in the native packs
 		{ReadFile, "deploy//key.pem", Block, ""},
 		{ReadFile, "../.env", Allow, ""},
 		{ReadFile, "src/main.go", Allow, ""},

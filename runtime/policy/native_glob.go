@@ -187,39 +187,6 @@ func wildMatch(p, s string) bool {
 	return pi == len(p)
 }
 
-// foldString case-folds s for case-insensitive matching. It returns s
-// itself, without allocating, when s is already folded ASCII.
-func foldString(s string) string {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c >= utf8.RuneSelf || 'A' <= c && c <= 'Z' {
-			return foldSlow(s)
-		}
-	}
-	return s
-}
-
-func foldSlow(s string) string {
-	var b strings.Builder
-	b.Grow(len(s))
-	for _, r := range s {
-		b.WriteRune(foldRune(r))
-	}
-	return b.String()
-}
-
-// foldRune maps r to its lower case, also mapping the two non-ASCII
-// runes that case-fold to ASCII letters (KELVIN SIGN and LATIN SMALL
-// LETTER LONG S), which case-insensitive file systems treat as k and s.
-func foldRune(r rune) rune {
-	switch r {
-	case '\u212a':
-		return 'k'
-	case '\u017f':
-		return 's'
-	}
-	return unicode.ToLower(r)
-}
-
 // crule is a compiled rule: its outcome and its patterns.
 type crule struct {
 	res   Result

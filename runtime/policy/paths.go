@@ -4,6 +4,8 @@ import (
 	"net/url"
 	"path"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // maxSpellings is the number of spellings of one path that are matched.
@@ -47,8 +49,8 @@ func spellings(target string, out []string) []string {
 }
 
 // needsSpellings reports, fast, whether target may have other spellings
-// or has ASCII upper-case letters, so that spellings or case can change
-// a match.
+// or letters in other cases, so that spellings or case can change a
+// match.
 func needsSpellings(t string) bool {
 	if t == "" {
 		return false
@@ -59,7 +61,7 @@ func needsSpellings(t string) bool {
 	prev := byte('/')
 	for i := 0; i < len(t); i++ {
 		switch c := t[i]; {
-		case 'A' <= c && c <= 'Z', c == '\\', c == ':',
+		case 'A' <= c && c <= 'Z', c >= utf8.RuneSelf, c == '\\', c == ':',
 			c == '/' && prev == '/' && i > 0,                                             // a//b
 			c == '.' && prev == '/' && (i+1 == len(t) || t[i+1] == '/' || t[i+1] == '.'), // ./ and ../
 			(c == '.' || c == ' ') && i+1 < len(t) && t[i+1] == '/':                      // "a./", "a /"
@@ -169,4 +171,26 @@ func splitSegs(p string, out []string) []string {
 		out = append(out, p[:i])
 		p = p[i+1:]
 	}
+}
+
+// foldString case-folds s: the one rule of case both kinds of pack
+// match by where they ignore it. Besides lower case, it maps the two
+// non-ASCII runes that fold to ASCII letters (KELVIN SIGN and LATIN SMALL
+// LETTER LONG S), which case-insensitive file systems treat as k and s.
+// It returns s itself, without allocating, when s is folded ASCII.
+func foldString(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= utf8.RuneSelf || 'A' <= c && c <= 'Z' {
+			return strings.Map(func(r rune) rune {
+				switch r {
+				case '\u212a':
+					return 'k'
+				case '\u017f':
+					return 's'
+				}
+				return unicode.ToLower(r)
+			}, s)
+		}
+	}
+	return s
 }
