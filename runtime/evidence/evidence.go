@@ -31,7 +31,8 @@
 //
 // So each record's hash covers the previous one's, and a signature
 // covers the chain up to it. CAVRA's --verify-evidence accepts a log this
-// package writes, and Verify accepts CAVRA's.
+// package writes, and Verify accepts CAVRA's, unless, checked with a key,
+// it ends in unsigned records, which no signature covers (see Verify).
 //
 // # Durability
 //

@@ -20,8 +20,9 @@
 //
 // Both kinds read the world the same way: a command line with
 // internal/shell (Read: every command the line would run and how it is
-// reached; ReadPush: what a git push updates), a path with spellings
-// (paths.go), an MCP trust registry with ParseRegistry (registry.go). The
+// reached; ReadPush: what a git push updates), a path with spellings and
+// its case with foldString (paths.go), a policy or registry file with
+// load.go, an MCP trust registry with ParseRegistry (registry.go). The
 // Result becomes a Decision (decision.go), which writes CAVRA's JSON.
 //
 // # Requests
