@@ -52,6 +52,8 @@ var sides = map[string]string{
 	"packaging/format/build":           light, // the pinned build settings and commands
 	"sbom/inspect":                     light, // reading SPDX and CycloneDX, NTIA and BSI checks
 	"signing/trust":                    light, // checking signatures, DSSE and Sigstore bundles
+	"signing/trust/sigstore":           light, // Sigstore bundles and trusted_root.json, read by both sides
+	"signing/trust/keyless":            light, // Sigstore keyless bundles checked offline against a trusted root
 	"internal/jsonio":                  light,
 	"internal/progress":                light,
 	"internal/strictjson":              light,
@@ -76,6 +78,7 @@ var sides = map[string]string{
 	"internal/workflows":          light,
 	"internal/testrelease":        light,
 	"internal/testrelease/resign": heavy,
+	"internal/testsigstore":       heavy, // a virtual Sigstore (Fulcio, Rekor, CT log, TSA) for tests, on sigstore-go's
 }
 
 const (

@@ -83,9 +83,9 @@ func (v *Verifier) checkChain(leaf *x509.Certificate, times []SigningTime) (*x50
 
 // identity is what the certificate says of its holder.
 type identity struct {
-	san, issuer                                  string
-	trigger, sha, name, repository, ref, runURI  string
-	newTrigger, newSHA, newRef, newRepository    string
+	san, issuer                                 string
+	trigger, sha, name, repository, ref, runURI string
+	newTrigger, newSHA, newRef, newRepository   string
 }
 
 // readIdentity reads the SAN and Fulcio's extensions.

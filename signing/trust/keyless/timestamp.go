@@ -40,11 +40,8 @@ func (v *Verifier) checkTimestamps(b *sigstore.Bundle) ([]SigningTime, error) {
 
 // RFC 3161 and RFC 5652 structures, as far as verification reads them.
 type timeStampResp struct {
-	Status struct {
-		Status int
-		Rest   asn1.RawContent
-	}
-	Token asn1.RawValue `asn1:"optional"`
+	Status asn1.RawValue // PKIStatusInfo: status, then optional text and failure bits
+	Token  asn1.RawValue `asn1:"optional"`
 }
 
 type contentInfo struct {
@@ -91,22 +88,27 @@ func (v *Verifier) verifyTimestamp(der, sig []byte) (time.Time, *sigstore.Certif
 	if rest, err := asn1.Unmarshal(der, &resp); err != nil || len(rest) > 0 {
 		return time.Time{}, nil, errors.New("not a DER TimeStampResp")
 	}
-	if resp.Status.Status != 0 && resp.Status.Status != 1 {
-		return time.Time{}, nil, fmt.Errorf("status %d: the authority did not grant it", resp.Status.Status)
+	var status int
+	if _, err := asn1.Unmarshal(resp.Status.Bytes, &status); err != nil {
+		return time.Time{}, nil, errors.New("the TimeStampResp has no status")
+	}
+	if status != 0 && status != 1 {
+		return time.Time{}, nil, fmt.Errorf("status %d: the authority did not grant it", status)
 	}
 	var ci contentInfo
 	if rest, err := asn1.Unmarshal(resp.Token.FullBytes, &ci); err != nil || len(rest) > 0 || !ci.ContentType.Equal(oidSignedData) {
 		return time.Time{}, nil, errors.New("the token is not CMS SignedData")
 	}
 	var sd signedData
-	if rest, err := asn1.Unmarshal(ci.Content.FullBytes, &sd); err != nil || len(rest) > 0 {
+	// A RawValue keeps its explicit tag: the SignedData is inside it.
+	if rest, err := asn1.Unmarshal(ci.Content.Bytes, &sd); err != nil || len(rest) > 0 {
 		return time.Time{}, nil, fmt.Errorf("the token's SignedData: %v", err)
 	}
 	if !sd.EncapContentInfo.EContentType.Equal(oidTSTInfo) {
 		return time.Time{}, nil, fmt.Errorf("the token holds %s, not a TSTInfo", sd.EncapContentInfo.EContentType)
 	}
 	var tstDER []byte
-	if rest, err := asn1.Unmarshal(sd.EncapContentInfo.EContent.FullBytes, &tstDER); err != nil || len(rest) > 0 {
+	if rest, err := asn1.Unmarshal(sd.EncapContentInfo.EContent.Bytes, &tstDER); err != nil || len(rest) > 0 {
 		return time.Time{}, nil, errors.New("the TSTInfo is not an OCTET STRING")
 	}
 	genTime, imprintAlg, imprint, err := parseTSTInfo(tstDER)
@@ -224,9 +226,11 @@ func checkTSASigner(tsa *sigstore.CertificateAuthority, si signerInfo, embedded 
 	if !tsa.Validity.Contains(at) {
 		return fmt.Errorf("stamped at %s, outside the authority's validity %s", at.UTC().Format(time.RFC3339), tsa.Validity)
 	}
-	candidates := embedded
-	if len(tsa.Chain) > 1 {
-		candidates = tsa.Chain[:1]
+	// As sigstore-go reads a chain: a first certificate that is no CA is
+	// the authority's signing certificate, the last is the root.
+	candidates, middle := embedded, tsa.Chain[:len(tsa.Chain)-1]
+	if len(tsa.Chain) > 1 && !tsa.Chain[0].IsCA {
+		candidates, middle = tsa.Chain[:1], tsa.Chain[1:len(tsa.Chain)-1]
 	}
 	var signer *x509.Certificate
 	for _, c := range candidates {
@@ -240,10 +244,8 @@ func checkTSASigner(tsa *sigstore.CertificateAuthority, si signerInfo, embedded 
 	}
 	roots, inter := x509.NewCertPool(), x509.NewCertPool()
 	roots.AddCert(tsa.Root())
-	if len(tsa.Chain) > 2 {
-		for _, c := range tsa.Chain[1 : len(tsa.Chain)-1] {
-			inter.AddCert(c)
-		}
+	for _, c := range middle {
+		inter.AddCert(c)
 	}
 	if _, err := signer.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: at, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping}}); err != nil {
 		return err

@@ -128,4 +128,3 @@ func decode(data []byte, v any, strict bool) error {
 	}
 	return nil
 }
-
