@@ -12,6 +12,7 @@
 //	cavra release rebuild              [flags] <package folder or zip>
 //	cavra release validate-upgrade     [flags] <current> <candidate>
 //	cavra release report               [flags] -out report.html <package folder or zip>
+//	cavra verify-blob                  -bundle B (-key K | -trusted-root T -certificate-identity I -certificate-oidc-issuer O) <file>
 //	cavra keygen                       [-ed25519] [-out rebuilder.key]
 //
 // verify-airgap-bundle checks a zip in place, before transfer, without
@@ -56,6 +57,24 @@
 // verification passes: a package whose signatures only match the key it
 // carries proves nothing, and the report says so.
 //
+// verify-blob checks one file with its Sigstore bundle offline, with
+// cosign's flags and meaning (`cosign verify-blob --bundle B
+// --trusted-root T --certificate-identity I --certificate-oidc-issuer O
+// FILE`): a keyless bundle (Fulcio certificate, Rekor entry with its
+// inclusion proof, signed checkpoint and signed entry timestamp, RFC 3161
+// timestamps) against Sigstore's trusted root and an identity policy, or a
+// key-signed bundle with -key. Keyless without -certificate-identity (or
+// -regexp) and -certificate-oidc-issuer (or -regexp) is refused, as cosign
+// refuses it: a certificate for any identity would pass. A bundle holding
+// an attestation must name the file's SHA-256 among its subjects. It prints
+// the signer (identity, issuer, repository, ref, commit, log index,
+// integration time) and "Verified OK", or the check that failed and why
+// (see package github.com/cavra/cavra/signing/trust/keyless).
+//
+// The package verifiers take the same keyless flags for the keyless
+// bundles the release's signing job writes beside the zip (see package
+// github.com/cavra/cavra/packaging/format/layout), alone or with -key.
+//
 // validate-upgrade verifies two packages and checks that the candidate may
 // replace the current one (see package
 // github.com/cavra/cavra/packaging/upgrade): a newer version, no removed
@@ -84,6 +103,14 @@
 //	-min-rebuilds N    (verify, report) trusted rebuilders that must have reproduced every
 //	                   binary (default 1 when any -rebuild-attestation is given, else 0)
 //	-out FILE          (report) the HTML page to write
+//	-bundle FILE       (verify-blob) the file's Sigstore bundle
+//	-trusted-root FILE Sigstore's trusted_root.json, for keyless bundles
+//	-certificate-identity I, -certificate-identity-regexp RE
+//	                   the keyless signer's identity (the certificate's SAN)
+//	-certificate-oidc-issuer O, -certificate-oidc-issuer-regexp RE
+//	                   the OIDC issuer of that identity
+//	-certificate-github-workflow-repository, -ref, -sha, -trigger, -name
+//	                   GitHub Actions claims the certificate must carry
 //
 // Exit status: 0 when every check passed, 1 when any check failed, 2 when the
 // command line is wrong or the input cannot be read. A skipped check is never
@@ -123,8 +150,13 @@ const usageText = `usage:
   cavra release validate-upgrade [-key FILE] [-current-key FILE] [-allow-key-rotation] [-expect-version V] [-json] <current> <candidate>
   cavra release report [-key FILE | -key-fingerprint sha256:HEX | -allow-unsigned] [-expect-version V]
                         [-rebuild-attestation FILE]... [-rebuilder-key FILE]... [-min-rebuilds N] -out FILE <folder or zip>
+  cavra verify-blob -bundle FILE (-key FILE | -trusted-root FILE -certificate-identity[-regexp] I -certificate-oidc-issuer[-regexp] O)
+                        [-certificate-github-workflow-repository R] [-certificate-github-workflow-ref REF] [-certificate-github-workflow-sha SHA]
+                        [-certificate-github-workflow-trigger T] [-certificate-github-workflow-name N] [-json] <file>
   cavra keygen [-ed25519] [-out FILE]
   cavra version
+keyless (every verify command): -trusted-root FILE -certificate-identity[-regexp] I -certificate-oidc-issuer[-regexp] O
+                        [-certificate-github-workflow-repository|-ref|-sha|-trigger|-name V]
 `
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -141,6 +173,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	case "keygen":
 		return runKeygen(args[1:], stdout, stderr)
+	case "verify-blob":
+		return runVerifyBlob(args[1:], stdout, stderr)
 	case "release":
 	default:
 		fmt.Fprintf(stderr, "cavra: unknown command %q\n%s", args[0], usageText)
@@ -312,4 +346,35 @@ func runUpgrade(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	return emit("cavra release validate-upgrade", rep, v.JSON, stdout, stderr)
+}
+
+func runVerifyBlob(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("cavra verify-blob", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var v options.Values
+	v.Flag(fs, "key")
+	v.Flag(fs, "json")
+	v.Flags(fs, options.Blob...)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return 2
+	}
+	o, err := v.Blob()
+	if err == nil && len(pos) != 1 {
+		err = fmt.Errorf("want one file, got %d arguments", len(pos))
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "cavra verify-blob: %v\n", err)
+		return 2
+	}
+	res, err := verify.Blob(pos[0], o.BundleName, o.Bundle, o.Key, o.Keyless)
+	if err != nil {
+		fmt.Fprintf(stderr, "cavra verify-blob: %v\n", err)
+		return 2
+	}
+	code := emit("cavra verify-blob", res, v.JSON, stdout, stderr)
+	if code == 1 {
+		fmt.Fprintf(stderr, "cavra verify-blob: %s: %s\n", pos[0], res.Error)
+	}
+	return code
 }

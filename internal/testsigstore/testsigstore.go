@@ -38,6 +38,8 @@ import (
 	"fmt"
 	"math/big"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -66,6 +68,9 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/tlog"
 	"github.com/sigstore/sigstore/pkg/signature"
 	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/cavra/cavra/packaging/format/layout"
+	"github.com/cavra/cavra/signing/trust/sigstore"
 )
 
 // URLs of the virtual instance, as its trusted root names them.
@@ -585,4 +590,41 @@ func (s *Sigstore) stamp(t testing.TB, sig []byte, at time.Time) []byte {
 		t.Fatal(err)
 	}
 	return resp
+}
+
+// SignPackage does what the release workflow's signing job does, with the
+// virtual instance: beside the zip of version in the folder dist, it
+// writes the keyless bundles of the zip, of the package's checksums.txt
+// and of its provenance statement (a DSSE attestation of the same
+// statement as the package's envelope), and the trusted root as
+// trusted_root.json. The package folder dist/go-runtime-<version> is read
+// for checksums.txt and the provenance.
+func (s *Sigstore) SignPackage(t testing.TB, dist, version string, o Options) {
+	t.Helper()
+	read := func(p string) []byte {
+		t.Helper()
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatalf("virtual sigstore: %v", err)
+		}
+		return data
+	}
+	write := func(name string, data []byte) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dist, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := filepath.Join(dist, layout.Dir(version))
+	write(layout.KeylessZip(version), s.SignBlob(t, read(filepath.Join(dist, layout.Zip(version))), o))
+	write(layout.KeylessChecksums(version), s.SignBlob(t, read(filepath.Join(dir, "checksums.txt")), o))
+	var env struct {
+		PayloadType string `json:"payloadType"`
+		Payload     []byte `json:"payload"`
+	}
+	if err := json.Unmarshal(read(filepath.Join(dir, layout.Provenance)), &env); err != nil {
+		t.Fatalf("virtual sigstore: %s: %v", layout.Provenance, err)
+	}
+	write(layout.KeylessProvenance(version), s.SignDSSE(t, env.PayloadType, env.Payload, o))
+	write(sigstore.TrustedRootName, s.TrustedRoot(t))
 }

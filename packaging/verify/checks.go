@@ -26,6 +26,7 @@ const (
 	CheckSignature          = "signature"
 	CheckProvenance         = "provenance"
 	CheckProvenanceBundle   = "provenance.bundle"
+	CheckKeyless            = "keyless"
 	CheckSBOM               = "sbom"
 	CheckSBOMNTIA           = "sbom.ntia"
 	CheckSBOMBSI            = "sbom.bsi"
@@ -40,6 +41,6 @@ var Checks = []string{
 	CheckArchive, CheckLayout, CheckRead, CheckManifest, CheckVersion, CheckRequired, CheckChecksum,
 	CheckManifestIdentity, CheckManifestMatrix, CheckManifestGo, CheckManifestBuild, CheckManifestControls,
 	CheckManifestSource, CheckManifestModules, CheckRebuildCommand, CheckBinary, CheckBuildinfo, CheckPackage,
-	CheckTrust, CheckSignature, CheckProvenance, CheckProvenanceBundle, CheckSBOM, CheckSBOMNTIA, CheckSBOMBSI,
+	CheckTrust, CheckSignature, CheckProvenance, CheckProvenanceBundle, CheckKeyless, CheckSBOM, CheckSBOMNTIA, CheckSBOMBSI,
 	CheckBootstrap, CheckEvidence, CheckRebuildAttestation, CheckRebuildPolicy,
 }

@@ -56,8 +56,10 @@
 //	                   records it with the verifier's name and version; its metadata is right;
 //	                   the binary it installs at /usr/bin/cavra-runtime is the target's binary
 //	trust              the key: the operator's (--key), or the package's cosign.pub only when
-//	                   its fingerprint is the operator's (--key-fingerprint); none fails, and
-//	                   --allow-unsigned (snapshots only) skips the signature checks as UNSIGNED
+//	                   its fingerprint is the operator's (--key-fingerprint), or, with no key,
+//	                   the keyless bundles beside the package (--trusted-root and an identity
+//	                   policy, see keyless); none fails, and --allow-unsigned (snapshots only)
+//	                   skips the signature checks as UNSIGNED
 //	signature          every file checksums.txt lists, and checksums.txt, has a .sig and a
 //	                   .sigstore.json (key-signed Sigstore bundle v0.3) that verify with the
 //	                   trusted key (ECDSA, Ed25519, RSA); a bundle's hint names that key, its
@@ -69,6 +71,16 @@
 //	                   its digest and name no other
 //	provenance.bundle  the Sigstore bundle of the provenance verifies and holds the same
 //	                   statement as the envelope
+//	keyless            per keyless bundle the release's signing job wrote beside the package
+//	                   (the zip's, for a zip; checksums.txt's; the provenance's, see package
+//	                   layout), with the operator's trusted root (--trusted-root) and identity
+//	                   policy (--certificate-identity or -regexp, --certificate-oidc-issuer or
+//	                   -regexp, the --certificate-github-workflow-* claims): every check of
+//	                   package github.com/cavra/cavra/signing/trust/keyless passes over the
+//	                   file's digest, or, for the provenance, the statement of the envelope; a
+//	                   missing one fails. Without a policy, bundles found are SKIPped. The
+//	                   report names each signer: identity, issuer, repository, ref, commit,
+//	                   log index, integration time
 //	sbom               SPDX 2.3 and CycloneDX: the runtime and Go versions, SOURCE_DATE_EPOCH,
 //	                   the snapshot label, and exactly the manifest's binaries, Linux packages
 //	                   and source archive with their digests

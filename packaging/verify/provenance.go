@@ -146,12 +146,16 @@ func checkSubjects(bad *problems, st *provenance.Statement, pkg *Package) int {
 // checkProvenanceBundle checks the provenance's Sigstore bundle: it verifies
 // with the trusted key and holds the same statement as the envelope, so
 // cosign v3 and cosign v2 users check the same claims.
-func checkProvenanceBundle(r *Report, pkg *Package, key *trust.Key) {
+func checkProvenanceBundle(r *Report, pkg *Package, key *trust.Key, o Options) {
 	name := layout.ProvenanceBundle
 	bundle, err := pkg.bytes(name)
 	env, envErr := pkg.bytes(layout.Provenance)
 	if err != nil || envErr != nil {
 		return // reported as required or unreadable
+	}
+	if key == nil && o.Keyless != nil {
+		r.skip(CheckProvenanceBundle, name, "key-signed bundle not checked: no trusted key; the keyless attestation beside the package vouches for the statement (check %s)", CheckKeyless)
+		return
 	}
 	if key == nil {
 		r.skip(CheckProvenanceBundle, name, "not checked: no trusted key")

@@ -50,6 +50,11 @@ type Report struct {
 	// sum it up.
 	SBOMCompliance []SBOMCompliance `json:"sbom_compliance,omitempty"`
 
+	// Signers holds, for each keyless bundle beside the package that
+	// verified, who signed it and when: identity, issuer, repository,
+	// ref, commit, log index and integration time.
+	Signers []Signer `json:"signers,omitempty"`
+
 	// Rebuilders holds, for each rebuild attestation given, who signed
 	// it, its verdict and time, and whether it counted, failed the
 	// package or was ignored; the checks rebuild.attestation and

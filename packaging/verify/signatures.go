@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 
+	"github.com/cavra/cavra/packaging/format/checksums"
 	"github.com/cavra/cavra/packaging/format/layout"
 	"github.com/cavra/cavra/packaging/format/manifest"
 	"github.com/cavra/cavra/signing/trust"
@@ -19,7 +20,9 @@ const (
 
 // checkTrust decides which key the signatures are checked against: the
 // operator's key, or the package's own key when its fingerprint is the one
-// the operator gave. It returns nil when there is none.
+// the operator gave. It returns nil when there is none: then the package is
+// trusted through its keyless bundles when the operator gave a keyless
+// policy (see checkKeyless), and not at all otherwise.
 func checkTrust(r *Report, pkg *Package, m *manifest.Manifest, o Options) *trust.Key {
 	var own *trust.Key
 	if data, ok := pkg.File(layout.PublicKey); ok {
@@ -33,6 +36,9 @@ func checkTrust(r *Report, pkg *Package, m *manifest.Manifest, o Options) *trust
 	switch {
 	case o.Key != nil:
 		r.Trust, r.Key = "key "+o.Key.Fingerprint(), o.Key.Fingerprint()
+		if o.Keyless != nil {
+			r.Trust += " and keyless " + PolicyString(o.Keyless.Policy())
+		}
 		if own != nil && !own.Equal(o.Key) {
 			r.fail(CheckTrust, layout.PublicKey, "the package carries key %s, the trusted key is %s: signed or re-signed by someone else", own.Fingerprint(), o.Key.Fingerprint())
 			return o.Key
@@ -41,6 +47,9 @@ func checkTrust(r *Report, pkg *Package, m *manifest.Manifest, o Options) *trust
 		return o.Key
 	case o.KeyFingerprint != "":
 		r.Trust = "key " + o.KeyFingerprint
+		if o.Keyless != nil {
+			r.Trust += " and keyless " + PolicyString(o.Keyless.Policy())
+		}
 		switch {
 		case own == nil:
 			r.fail(CheckTrust, layout.PublicKey, "no usable public key in the package to match fingerprint %s", o.KeyFingerprint)
@@ -52,6 +61,11 @@ func checkTrust(r *Report, pkg *Package, m *manifest.Manifest, o Options) *trust
 		r.Key = o.KeyFingerprint
 		r.pass(CheckTrust, layout.PublicKey, "the package's key matches the trusted fingerprint %s", o.KeyFingerprint)
 		return own
+	case o.Keyless != nil:
+		p := o.Keyless.Policy()
+		r.Trust = "keyless " + PolicyString(p)
+		r.pass(CheckTrust, "", "no key: the package is trusted through its keyless bundles (check %s), signed by %s", CheckKeyless, PolicyString(p))
+		return nil
 	case o.UnsafeAllowUnsigned:
 		r.Trust = TrustUnsigned
 		if !m.Snapshot {
@@ -62,7 +76,7 @@ func checkTrust(r *Report, pkg *Package, m *manifest.Manifest, o Options) *trust
 		return nil
 	}
 	r.Trust = TrustNoKey
-	detail := "no trusted key: give --key FILE or --key-fingerprint sha256:...; a package's own key proves nothing"
+	detail := "no trusted key: give --key FILE or --key-fingerprint sha256:..., or --trusted-root with --certificate-identity and --certificate-oidc-issuer for its keyless signatures; a package's own key proves nothing"
 	if own != nil {
 		detail += " (the package carries " + own.Fingerprint() + ", which is not trusted for that reason)"
 	}
@@ -78,8 +92,12 @@ func signedFiles(pkg *Package) []string { return pkg.signed }
 // checkSignatures checks, for each signed file, its detached signature
 // (.sig) and its Sigstore bundle (.sigstore.json) against key. Without a key
 // each is skipped (the trust check has already failed or said UNSIGNED).
-func checkSignatures(r *Report, pkg *Package, key *trust.Key) {
+func checkSignatures(r *Report, pkg *Package, key *trust.Key, o Options) {
 	files := signedFiles(pkg)
+	if key == nil && o.Keyless != nil {
+		r.skip(CheckSignature, "", "%d key signatures and %d key-signed bundles not checked: no trusted key; the keyless bundle of %s covers every listed file by digest (check %s)", len(files), len(files), checksums.Name, CheckKeyless)
+		return
+	}
 	if key == nil {
 		r.skip(CheckSignature, "", "%d signatures and %d bundles not checked: no trusted key", len(files), len(files))
 		return

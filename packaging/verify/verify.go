@@ -14,6 +14,7 @@ import (
 	"github.com/cavra/cavra/packaging/format/layout"
 	"github.com/cavra/cavra/packaging/format/manifest"
 	"github.com/cavra/cavra/signing/trust"
+	"github.com/cavra/cavra/signing/trust/keyless"
 )
 
 // Options are the trusted inputs of a verification: what the operator, not
@@ -39,6 +40,13 @@ type Options struct {
 	// dry runs: signature checks are skipped and the report says UNSIGNED.
 	// It never lets a release that is not a snapshot pass.
 	UnsafeAllowUnsigned bool
+
+	// Keyless checks the keyless Sigstore bundles the release workflow's
+	// signing job made beside the package (see package layout), against
+	// the trusted root and identity policy the operator gave. With no Key
+	// it is the trust of the package; with one, both must hold. Nil
+	// leaves the bundles unchecked, and a SKIP says so when there are any.
+	Keyless *keyless.Verifier
 
 	// ExpectVersion, when set, is the version the operator means to
 	// verify; a package of any other version fails.
@@ -160,7 +168,7 @@ func Zip(path string, o Options) (*Report, *Package, error) {
 		return r, nil, nil
 	}
 	defer closeZip()
-	return r, check(r, files, o, filepath.Base(path)), nil
+	return r, check(r, files, o, source{zip: path, dir: filepath.Dir(path)}), nil
 }
 
 // Dir verifies an extracted package folder.
@@ -174,12 +182,26 @@ func Dir(path string, o Options) (*Report, *Package, error) {
 		r.finish()
 		return r, nil, nil
 	}
-	return r, check(r, files, o, ""), nil
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	return r, check(r, files, o, source{dir: filepath.Dir(abs)}), nil
 }
 
-// check runs every check on the files of a package; zipName is the base name
-// of the zip they came from, or "" for a folder.
-func check(r *Report, files []file, o Options, zipName string) *Package {
+// source is where the files of a package came from: the zip (or "" for a
+// folder), and the folder beside it that holds its keyless bundles.
+type source struct {
+	zip string
+	dir string
+}
+
+// check runs every check on the files of a package.
+func check(r *Report, files []file, o Options, src source) *Package {
+	zipName := ""
+	if src.zip != "" {
+		zipName = filepath.Base(src.zip)
+	}
 	defer r.finish()
 	maxKeep := o.MaxKeep
 	if maxKeep == 0 {
@@ -213,9 +235,10 @@ func check(r *Report, files []file, o Options, zipName string) *Package {
 	checkBinaries(r, pkg, m, o)
 	checkPackages(r, pkg, m, o)
 	key := checkTrust(r, pkg, m, o)
-	checkSignatures(r, pkg, key)
+	checkSignatures(r, pkg, key, o)
 	checkProvenance(r, pkg, m, key)
-	checkProvenanceBundle(r, pkg, key)
+	checkProvenanceBundle(r, pkg, key, o)
+	checkKeyless(r, pkg, m, o, src)
 	checkSBOMs(r, pkg, m)
 	checkBootstrap(r, pkg, m, key, o)
 	checkEvidence(r, pkg, m, key)

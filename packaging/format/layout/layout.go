@@ -21,6 +21,18 @@
 //
 // and, beside checksums.txt and every file it lists, a detached signature
 // (<file>.sig) and a Sigstore bundle (<file>.sigstore.json).
+//
+// Keyless signatures are made after the package, by the release workflow's
+// isolated signing job, so they sit beside the zip, never inside the
+// package, with Sigstore's trusted root as the job fetched it:
+//
+//	cavra-go-runtime-V.zip.keyless.sigstore.json            the zip, keyless
+//	cavra-go-runtime-V.checksums.txt.keyless.sigstore.json  the package's checksums.txt, keyless
+//	cavra-go-runtime-V.provenance.keyless.sigstore.json     its provenance statement, a keyless DSSE attestation
+//	trusted_root.json                                       Sigstore's trusted root at signing time
+//
+// The extracted folder go-runtime-V is checked with the neighbours of its
+// parent folder, where the zip was unpacked.
 package layout
 
 import (
@@ -55,6 +67,25 @@ const (
 	SigSuffix    = ".sig"
 	BundleSuffix = ".sigstore.json"
 )
+
+// KeylessSuffix ends the name of a keyless Sigstore bundle beside the zip.
+const KeylessSuffix = ".keyless.sigstore.json"
+
+// KeylessZip returns the name of the keyless bundle of the zip of a
+// version.
+func KeylessZip(version string) string { return Zip(version) + KeylessSuffix }
+
+// KeylessChecksums returns the name of the keyless bundle of the
+// checksums.txt of a version.
+func KeylessChecksums(version string) string {
+	return zipPrefix + version + ".checksums.txt" + KeylessSuffix
+}
+
+// KeylessProvenance returns the name of the keyless DSSE bundle of the
+// provenance statement of a version.
+func KeylessProvenance(version string) string {
+	return zipPrefix + version + ".provenance" + KeylessSuffix
+}
 
 // Name is the product name a package carries in its documents.
 const Name = "cavra-go-runtime"

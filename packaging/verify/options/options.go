@@ -30,6 +30,8 @@ import (
 	"github.com/cavra/cavra/packaging/verify/rebuild"
 	"github.com/cavra/cavra/packaging/verify/upgrade"
 	"github.com/cavra/cavra/signing/trust"
+	"github.com/cavra/cavra/signing/trust/keyless"
+	"github.com/cavra/cavra/signing/trust/sigstore"
 )
 
 // Values are the verifier's settings as given, before any file is read.
@@ -54,6 +56,21 @@ type Values struct {
 
 	CurrentKey       string
 	AllowKeyRotation bool
+
+	// Keyless: Sigstore's trusted root and the identity policy, with
+	// cosign's flags and meaning (see package keyless).
+	TrustedRoot              string
+	CertificateIdentity      string
+	CertificateIdentityRE    string
+	CertificateOIDCIssuer    string
+	CertificateOIDCIssuerRE  string
+	GitHubWorkflowRepository string
+	GitHubWorkflowRef        string
+	GitHubWorkflowSHA        string
+	GitHubWorkflowTrigger    string
+	GitHubWorkflowName       string
+
+	Bundle string // verify-blob: the bundle of the one file
 }
 
 // Count is a whole number that knows whether it was given.
@@ -70,7 +87,8 @@ type Setting struct {
 	Default string
 	Usage   string
 	// Group names the settings a command takes together: "trust",
-	// "policy", "rebuild", "upgrade", "output".
+	// "keyless", "policy", "rebuild", "upgrade", "output", "blob". A
+	// setting with no variable is a flag alone.
 	Group string
 
 	value func(v *Values) any // *string, *bool, *[]string or *Count
@@ -87,6 +105,30 @@ var Settings = []Setting{
 		Usage: "UNSAFE: for snapshot dry runs, do not check signatures (the report says UNSIGNED)", value: func(v *Values) any { return &v.AllowUnsigned }},
 	{Flag: "expect-version", Env: "CAVRA_EXPECT_VERSION", Group: "trust",
 		Usage: "fail unless the package is this version, e.g. v1.2.3", value: func(v *Values) any { return &v.ExpectVersion }},
+
+	{Flag: "trusted-root", Env: "CAVRA_TRUSTED_ROOT", Group: "keyless",
+		Usage: "Sigstore's trusted_root.json you trust, for keyless bundles (the release saves the one it signed with beside the zip)", value: func(v *Values) any { return &v.TrustedRoot }},
+	{Flag: "certificate-identity", Env: "CAVRA_CERTIFICATE_IDENTITY", Group: "keyless",
+		Usage: "keyless: the signer's identity (the certificate's SAN), e.g. https://github.com/OWNER/REPO/.github/workflows/release.yml@refs/tags/V", value: func(v *Values) any { return &v.CertificateIdentity }},
+	{Flag: "certificate-identity-regexp", Env: "CAVRA_CERTIFICATE_IDENTITY_REGEXP", Group: "keyless",
+		Usage: "keyless: a regular expression the signer's identity matches", value: func(v *Values) any { return &v.CertificateIdentityRE }},
+	{Flag: "certificate-oidc-issuer", Env: "CAVRA_CERTIFICATE_OIDC_ISSUER", Group: "keyless",
+		Usage: "keyless: the OIDC issuer of the identity, e.g. https://token.actions.githubusercontent.com", value: func(v *Values) any { return &v.CertificateOIDCIssuer }},
+	{Flag: "certificate-oidc-issuer-regexp", Env: "CAVRA_CERTIFICATE_OIDC_ISSUER_REGEXP", Group: "keyless",
+		Usage: "keyless: a regular expression the OIDC issuer matches", value: func(v *Values) any { return &v.CertificateOIDCIssuerRE }},
+	{Flag: "certificate-github-workflow-repository", Env: "CAVRA_CERTIFICATE_GITHUB_WORKFLOW_REPOSITORY", Group: "keyless",
+		Usage: "keyless: the GitHub repository (OWNER/REPO) the workflow ran in", value: func(v *Values) any { return &v.GitHubWorkflowRepository }},
+	{Flag: "certificate-github-workflow-ref", Env: "CAVRA_CERTIFICATE_GITHUB_WORKFLOW_REF", Group: "keyless",
+		Usage: "keyless: the git ref the workflow ran for, e.g. refs/tags/v1.2.3", value: func(v *Values) any { return &v.GitHubWorkflowRef }},
+	{Flag: "certificate-github-workflow-sha", Env: "CAVRA_CERTIFICATE_GITHUB_WORKFLOW_SHA", Group: "keyless",
+		Usage: "keyless: the commit the workflow ran at", value: func(v *Values) any { return &v.GitHubWorkflowSHA }},
+	{Flag: "certificate-github-workflow-trigger", Env: "CAVRA_CERTIFICATE_GITHUB_WORKFLOW_TRIGGER", Group: "keyless",
+		Usage: "keyless: the event that triggered the workflow, e.g. release", value: func(v *Values) any { return &v.GitHubWorkflowTrigger }},
+	{Flag: "certificate-github-workflow-name", Env: "CAVRA_CERTIFICATE_GITHUB_WORKFLOW_NAME", Group: "keyless",
+		Usage: "keyless: the workflow's name", value: func(v *Values) any { return &v.GitHubWorkflowName }},
+
+	{Flag: "bundle", Group: "blob",
+		Usage: "the Sigstore bundle of the file (keyless, or key-signed with --key)", value: func(v *Values) any { return &v.Bundle }},
 
 	{Flag: "rebuild-attestation", Env: "CAVRA_REBUILD_ATTESTATIONS", Group: "policy",
 		Usage: "a rebuilder's signed rebuild attestation (rebuild.intoto.jsonl, or a folder holding some); repeatable",
@@ -121,10 +163,11 @@ var Settings = []Setting{
 
 // The groups of settings each command takes.
 var (
-	Verify  = []string{"trust", "policy", "output"}
-	Rebuild = []string{"trust", "rebuild", "output"}
-	Upgrade = []string{"trust", "upgrade", "output"}
-	Report  = []string{"trust", "policy"}
+	Verify  = []string{"trust", "keyless", "policy", "output"}
+	Rebuild = []string{"trust", "keyless", "rebuild", "output"}
+	Upgrade = []string{"trust", "keyless", "upgrade", "output"}
+	Report  = []string{"trust", "keyless", "policy"}
+	Blob    = []string{"blob", "keyless"} // and the flag key
 )
 
 // each calls f for every setting of the groups.
@@ -140,22 +183,33 @@ func each(groups []string, f func(s Setting)) {
 
 // Flags registers on fs the flags of the settings of groups, writing into v.
 func (v *Values) Flags(fs *flag.FlagSet, groups ...string) {
-	each(groups, func(s Setting) {
-		usage := s.Usage
-		if s.Default != "" {
-			usage += " (default: " + s.Default + ")"
+	each(groups, func(s Setting) { v.flag(fs, s) })
+}
+
+// Flag registers on fs the flag of the one setting named flag.
+func (v *Values) Flag(fs *flag.FlagSet, flag string) {
+	for _, s := range Settings {
+		if s.Flag == flag {
+			v.flag(fs, s)
 		}
-		switch p := s.value(v).(type) {
-		case *string:
-			fs.StringVar(p, s.Flag, *p, usage)
-		case *bool:
-			fs.BoolVar(p, s.Flag, *p, usage)
-		case *[]string:
-			fs.Var((*list)(p), s.Flag, usage)
-		case *Count:
-			fs.Var(p, s.Flag, usage)
-		}
-	})
+	}
+}
+
+func (v *Values) flag(fs *flag.FlagSet, s Setting) {
+	usage := s.Usage
+	if s.Default != "" {
+		usage += " (default: " + s.Default + ")"
+	}
+	switch p := s.value(v).(type) {
+	case *string:
+		fs.StringVar(p, s.Flag, *p, usage)
+	case *bool:
+		fs.BoolVar(p, s.Flag, *p, usage)
+	case *[]string:
+		fs.Var((*list)(p), s.Flag, usage)
+	case *Count:
+		fs.Var(p, s.Flag, usage)
+	}
 }
 
 // Env reads into v the variables of the settings of groups that getenv
@@ -164,6 +218,9 @@ func (v *Values) Flags(fs *flag.FlagSet, groups ...string) {
 func (v *Values) Env(getenv func(string) string, groups ...string) error {
 	var err error
 	each(groups, func(s Setting) {
+		if s.Env == "" {
+			return
+		}
 		val := strings.TrimSpace(getenv(s.Env))
 		if val == "" || err != nil {
 			return
@@ -242,6 +299,79 @@ func (v *Values) trust(key, fingerprint string) (verify.Options, error) {
 		if o.Key, err = trust.ReadPublicKey(key); err != nil {
 			return o, fmt.Errorf("-key: %w", err)
 		}
+	}
+	var err error
+	o.Keyless, err = v.Keyless()
+	return o, err
+}
+
+// Policy returns the keyless identity policy the settings state.
+func (v *Values) Policy() keyless.Policy {
+	return keyless.Policy{
+		Identity: v.CertificateIdentity, IdentityRegexp: v.CertificateIdentityRE,
+		Issuer: v.CertificateOIDCIssuer, IssuerRegexp: v.CertificateOIDCIssuerRE,
+		GitHubWorkflowRepository: v.GitHubWorkflowRepository, GitHubWorkflowRef: v.GitHubWorkflowRef,
+		GitHubWorkflowSHA: v.GitHubWorkflowSHA, GitHubWorkflowTrigger: v.GitHubWorkflowTrigger,
+		GitHubWorkflowName: v.GitHubWorkflowName,
+	}
+}
+
+// Keyless returns the keyless verifier the settings ask for: nil when no
+// keyless setting is given; an error when some are but not a trusted root
+// and an identity policy (naming an identity and an issuer), since a
+// keyless signature without a policy proves nothing, as cosign refuses it.
+func (v *Values) Keyless() (*keyless.Verifier, error) {
+	p := v.Policy()
+	if v.TrustedRoot == "" && p.IsZero() {
+		return nil, nil
+	}
+	if v.TrustedRoot == "" {
+		return nil, errors.New("keyless verification needs Sigstore's trusted root: give -trusted-root trusted_root.json")
+	}
+	data, err := bounded.ReadFile(v.TrustedRoot, sigstore.MaxTrustedRoot)
+	if err != nil {
+		return nil, fmt.Errorf("-trusted-root: %w", err)
+	}
+	root, err := sigstore.ParseTrustedRoot(data)
+	if err != nil {
+		return nil, fmt.Errorf("-trusted-root %s: %w", v.TrustedRoot, err)
+	}
+	return keyless.New(root, p)
+}
+
+// BlobOptions are what verify-blob checks a file with: its bundle, and a
+// key or a keyless verifier.
+type BlobOptions struct {
+	Bundle     []byte
+	BundleName string
+	Key        *trust.Key
+	Keyless    *keyless.Verifier
+}
+
+// Blob returns the options of verify-blob: the bundle read, and exactly
+// one of a key and a keyless policy.
+func (v *Values) Blob() (BlobOptions, error) {
+	o := BlobOptions{BundleName: v.Bundle}
+	if v.Bundle == "" {
+		return o, errors.New("give -bundle, the file's Sigstore bundle")
+	}
+	var err error
+	if o.Bundle, err = bounded.ReadFile(v.Bundle, sigstore.MaxBundle); err != nil {
+		return o, fmt.Errorf("-bundle: %w", err)
+	}
+	if v.Key != "" {
+		if o.Key, err = trust.ReadPublicKey(v.Key); err != nil {
+			return o, fmt.Errorf("-key: %w", err)
+		}
+	}
+	if o.Keyless, err = v.Keyless(); err != nil {
+		return o, err
+	}
+	switch {
+	case o.Key != nil && o.Keyless != nil:
+		return o, errors.New("give -key for a key-signed bundle or -trusted-root with an identity policy for a keyless one, not both")
+	case o.Key == nil && o.Keyless == nil:
+		return o, errors.New("give -key for a key-signed bundle, or -trusted-root with -certificate-identity and -certificate-oidc-issuer for a keyless one")
 	}
 	return o, nil
 }

@@ -155,3 +155,59 @@ func TestErrors(t *testing.T) {
 
 func verifyErr(v *Values) error  { _, err := v.Verify(); return err }
 func rebuildErr(v *Values) error { _, err := v.Rebuild(); return err }
+
+// TestKeyless gives the keyless settings as flags and as variables, and
+// refuses a keyless setting without a trusted root and an identity policy.
+func TestKeyless(t *testing.T) {
+	root := filepath.Join("..", "..", "..", "signing", "trust", "keyless", "testdata", "public-good", "trusted_root.json")
+	args := []string{"-trusted-root", root, "-certificate-identity", "https://github.com/cavra/cavra/.github/workflows/release.yml@refs/tags/v1.2.3",
+		"-certificate-oidc-issuer", "https://token.actions.githubusercontent.com",
+		"-certificate-github-workflow-repository", "cavra/cavra", "-certificate-github-workflow-ref", "refs/tags/v1.2.3",
+		"-certificate-github-workflow-sha", "0123", "-certificate-github-workflow-trigger", "release", "-certificate-github-workflow-name", "release"}
+	env := map[string]string{}
+	for i := 0; i < len(args); i += 2 {
+		for _, s := range Settings {
+			if "-"+s.Flag == args[i] {
+				env[s.Env] = args[i+1]
+			}
+		}
+	}
+	if len(env) != len(args)/2 {
+		t.Fatalf("a keyless flag has no variable: %v", env)
+	}
+	var fromFlags, fromEnv Values
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fromFlags.Flags(fs, Verify...)
+	if err := fs.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	if err := fromEnv.Env(func(k string) string { return env[k] }, Verify...); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(fromFlags, fromEnv) {
+		t.Fatalf("flags give\n%+v\nthe environment gives\n%+v", fromFlags, fromEnv)
+	}
+	o, err := fromEnv.Verify()
+	if err != nil || o.Keyless == nil {
+		t.Fatalf("got %v, %v; want a keyless verifier", o.Keyless, err)
+	}
+	if p := o.Keyless.Policy(); p.GitHubWorkflowRef != "refs/tags/v1.2.3" || p.Issuer != "https://token.actions.githubusercontent.com" {
+		t.Errorf("policy %+v", p)
+	}
+	for _, c := range []struct {
+		v    Values
+		want string
+	}{
+		{Values{TrustedRoot: root}, "identity policy"},
+		{Values{TrustedRoot: root, CertificateIdentity: "x"}, "identity policy"},
+		{Values{TrustedRoot: root, CertificateOIDCIssuer: "x"}, "identity policy"},
+		{Values{CertificateIdentity: "x", CertificateOIDCIssuer: "y"}, "trusted root"},
+		{Values{TrustedRoot: "missing.json", CertificateIdentity: "x", CertificateOIDCIssuer: "y"}, "missing.json"},
+		{Values{TrustedRoot: root, CertificateIdentityRE: "(", CertificateOIDCIssuer: "y"}, "regexp"},
+	} {
+		if _, err := c.v.Verify(); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: got %v, want an error about %s", c.v, err, c.want)
+		}
+	}
+}
