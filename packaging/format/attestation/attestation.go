@@ -44,7 +44,8 @@
 // supports, and nothing the evidence does not:
 //
 //   - SLSA_BUILD_LEVEL_1, only when the package verified against a trusted
-//     release key: its provenance exists, its signature verifies, its build
+//     release key or its provenance as a keyless attestation of the identity
+//     the operator trusts: its provenance exists, its signature verifies, its build
 //     type is ours and it agrees with the manifest, which is what a
 //     consumer checks at Build L1. Without a trusted key (a snapshot dry
 //     run, --allow-unsigned) the provenance's origin is unknown and the
@@ -193,8 +194,8 @@ func PolicyDigest(m *manifest.Manifest) string {
 
 // Levels returns the verified levels of a result (see the package
 // documentation): FAILED alone when it did not pass, else CAVRA_REPRODUCED
-// and, when the package verified against a trusted release key, SLSA Build
-// L1 first.
+// and, when the package's provenance verified against a trusted release key
+// or keyless identity, SLSA Build L1 first.
 func Levels(passed, trustedKey bool) []string {
 	switch {
 	case !passed:

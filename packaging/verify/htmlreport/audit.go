@@ -12,6 +12,8 @@
 //     snapshot label, SOURCE_DATE_EPOCH, Go version, manifest digest;
 //   - the signing key: the trust the verification used and the key's
 //     fingerprint, and the key the package carries;
+//   - each keyless signer: what it signed, the identity and its issuer,
+//     repository, ref and commit, the log index and integration time;
 //   - the build controls: the pinned environment, microarchitecture levels,
 //     linker and build flags, and the operator controls of a rebuild;
 //   - every file of the package with its kind, size and SHA-256, as the
@@ -62,6 +64,15 @@ type File struct {
 	SHA256 string
 }
 
+// Signer is one keyless signature, as the page lists it.
+type Signer struct {
+	Signs, Bundle                     string
+	Identity, Issuer, Repository, Ref string
+	Commit                            string
+	LogIndex                          int64
+	Integrated                        string
+}
+
 // Command is how one binary is rebuilt.
 type Command struct {
 	Target  string
@@ -82,6 +93,7 @@ type data struct {
 	Controls   []Row
 	Files      []File
 	Checks     []verify.Check
+	Signers    []Signer
 	Rebuilders []verify.Rebuilder
 	Commands   []Command
 	Verify     []string
@@ -124,7 +136,13 @@ func build(rep *verify.Report, pkg *verify.Package, meta Meta) *data {
 	}
 	d.Identity = append(d.Identity, Row{"Manifest SHA-256", rep.ManifestSHA256})
 
-	d.Signing = []Row{{"Trust", rep.Trust}, {"Trusted key fingerprint", cmpStr(rep.Key, "none: signatures were not checked")}}
+	d.Signing = []Row{{"Trust", rep.Trust}, {"Trusted key fingerprint", cmpStr(rep.Key, "none: key signatures were not checked")}}
+	for _, s := range rep.Signers {
+		d.Signers = append(d.Signers, Signer{
+			Signs: s.Signs, Bundle: s.Bundle, Identity: s.Identity, Issuer: s.Issuer, Repository: s.Repository,
+			Ref: s.Ref, Commit: s.Commit, LogIndex: s.LogIndex, Integrated: s.IntegratedTime.UTC().Format(time.RFC3339),
+		})
+	}
 	if pkg != nil {
 		if b, ok := pkg.File(layout.PublicKey); ok {
 			if k, err := trust.ParsePublicKey(b); err == nil {
@@ -156,6 +174,11 @@ func build(rep *verify.Report, pkg *verify.Package, meta Meta) *data {
 	d.Verify = []string{
 		"cavra release verify-go-package --key trusted.pub " + cmpStr(rep.Package, "<package>"),
 		"cavra release rebuild --key trusted.pub " + cmpStr(rep.Package, "<package>") + " -out evidence/",
+	}
+	if len(rep.Signers) > 0 {
+		s := rep.Signers[0]
+		d.Verify = append(d.Verify, "cavra release verify-go-package --trusted-root trusted_root.json --certificate-identity "+s.Identity+
+			" --certificate-oidc-issuer "+s.Issuer+" "+cmpStr(rep.Package, "<package>"))
 	}
 	return d
 }

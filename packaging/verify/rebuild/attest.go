@@ -121,9 +121,15 @@ func statement(rep *Report, vr *verify.Report, pkg *verify.Package, m *manifest.
 			Policy:             provenance.ResourceDescriptor{URI: attestation.PolicyURI, Digest: map[string]string{"sha256": attestation.PolicyDigest(m)}},
 			InputAttestations:  inputs,
 			VerificationResult: result,
-			VerifiedLevels:     attestation.Levels(rep.OK(), vr.Key != ""),
+			VerifiedLevels:     attestation.Levels(rep.OK(), vr.Key != "" || provenanceSigned(vr)),
 			SLSAVersion:        attestation.SLSAVersion,
 			Rebuild:            ext,
 		},
 	}
+}
+
+// provenanceSigned reports whether the package's provenance verified as a
+// keyless attestation of the signer the operator trusts.
+func provenanceSigned(vr *verify.Report) bool {
+	return slices.ContainsFunc(vr.Signers, func(s verify.Signer) bool { return s.Signs == layout.Provenance })
 }

@@ -46,6 +46,10 @@ type VerifySummary struct {
 	Failed   int           `json:"failed"`
 	Skipped  int           `json:"skipped"`
 	Failures []string      `json:"failures,omitempty"`
+	Trust    string        `json:"trust,omitempty"`
+	// Signers are the keyless signers the verification checked: who
+	// signed the package and when.
+	Signers []verify.Signer `json:"signers,omitempty"`
 }
 
 // Host describes the machine that rebuilt.
@@ -112,6 +116,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	fmt.Fprintf(&b, "rebuild %s: %s\n", r.Input, version)
 	fmt.Fprintf(&b, "%s  verify: %d passed, %d failed\n", r.Verify.Status, r.Verify.Passed, r.Verify.Failed)
+	for _, s := range r.Verify.Signers {
+		fmt.Fprintf(&b, "PASS  keyless: %s signed by %s (%s), log index %d\n", s.Signs, s.Identity, s.Issuer, s.LogIndex)
+	}
 	for _, f := range r.Verify.Failures {
 		fmt.Fprintf(&b, "FAIL  %s\n", f)
 	}
@@ -151,6 +158,13 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	row("Commit", r.Commit)
 	row("Manifest SHA-256", r.ManifestSHA256)
 	row("Verification", fmt.Sprintf("%s (%d passed, %d failed)", r.Verify.Status, r.Verify.Passed, r.Verify.Failed))
+	if r.Verify.Trust != "" {
+		row("Trust", r.Verify.Trust)
+	}
+	for _, s := range r.Verify.Signers {
+		row("Signed keyless ("+s.Signs+")", fmt.Sprintf("%s (%s), %s %s at %s, log index %d integrated %s",
+			s.Identity, s.Issuer, s.Repository, s.Ref, s.Commit, s.LogIndex, s.IntegratedTime.UTC().Format(time.RFC3339)))
+	}
 	row("Host", fmt.Sprintf("%s %s/%s", r.Host.Name, r.Host.OS, r.Host.Arch))
 	row("Go", r.Host.GoVersion)
 	row("Build cache", r.Cache)
