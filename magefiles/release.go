@@ -163,36 +163,36 @@ func (Keys) Generate() error {
 // signs and verifies a probe with it, and prints its fingerprint.
 func (Keys) Check() error { return releaseCmd("key") }
 
-// Keyless signs the package zip in dist/ keyless, with the workflow's OIDC
-// identity through Sigstore (online: Fulcio certificate, Rekor entry), into
-// <zip>.keyless.sigstore.json (beside the key-signed <zip>.sigstore.json).
-// Opt-in; the release key signatures stay the trust root for offline
-// verification.
+// Keyless signs the package in dist/ keyless, as the release workflow's
+// isolated signing job does (online: the job's OIDC identity certified by
+// Fulcio, Rekor v1 entries, an RFC 3161 timestamp from CAVRA_TSA_URL):
+// the zip, checksums.txt and the provenance, each checked offline before
+// it is written beside the zip, with Sigstore's trusted_root.json fetched
+// through its TUF repository. No key is involved.
 func Keyless() error {
-	_, zip, err := packagePaths()
-	if err != nil {
-		return err
-	}
-	return sh.RunV("go", "tool", "cosign", "sign-blob", "--yes", "--bundle", zip+".keyless.sigstore.json", zip)
+	return releaseCmd("keyless", "-dist", "dist")
 }
 
 // Publish uploads the zip, its .sha256, its signature and Sigstore bundle,
-// the public key and any keyless bundle to the GitHub release of GITHUB_REF_NAME (or
+// the public key and the keyless bundles and trusted_root.json beside the
+// zip, when signed keyless, to the GitHub release of GITHUB_REF_NAME (or
 // CAVRA_TAG), with the gh CLI.
 func Publish() error {
 	dir, zip, err := packagePaths()
 	if err != nil {
 		return err
 	}
+	version, _ := layout.ZipVersion(filepath.Base(zip))
 	tag := env("CAVRA_TAG", os.Getenv("GITHUB_REF_NAME"))
 	if tag == "" {
 		return errors.New("publish: no tag: set CAVRA_TAG")
 	}
-	files := []string{zip, zip + ".sha256", zip + ".sig", zip + ".sigstore.json"}
-	if _, err := os.Stat(zip + ".keyless.sigstore.json"); err == nil {
-		files = append(files, zip+".keyless.sigstore.json")
+	files := []string{zip, zip + ".sha256", zip + ".sig", zip + ".sigstore.json", filepath.Join(dir, layout.PublicKey)}
+	for _, f := range []string{layout.KeylessZip(version), layout.KeylessChecksums(version), layout.KeylessProvenance(version), "trusted_root.json"} {
+		if _, err := os.Stat(filepath.Join("dist", f)); err == nil {
+			files = append(files, filepath.Join("dist", f))
+		}
 	}
-	files = append(files, filepath.Join(dir, layout.PublicKey))
 	for _, f := range files {
 		if _, err := os.Stat(f); err != nil {
 			return fmt.Errorf("publish: %w", err)

@@ -11,6 +11,10 @@
 //	cavra-release keygen [-dir DIR]          write a cosign key pair (password from COSIGN_PASSWORD)
 //	cavra-release key                        load the key COSIGN_KEY or COSIGN_PRIVATE_KEY names, sign
 //	                                         and verify a probe with it, print its fingerprint
+//	cavra-release keyless [-dist DIR]        sign the package in DIR (default dist) keyless: the zip,
+//	                                         checksums.txt and the provenance, with the OIDC identity of
+//	                                         the GitHub Actions job (or SIGSTORE_ID_TOKEN); writes the
+//	                                         bundles and Sigstore's trusted_root.json beside the zip
 //
 // Flags:
 //
@@ -28,6 +32,13 @@
 // run, and the signing key: COSIGN_KEY (a cosign.key path or a KMS URI) or
 // COSIGN_PRIVATE_KEY (its contents), with COSIGN_PASSWORD. Without a key a
 // snapshot is signed with a machine-local key; a release refuses to run.
+//
+// keyless signs with Sigstore's public-good instance (CAVRA_FULCIO_URL,
+// CAVRA_REKOR_URL to change it; Rekor v1) and adds an RFC 3161 timestamp
+// from CAVRA_TSA_URL when set. Inside GitHub Actions every bundle must
+// verify, offline, as the workflow's identity (GITHUB_WORKFLOW_REF at
+// GITHUB_SHA) before it is written; elsewhere CAVRA_CERTIFICATE_IDENTITY
+// and CAVRA_CERTIFICATE_OIDC_ISSUER name the identity.
 //
 // A KMS or Kubernetes key needs its provider linked in with a build tag
 // (awskms, gcpkms, azurekms, hashivault, k8s); `go run mage.go release`
@@ -82,6 +93,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runKeygen(args[1:], stdout, stderr)
 	case "key":
 		err = runKey(ctx, args[1:], stdout, stderr)
+	case "keyless":
+		err = runKeyless(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		usage(stdout)
 		return 0
@@ -107,6 +120,7 @@ func usage(w io.Writer) {
   cavra-release steps
   cavra-release keygen [-dir DIR]
   cavra-release key
+  cavra-release keyless [-dist DIR]
 `)
 }
 

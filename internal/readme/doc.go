@@ -13,7 +13,10 @@
 //	sh checkout   in the repository checkout, connected
 //	sh download   in a folder holding what a user downloads from a release:
 //	              cavra-go-runtime-<version>.zip with its .sha256, .sig and
-//	              .sigstore.json, and trusted.pub, the release public key
+//	              .sigstore.json, its three keyless bundles and
+//	              trusted_root.json (signed by a virtual Sigstore as the
+//	              release workflow at refs/tags/<version>, as CI's signing
+//	              job signs), and trusted.pub, the release public key
 //	              obtained separately; `cavra` is on PATH (go install)
 //	sh runtime    the runtime section: run, and their output checked, by
 //	              TestREADME of cmd/cavra-runtime, with cavra-runtime built
@@ -21,7 +24,8 @@
 //	sh airgap     inside the restricted network: no network (a network
 //	              namespace), an empty module cache, only the Go toolchain
 //	              and standard tools; the folder holds only what was
-//	              transferred, the zip and trusted.pub
+//	              transferred, the zip, its keyless bundles,
+//	              trusted_root.json and trusted.pub
 //	cosign-v2, cosign-v3
 //	              which major version `cosign` is, for blocks that show one
 //	              form of a cosign command

@@ -16,7 +16,10 @@ import (
 
 	"github.com/cavra/cavra/internal/testrelease"
 	"github.com/cavra/cavra/internal/testrepo"
+	"github.com/cavra/cavra/internal/testsigstore"
 	"github.com/cavra/cavra/internal/testtools"
+	"github.com/cavra/cavra/packaging/format/layout"
+	"github.com/cavra/cavra/signing/trust/sigstore"
 )
 
 // block is one fenced shell block of the README.
@@ -200,6 +203,7 @@ type session struct {
 	env     func(place string) []string
 	netns   bool
 	version string
+	keyless bool // the package of version is signed keyless
 }
 
 func (s *session) run(b block) {
@@ -273,6 +277,11 @@ func (s *session) prepare(place string) string {
 	if place == "download" {
 		files = append(files, zip+".sha256", zip+".sig", zip+".sigstore.json")
 	}
+	// What the release workflow's signing job publishes beside the zip:
+	// here signed by a virtual Sigstore as that workflow at the version's
+	// tag.
+	s.signKeyless(dist)
+	files = append(files, layout.KeylessZip(s.version), layout.KeylessChecksums(s.version), layout.KeylessProvenance(s.version), sigstore.TrustedRootName)
 	for _, f := range files {
 		copyFile(t, filepath.Join(dist, f), filepath.Join(dir, f))
 	}
@@ -280,6 +289,20 @@ func (s *session) prepare(place string) string {
 	copyFile(t, filepath.Join(s.dirs["checkout"], ".cavra", "cosign.pub"), filepath.Join(dir, "trusted.pub"))
 	s.dirs[place] = dir
 	return dir
+}
+
+// signKeyless signs the package of the session's version in dist keyless,
+// once, as the release workflow's signing job would: with a virtual
+// Sigstore, as https://github.com/cavra/cavra/.github/workflows/release.yml
+// at refs/tags/<version>, with an RFC 3161 timestamp.
+func (s *session) signKeyless(dist string) {
+	if s.keyless {
+		return
+	}
+	vs := testsigstore.New(s.t)
+	id := testsigstore.GitHubWorkflow("cavra/cavra", "release.yml", "refs/tags/"+s.version, strings.Repeat("0", 40), "release")
+	vs.SignPackage(s.t, dist, s.version, testsigstore.Options{Identity: id, Timestamp: true})
+	s.keyless = true
 }
 
 // newest returns the version of the package in the checkout's dist/ that was

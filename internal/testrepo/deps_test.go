@@ -68,6 +68,7 @@ var sides = map[string]string{
 	"packaging/release/nfpm":      heavy, // nfpm.Step
 	"sbom":                        heavy, // sbom.Step, syft
 	"signing":                     heavy, // cosign keys, signing, KMS
+	"signing/keyless":             heavy, // keyless signing with sigstore-go (Fulcio, Rekor, TSA, TUF), as CI's signing job
 	"packaging/release/steps":     heavy, // the whole step list
 	"cmd/cavra-release":           heavy,
 
