@@ -112,3 +112,61 @@ func TestPinnedAndThin(t *testing.T) {
 		}
 	}
 }
+
+// jobs splits a workflow into its jobs' text, by name.
+func jobs(t *testing.T, text string) map[string]string {
+	_, body, ok := strings.Cut(text, "\njobs:\n")
+	if !ok {
+		t.Fatal("no jobs")
+	}
+	out := map[string]string{}
+	name := ""
+	for line := range strings.Lines(body) {
+		if m := regexp.MustCompile(`^  ([a-z][a-z0-9_-]*):\s*$`).FindStringSubmatch(line); m != nil {
+			name = m[1]
+		}
+		if name != "" {
+			out[name] += line
+		}
+	}
+	return out
+}
+
+// TestSigningIsolated checks the release workflow's keyless signing: one
+// job, sign, may request an OIDC token; it builds nothing (its one command
+// is the keyless target) and reads no secret; no other job can sign
+// keyless, and the publish gate waits for it.
+func TestSigningIsolated(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(testrepo.ModuleRoot(t), ".github", "workflows", "release.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	js := jobs(t, string(data))
+	sign, ok := js["sign"]
+	if !ok {
+		t.Fatalf("release.yml has no sign job; jobs: %v", js)
+	}
+	for name, text := range js {
+		if strings.Contains(text, "id-token: write") != (name == "sign") {
+			t.Errorf("job %s: id-token: write is for the sign job alone", name)
+		}
+	}
+	var runs []string
+	for _, r := range runRE.FindAllStringSubmatch(sign, -1) {
+		runs = append(runs, strings.TrimSpace(r[1]))
+	}
+	if strings.Join(runs, "\n") != "go run mage.go keyless" {
+		t.Errorf("the sign job runs %q, want only go run mage.go keyless", runs)
+	}
+	if strings.Contains(sign, "secrets.") || strings.Contains(sign, "environment:") {
+		t.Error("the sign job reads secrets")
+	}
+	if !regexp.MustCompile(`needs: \[[^\]]*\bsign\b`).MatchString(js["publish"]) {
+		t.Error("publish does not wait for the sign job")
+	}
+	for _, want := range []string{"CAVRA_TRUSTED_ROOT:", "CAVRA_CERTIFICATE_IDENTITY:", "CAVRA_CERTIFICATE_OIDC_ISSUER:"} {
+		if !strings.Contains(js["publish"], want) {
+			t.Errorf("the publish gate does not check the keyless signatures (%s)", want)
+		}
+	}
+}
