@@ -1,6 +1,9 @@
 package keyless_test
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/sha256"
 	"os"
 	"path/filepath"
@@ -135,8 +138,38 @@ func TestStricter(t *testing.T) {
 // BenchmarkVerify measures verifying one keyless bundle: a public-good
 // attestation (DSSE, P-384 chain, SCT, checkpoint, inclusion proof of 16
 // hashes, SET) and a virtual-Sigstore file signature with an RFC 3161
-// timestamp besides.
+// timestamp besides; and the floor, the signature checks no verifier of
+// the public-good bundle can skip: four ECDSA P-256 verifications (the
+// artifact's signature, the SCT, the checkpoint, the SET) and two P-384
+// (the intermediate's over the leaf, the root's over the intermediate).
 func BenchmarkVerify(b *testing.B) {
+	b.Run("floor-ecdsa", func(b *testing.B) {
+		type sig struct {
+			pub    *ecdsa.PublicKey
+			digest []byte
+			sig    []byte
+		}
+		var sigs []sig
+		for _, c := range []elliptic.Curve{elliptic.P256(), elliptic.P256(), elliptic.P256(), elliptic.P256(), elliptic.P384(), elliptic.P384()} {
+			k, err := ecdsa.GenerateKey(c, rand.Reader)
+			if err != nil {
+				b.Fatal(err)
+			}
+			d := sha256.Sum256([]byte("message"))
+			s, err := ecdsa.SignASN1(rand.Reader, k, d[:])
+			if err != nil {
+				b.Fatal(err)
+			}
+			sigs = append(sigs, sig{&k.PublicKey, d[:], s})
+		}
+		for b.Loop() {
+			for _, s := range sigs {
+				if !ecdsa.VerifyASN1(s.pub, s.digest, s.sig) {
+					b.Fatal("does not verify")
+				}
+			}
+		}
+	})
 	root, _ := publicGoodRoot(b)
 	data, err := os.ReadFile(filepath.Join("testdata", "public-good", publicGood[0].file))
 	if err != nil {
