@@ -425,3 +425,21 @@ func TestCosign(t *testing.T) {
 		})
 	}
 }
+
+// TestSubjectDigest: a statement names the artifact by its SHA-256; one
+// that can be read two ways (a key twice) names nothing.
+func TestSubjectDigest(t *testing.T) {
+	a := []byte("artifact\n")
+	sum := sha256.Sum256(a)
+	st := statement(a)
+	if !keyless.SubjectDigest(st, sum) {
+		t.Error("the statement's subject is not found")
+	}
+	if keyless.SubjectDigest(statement([]byte("other")), sum) {
+		t.Error("another artifact's statement names it")
+	}
+	twice := bytes.Replace(st, []byte(`"subject":`), []byte(`"subject":[],"subject":`), 1)
+	if keyless.SubjectDigest(twice, sum) {
+		t.Error("a statement with subject twice names it")
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"hash"
 
+	"github.com/cavra/cavra/internal/strictjson"
 	"github.com/cavra/cavra/signing/trust"
 	"github.com/cavra/cavra/signing/trust/sigstore"
 )
@@ -148,6 +149,9 @@ type statement struct {
 }
 
 func parseStatement(payload []byte) (*statement, error) {
+	if err := strictjson.CheckDuplicates(payload); err != nil {
+		return nil, err // two readings of one statement: refuse it
+	}
 	var st statement
 	if err := json.Unmarshal(payload, &st); err != nil {
 		return nil, err
