@@ -61,15 +61,19 @@ func Lint() error {
 }
 
 // Runtime builds cavra-runtime for this machine into bin/, with the pinned
-// release flags.
+// release flags and the release toolchain.
 func (Build) Runtime() error {
 	t := build.Target{GOOS: runtime.GOOS, GOARCH: runtime.GOARCH}
 	out, err := filepath.Abs(filepath.Join("bin", t.Exe()))
 	if err != nil {
 		return err
 	}
-	r := &build.Runner{}
-	if err := r.Run(context.Background(), ".", build.Spec(t, "devel", out)); err != nil {
+	ctx := context.Background()
+	g, err := releaseToolchain(ctx)
+	if err != nil {
+		return err
+	}
+	if err := g.Runner().Run(ctx, ".", build.Spec(t, "devel", out)); err != nil {
 		return err
 	}
 	fmt.Println("built", filepath.Join("bin", t.Exe()))

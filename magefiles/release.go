@@ -75,17 +75,34 @@ func tagNote(tags []string) string {
 }
 
 // compileRuntime compiles the runtime's packages for every release target
-// into the build cache (build.Compile); failures are left for the
-// release's own builds to report.
+// into the build cache (build.Compile) with the release toolchain, the one
+// the release builds with (a cache warmed by another Go is never used),
+// and builds govulncheck with it for the vulns step; failures are left for
+// the release's own steps to report.
 func compileRuntime(ctx context.Context) {
 	start := time.Now()
-	r := &build.Runner{}
+	g, err := releaseToolchain(ctx)
+	if err != nil {
+		return
+	}
+	r := g.Runner()
 	var wg sync.WaitGroup
 	for _, t := range build.Matrix {
 		wg.Go(func() { r.Run(ctx, ".", build.Compile(t)) })
 	}
+	wg.Go(func() {
+		cmd := exec.CommandContext(ctx, g.Path, "tool", "-n", "govulncheck")
+		cmd.Env = append(os.Environ(), "GOROOT="+g.GOROOT, "GOTOOLCHAIN=local", "GOFLAGS=-mod=readonly")
+		cmd.Run()
+	})
 	wg.Wait()
-	fmt.Printf("release command: runtime packages compiled for %d targets in %.1fs\n", len(build.Matrix), time.Since(start).Seconds())
+	fmt.Printf("release command: runtime packages compiled for %d targets, and govulncheck, with %s in %.1fs\n", len(build.Matrix), g.Version, time.Since(start).Seconds())
+}
+
+// releaseToolchain finds the release toolchain (build.Toolchain), fetching
+// it through the module proxy when this machine lacks it.
+func releaseToolchain(ctx context.Context) (*build.Go, error) {
+	return build.FindGo(ctx, build.Find{Version: build.Toolchain, Download: true})
 }
 
 // through runs the release steps up to and including step, into
@@ -129,6 +146,12 @@ func (Build) All() error { return through("build") }
 
 // Sbom writes the SPDX and CycloneDX SBOMs of a release into dist/steps/sbom/.
 func Sbom() error { return through("sbom") }
+
+// Vulns checks the binaries against the Go vulnerability database go.mod
+// pins and writes the VEX documents (and all before them) into
+// dist/steps/vulns/; it fails on a reachable vulnerability that
+// vex/exceptions.yaml does not explain.
+func Vulns() error { return through("vulns") }
 
 // Package writes the .deb, .rpm and .apk packages into dist/steps/packages/.
 func Package() error { return through("packages") }

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"context"
 	"debug/buildinfo"
 	"fmt"
 	"os"
@@ -15,7 +16,8 @@ import (
 )
 
 // TestTools installs what the tests need beyond Go, so that no test is
-// skipped for a missing tool: the stock cosign CLI of both major versions
+// skipped for a missing tool: the release toolchain (build.Toolchain,
+// fetched through the module proxy), the stock cosign CLI of both major versions
 // (v2 at the version go.mod pins with a tool directive, v3 at CosignV3 from
 // the module proxy), the actionlint CLI (go.mod tool directive), all built
 // into .cache/tools, and Debian's rpm, jq, unzip and chromium (headless,
@@ -44,6 +46,13 @@ func TestTools() error {
 			return err
 		}
 	}
+	// The release toolchain, into the module cache (checked against the
+	// checksum database), where releases and rebuilds find it.
+	g, err := releaseToolchain(context.Background())
+	if err != nil {
+		return fmt.Errorf("test tools: %w", err)
+	}
+	fmt.Println("test tools: release toolchain", g.Version, "at", g.GOROOT)
 	return debianPackages("rpm", "jq", "unzip", "chromium")
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/cavra/cavra/packaging/verify/options"
 	"github.com/cavra/cavra/packaging/verify/rebuild"
 	"github.com/cavra/cavra/packaging/verify/upgrade"
+	"github.com/cavra/cavra/packaging/verify/vulns"
 )
 
 // Verify groups the verification targets. They take the settings of cavra
@@ -238,4 +239,42 @@ func show(rep interface {
 		return rep.WriteJSON(os.Stdout)
 	}
 	return rep.WriteText(os.Stdout)
+}
+
+// Vulns re-checks the package named by CAVRA_PACKAGE, or the only one in
+// dist/, against the Go vulnerability database CAVRA_VULNDB (a folder of
+// vuln.go.dev's layout, or vulndb.zip): every vulnerability that affects a
+// module or Go version in its binaries and that its signed OpenVEX document
+// does not cover fails it (cavra release vulns).
+func (Verify) Vulns() error {
+	p, err := found()
+	if err != nil {
+		return err
+	}
+	v, err := values(options.Vulns...)
+	if err != nil {
+		return err
+	}
+	o, err := v.Vulns()
+	if err != nil {
+		return fmt.Errorf("verify:vulns: %w", err)
+	}
+	rep, err := vulns.Run(p, o)
+	if err != nil {
+		return err
+	}
+	if err := show(rep); err != nil {
+		return err
+	}
+	if !rep.OK() {
+		return fmt.Errorf("verify:vulns: %s: %d vulnerabilities the package's VEX does not cover%s", p, len(rep.New()), cond(rep.Error != "", ": "+rep.Error))
+	}
+	return nil
+}
+
+func cond(ok bool, s string) string {
+	if ok {
+		return s
+	}
+	return ""
 }

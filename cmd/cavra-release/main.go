@@ -22,10 +22,17 @@
 //	-out DIR       output folder (default dist)
 //	-targets LIST  comma-separated os/arch subset of the matrix (default all six)
 //
-// The Linux packages and the SBOMs are kept in a step cache in the user's
-// cache folder (cavra/steps), keyed by this binary's build ID and every
-// input, and copied from there when a release repeats them;
-// CAVRA_STEP_CACHE=off makes them anew.
+// Every binary is built with the release toolchain, build.Toolchain, found
+// on this machine or fetched once through the module proxy (see
+// build.FindGo); the vulns step checks the runtime with govulncheck against
+// the vulnerability database go.mod pins and fails on a reachable
+// vulnerability that vex/exceptions.yaml does not explain (see package
+// github.com/cavra/cavra/packaging/release/vulns).
+//
+// The Linux packages, the SBOMs and the vulnerability documents are kept in
+// a step cache in the user's cache folder (cavra/steps), keyed by this
+// binary's build ID and every input, and copied from there when a release
+// repeats them; CAVRA_STEP_CACHE=off makes them anew.
 //
 // The environment supplies SOURCE_DATE_EPOCH (default: the commit time),
 // CAVRA_RELEASE=1 for a non-snapshot release, the GITHUB_* variables of a CI
@@ -198,6 +205,9 @@ func runRelease(ctx context.Context, args []string, mode string, stdout, stderr 
 		label = "SNAPSHOT"
 	}
 	log.Printf("cavra-go-runtime %s (%s) commit %s, %s, %d target(s)", cfg.Version, label, cfg.Commit[:12], cfg.GoVersion, len(cfg.Targets))
+	if cfg.Go != nil {
+		log.Printf("release toolchain %s: %s (%s)", cfg.Go.Version, cfg.Go.GOROOT, cfg.Go.Found)
+	}
 	if !signing.Configured(os.Getenv) && !cfg.Snapshot {
 		return signing.ErrNoKey
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/cavra/cavra/packaging/verify"
 	"github.com/cavra/cavra/packaging/verify/htmlreport"
 	"github.com/cavra/cavra/packaging/verify/options"
+	"github.com/cavra/cavra/packaging/verify/vulns"
 )
 
 // pubPath names the public half of a private key file: rebuilder.pub for
@@ -81,8 +82,15 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "cavra release report: %v\n", err)
 		return 2
 	}
-	var page bytes.Buffer
 	meta := htmlreport.Meta{Tool: "cavra " + version, Generated: time.Now(), Command: "cavra release report " + strings.Join(args, " ")}
+	if v.Database != "" {
+		// The re-check verifies the package again, with the same trust.
+		if meta.Recheck, err = vulns.Run(pos[0], vulns.Options{Verify: opts, Database: v.Database}); err != nil {
+			fmt.Fprintf(stderr, "cavra release report: %v\n", err)
+			return 2
+		}
+	}
+	var page bytes.Buffer
 	if err := htmlreport.Write(&page, rep, pkg, meta); err != nil {
 		fmt.Fprintf(stderr, "cavra release report: %v\n", err)
 		return 2
@@ -93,11 +101,21 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "%s  %s %s: %d checks passed, %d failed, %d skipped; %d rebuild attestation(s); report %s\n",
 		rep.Status, rep.Package, rep.Version, rep.Passed, rep.Failed, rep.Skipped, len(rep.Rebuilders), *out)
+	code := 0
 	if !rep.OK() {
 		for _, e := range rep.Errors() {
 			fmt.Fprintf(stderr, "verify: %s\n", e)
 		}
-		return 1
+		code = 1
 	}
-	return 0
+	if rc := meta.Recheck; rc != nil {
+		fmt.Fprintf(stdout, "%s  re-check against %s: %d vulnerabilities the package's VEX does not cover\n", rc.Status, rc.Database.Source, len(rc.New()))
+		for _, f := range rc.New() {
+			fmt.Fprintf(stderr, "vulns: %s %s %s (fixed in %s) in %s\n", f.ID, f.Module, f.Version, f.Fixed, strings.Join(f.Binaries, ", "))
+		}
+		if !rc.OK() {
+			code = 1
+		}
+	}
+	return code
 }

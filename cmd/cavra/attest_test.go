@@ -18,6 +18,7 @@ import (
 	"github.com/cavra/cavra/internal/testrepo"
 	"github.com/cavra/cavra/internal/testtools"
 	"github.com/cavra/cavra/packaging/format/attestation"
+	"github.com/cavra/cavra/packaging/format/build"
 	"github.com/cavra/cavra/packaging/format/checksums"
 	"github.com/cavra/cavra/signing/trust"
 )
@@ -66,11 +67,9 @@ func rebuilt(t *testing.T) *rebuilds {
 				t.Fatalf("keygen %s: %d %s %s", who, code, out, errs)
 			}
 		}
-		// dave's go builds, then appends a byte to what it built.
-		real, err := exec.LookPath("go")
-		if err != nil {
-			t.Fatal(err)
-		}
+		// dave's go, the release toolchain, builds, then appends a byte
+		// to what it built.
+		real := testrelease.Go(t).Path
 		badGo := filepath.Join(dir, "go")
 		script := "#!/bin/sh\n\"" + real + "\" \"$@\" || exit $?\n[ \"$1\" = build ] || exit 0\nprev=\nfor a in \"$@\"; do [ \"$prev\" = -o ] && printf x >> \"$a\"; prev=$a; done\n"
 		if err := os.WriteFile(badGo, []byte(script), 0o755); err != nil {
@@ -367,7 +366,9 @@ func TestReportPage(t *testing.T) {
 		}
 	}
 	for _, want := range []string{"Verdict: PASS", p.Key.Fingerprint(), "GOFLAGS\t-trimpath -mod=readonly -buildvcs=false", "GOPROXY\toff",
-		"go build -ldflags='-s -w -buildid= -X main.version=" + p.Version + "'", "rebuild.policy", "2 trusted rebuilder(s) reproduced every binary"} {
+		"go build -ldflags='-s -w -buildid= -X main.version=" + p.Version + "'", "rebuild.policy", "2 trusted rebuilder(s) reproduced every binary",
+		// The vulnerability evidence: the database and every statement.
+		"Database\tpkg:golang/golang.org/x/vulndb@v0.0.0-", "Database hash (go.sum)\th1:", "Scanner\tgovulncheck v", "\tfixed\t"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the page does not show %q", want)
 		}
@@ -380,6 +381,21 @@ func TestReportPage(t *testing.T) {
 	}
 	if pdf := page.PDF(); !bytes.HasPrefix(pdf, []byte("%PDF-")) || len(pdf) < 10000 {
 		t.Errorf("printing gave %d bytes", len(pdf))
+	}
+
+	// With a newer database that knows a vulnerability of the binaries'
+	// Go version, the re-check fails the page and says which.
+	newer := filepath.Join(dir, "newer.zip")
+	testrelease.VulnDB(t, newer, map[string][]byte{"GO-2099-0001": testrelease.StdlibEntry(t, build.Toolchain)})
+	rechecked := filepath.Join(dir, "rechecked.html")
+	if code, stdout, stderr := cli(append([]string{"release", "report", "-db", newer}, args(rechecked, "alice", "bob")[2:]...)...); code != 1 || !strings.Contains(stderr, "vulns: GO-2099-0001 stdlib "+build.Toolchain) {
+		t.Errorf("report with a newer database: exit %d, want 1\n%s%s", code, stdout, stderr)
+	}
+	text = browser.Open("file://" + rechecked).Text()
+	for _, want := range []string{"Verdict: FAIL", "vulnerability re-check: GO-2099-0001 stdlib " + build.Toolchain, "Re-check against " + newer, "NEW\tGO-2099-0001\tstdlib\t" + build.Toolchain} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the re-checked page does not show %q", want)
+		}
 	}
 
 	// dave attested FAILED: the failures come first, in red.

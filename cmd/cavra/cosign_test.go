@@ -65,11 +65,20 @@ func listed(t *testing.T, dir string) []string {
 	return files
 }
 
+// The vulnerability attestation and its predicate type, as cosign is given
+// them.
+const (
+	vulnsEnvelope = "vex/cavra-runtime.vulns.intoto.jsonl"
+	vulnsBundle   = "vex/cavra-runtime.vulns.sigstore.json"
+	vulnsType     = "https://in-toto.io/attestation/vulns/v0.2"
+)
+
 // TestCosignInterop checks a real package with the stock cosign CLI of both
 // major versions, offline: cosign v2 checks every detached signature and
-// the provenance envelope, cosign v3 every Sigstore bundle and the
-// provenance bundle; both refuse a signature of another file, by another
-// key, or with a flipped byte.
+// the envelopes of the provenance and of the vulnerability statement,
+// cosign v3 every Sigstore bundle and both attestation bundles; both refuse
+// a signature of another file, by another key, or with a flipped byte, and
+// an attestation of a file it does not name or of another type.
 func TestCosignInterop(t *testing.T) {
 	p := pkg(t)
 	v2 := cosignRunner(t, testtools.Cosign(t, 2))
@@ -104,7 +113,9 @@ func TestCosignInterop(t *testing.T) {
 		}
 		checks = append(checks,
 			check{"v2 provenance " + f, v2, dir, []string{"verify-blob-attestation", "--key", p.PublicKey, "--signature", "cavra-runtime.provenance.intoto.jsonl", "--type", "slsaprovenance1", "--insecure-ignore-tlog=true", f}},
-			check{"v3 provenance " + f, v3, dir, []string{"verify-blob-attestation", "--key", p.PublicKey, "--bundle", "cavra-runtime.provenance.sigstore.json", "--type", "slsaprovenance1", "--insecure-ignore-tlog=true", f}})
+			check{"v3 provenance " + f, v3, dir, []string{"verify-blob-attestation", "--key", p.PublicKey, "--bundle", "cavra-runtime.provenance.sigstore.json", "--type", "slsaprovenance1", "--insecure-ignore-tlog=true", f}},
+			check{"v2 vulns " + f, v2, dir, []string{"verify-blob-attestation", "--key", p.PublicKey, "--signature", vulnsEnvelope, "--type", vulnsType, "--insecure-ignore-tlog=true", f}},
+			check{"v3 vulns " + f, v3, dir, []string{"verify-blob-attestation", "--key", p.PublicKey, "--bundle", vulnsBundle, "--type", vulnsType, "--insecure-ignore-tlog=true", f}})
 	}
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
@@ -174,6 +185,9 @@ func TestCosignInterop(t *testing.T) {
 		{"v3: flipped byte in the bundle", v3, []string{"verify-blob", "--key", p.PublicKey, "--bundle", "bundle-flipped.sigstore.json", "--insecure-ignore-tlog=true", "bundle-flipped"}},
 		{"v3: provenance of a stranger", v3, []string{"verify-blob-attestation", "--key", p.PublicKey, "--bundle", filepath.Join(dir, "cavra-runtime.provenance.sigstore.json"), "--type", "slsaprovenance1", "--insecure-ignore-tlog=true", "stranger"}},
 		{"v2: provenance of a stranger", v2, []string{"verify-blob-attestation", "--key", p.PublicKey, "--signature", filepath.Join(dir, "cavra-runtime.provenance.intoto.jsonl"), "--type", "slsaprovenance1", "--insecure-ignore-tlog=true", "stranger"}},
+		{"v3: vulns attestation of a stranger", v3, []string{"verify-blob-attestation", "--key", p.PublicKey, "--bundle", filepath.Join(dir, vulnsBundle), "--type", vulnsType, "--insecure-ignore-tlog=true", "stranger"}},
+		{"v2: vulns attestation of a stranger", v2, []string{"verify-blob-attestation", "--key", p.PublicKey, "--signature", filepath.Join(dir, vulnsEnvelope), "--type", vulnsType, "--insecure-ignore-tlog=true", "stranger"}},
+		{"v2: vulns attestation as provenance", v2, []string{"verify-blob-attestation", "--key", p.PublicKey, "--signature", filepath.Join(dir, vulnsEnvelope), "--type", "slsaprovenance1", "--insecure-ignore-tlog=true", filepath.Join(dir, bin)}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if ok, out := tc.run(bad, tc.args...); ok {
@@ -210,12 +224,16 @@ func TestBootstrapCommands(t *testing.T) {
 	if err := json.Unmarshal(data, &doc); err != nil {
 		t.Fatal(err)
 	}
+	// The re-check command reads the database the operator brings beside
+	// the package: here the one the release was checked against.
+	testrelease.VulnDB(t, filepath.Join(site, "vulndb.zip"), nil)
 	tools := map[string]string{
 		"cavra":     testrelease.Verifier(t),
 		"cosign v2": testtools.Cosign(t, 2),
 		"cosign v3": testtools.Cosign(t, 3),
 	}
 	pre := offline(t)
+	release := testrelease.Go(t)
 	seen := map[string]int{}
 	for _, c := range doc.Commands {
 		tool := c.Argv[0]
@@ -232,14 +250,17 @@ func TestBootstrapCommands(t *testing.T) {
 		}
 		cmd := exec.Command(argv[0], argv[1:]...)
 		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "HOME="+site)
+		// An offline site with the release toolchain installed, first on
+		// PATH, and a home of its own.
+		cmd.Env = append(os.Environ(), "HOME="+site, "PATH="+filepath.Join(release.GOROOT, "bin")+string(os.PathListSeparator)+os.Getenv("PATH"))
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Errorf("%s: %s: %v\n%s", c.Purpose, strings.Join(c.Argv, " "), err, out)
 		}
 	}
-	// 1 checksum check, the checksum list and every binary's signature and
-	// provenance in both forms, then the verifier and the rebuild.
-	if seen["sha256sum"] != 1 || seen["cosign v2"] != 13 || seen["cosign v3"] != 13 || seen["cavra"] != 2 {
-		t.Errorf("got commands %v, want 1 sha256sum, 13 of each cosign, 2 cavra", seen)
+	// 1 checksum check, the checksum list and every binary's signature,
+	// provenance and vulnerability attestation in both forms, then the
+	// verifier, the rebuild and the re-check.
+	if seen["sha256sum"] != 1 || seen["cosign v2"] != 19 || seen["cosign v3"] != 19 || seen["cavra"] != 3 {
+		t.Errorf("got commands %v, want 1 sha256sum, 19 of each cosign, 3 cavra", seen)
 	}
 }

@@ -12,6 +12,7 @@
 //	cavra release rebuild              [flags] <package folder or zip>
 //	cavra release validate-upgrade     [flags] <current> <candidate>
 //	cavra release report               [flags] -out report.html <package folder or zip>
+//	cavra release vulns                [flags] -db DIR|vulndb.zip <package folder or zip>
 //	cavra verify-blob                  -bundle B (-key K | -trusted-root T -certificate-identity I -certificate-oidc-issuer O) <file>
 //	cavra keygen                       [-ed25519] [-out rebuilder.key]
 //
@@ -75,6 +76,16 @@
 // bundles the release's signing job writes beside the zip (see package
 // github.com/cavra/cavra/packaging/format/layout), alone or with -key.
 //
+// vulns verifies the package, then re-checks every binary against a Go
+// vulnerability database the operator brings (-db: a folder of vuln.go.dev's
+// layout, or its vulndb.zip), newer than the one the release was checked
+// against: it reads each binary's build info (Go version and module
+// versions, with debug/buildinfo), matches the database's entries against
+// them, and lists every vulnerability that affects one and that the
+// package's signed OpenVEX document does not already cover, with its id,
+// module, version, fixed version and binaries (see package
+// github.com/cavra/cavra/packaging/verify/vulns). It fails on any.
+//
 // validate-upgrade verifies two packages and checks that the candidate may
 // replace the current one (see package
 // github.com/cavra/cavra/packaging/upgrade): a newer version, no removed
@@ -111,6 +122,7 @@
 //	                   the OIDC issuer of that identity
 //	-certificate-github-workflow-repository, -ref, -sha, -trigger, -name
 //	                   GitHub Actions claims the certificate must carry
+//	-db DIR|ZIP        (vulns, report) a Go vulnerability database to re-check against
 //
 // Exit status: 0 when every check passed, 1 when any check failed, 2 when the
 // command line is wrong or the input cannot be read. A skipped check is never
@@ -118,17 +130,20 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 
 	"github.com/cavra/cavra/packaging/verify"
 	"github.com/cavra/cavra/packaging/verify/options"
 	"github.com/cavra/cavra/packaging/verify/rebuild"
 	"github.com/cavra/cavra/packaging/verify/upgrade"
+	"github.com/cavra/cavra/packaging/verify/vulns"
 )
 
 var version = "devel"
@@ -149,7 +164,9 @@ const usageText = `usage:
                         [-sign-key FILE -rebuilder-id URI] <folder or zip>
   cavra release validate-upgrade [-key FILE] [-current-key FILE] [-allow-key-rotation] [-expect-version V] [-json] <current> <candidate>
   cavra release report [-key FILE | -key-fingerprint sha256:HEX | -allow-unsigned] [-expect-version V]
-                        [-rebuild-attestation FILE]... [-rebuilder-key FILE]... [-min-rebuilds N] -out FILE <folder or zip>
+                        [-rebuild-attestation FILE]... [-rebuilder-key FILE]... [-min-rebuilds N] [-db DIR|ZIP] -out FILE <folder or zip>
+  cavra release vulns [-key FILE | -key-fingerprint sha256:HEX | -allow-unsigned] [-expect-version V] [-json]
+                        -db DIR|vulndb.zip <folder or zip>
   cavra verify-blob -bundle FILE (-key FILE | -trusted-root FILE -certificate-identity[-regexp] I -certificate-oidc-issuer[-regexp] O)
                         [-certificate-github-workflow-repository R] [-certificate-github-workflow-ref REF] [-certificate-github-workflow-sha SHA]
                         [-certificate-github-workflow-trigger T] [-certificate-github-workflow-name N] [-json] <file>
@@ -194,6 +211,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runUpgrade(args, stdout, stderr)
 	case "report":
 		return runReport(args, stdout, stderr)
+	case "vulns":
+		return runVulns(args, stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "cavra release: unknown command %q\n%s", cmd, usageText)
 	return 2
@@ -321,6 +340,40 @@ func runRebuild(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return 1
 	}
 	return emit("cavra release rebuild", rep, v.JSON, stdout, stderr)
+}
+
+func runVulns(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("cavra release vulns", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var v options.Values
+	v.Flags(fs, options.Vulns...)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return 2
+	}
+	o, err := v.Vulns()
+	if err == nil && len(pos) != 1 {
+		err = fmt.Errorf("want one package, got %d arguments", len(pos))
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "cavra release vulns: %v\n", err)
+		return 2
+	}
+	rep, err := vulns.Run(pos[0], o)
+	if err != nil {
+		fmt.Fprintf(stderr, "cavra release vulns: %v\n", err)
+		return 2
+	}
+	code := emit("cavra release vulns", rep, v.JSON, stdout, stderr)
+	if code == 1 {
+		if rep.Error != "" {
+			fmt.Fprintf(stderr, "vulns: %s\n", rep.Error)
+		}
+		for _, f := range rep.New() {
+			fmt.Fprintf(stderr, "vulns: %s %s %s (fixed in %s) in %s\n", f.ID, f.Module, f.Version, cmp.Or(f.Fixed, "no release yet"), strings.Join(f.Binaries, ", "))
+		}
+	}
+	return code
 }
 
 func runUpgrade(args []string, stdout, stderr io.Writer) int {

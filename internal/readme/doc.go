@@ -23,9 +23,10 @@
 //	              from the checkout on PATH and the contract suite at hand
 //	sh airgap     inside the restricted network: no network (a network
 //	              namespace), an empty module cache, only the Go toolchain
-//	              and standard tools; the folder holds only what was
-//	              transferred, the zip, its keyless bundles,
-//	              trusted_root.json and trusted.pub
+//	              (the release toolchain first on PATH, as the README says to
+//	              install it) and standard tools; the folder holds only what
+//	              was transferred: the zip, its keyless bundles,
+//	              trusted_root.json, trusted.pub and vulndb.zip
 //	cosign-v2, cosign-v3
 //	              which major version `cosign` is, for blocks that show one
 //	              form of a cosign command

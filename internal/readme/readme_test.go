@@ -18,6 +18,7 @@ import (
 	"github.com/cavra/cavra/internal/testrepo"
 	"github.com/cavra/cavra/internal/testsigstore"
 	"github.com/cavra/cavra/internal/testtools"
+	"github.com/cavra/cavra/packaging/format/build"
 	"github.com/cavra/cavra/packaging/format/layout"
 	"github.com/cavra/cavra/signing/trust/sigstore"
 )
@@ -118,6 +119,13 @@ func TestReadme(t *testing.T) {
 	}
 	gocache, modcache := goenv("GOCACHE"), goenv("GOMODCACHE")
 	gobin := filepath.Join(site, "gobin")
+	// An offline site installed the release toolchain the README names
+	// and put it first on PATH.
+	release, err := build.FindGo(t.Context(), build.Find{Version: build.Toolchain})
+	if err != nil {
+		testtools.Missing(t, "the release toolchain for the air-gapped blocks: %v", err)
+		return
+	}
 	netns := exec.Command("unshare", "-n", "true").Run() == nil
 	if !netns && testtools.Required() {
 		t.Fatal("unshare -n is not available: the air-gap blocks need a network namespace")
@@ -138,7 +146,7 @@ func TestReadme(t *testing.T) {
 			if place == "airgap" {
 				// Only the Go toolchain and standard tools; nothing the
 				// connected side installed, and no module downloaded.
-				return append(env, "GOCACHE="+gocache, "GOMODCACHE="+filepath.Join(site, "empty-modcache"), "PATH="+path)
+				return append(env, "GOCACHE="+gocache, "GOMODCACHE="+filepath.Join(site, "empty-modcache"), "PATH="+filepath.Join(release.GOROOT, "bin")+string(os.PathListSeparator)+path)
 			}
 			return append(env, "GOCACHE="+gocache, "GOMODCACHE="+modcache, "GOBIN="+gobin, "PATH="+gobin+string(os.PathListSeparator)+path)
 		},
@@ -282,6 +290,9 @@ func (s *session) prepare(place string) string {
 	// tag.
 	s.signKeyless(dist)
 	files = append(files, layout.KeylessZip(s.version), layout.KeylessChecksums(s.version), layout.KeylessProvenance(s.version), sigstore.TrustedRootName)
+	if place == "airgap" {
+		files = append(files, "vulndb.zip") // the database the README says to bring
+	}
 	for _, f := range files {
 		copyFile(t, filepath.Join(dist, f), filepath.Join(dir, f))
 	}

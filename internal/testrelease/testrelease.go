@@ -7,19 +7,25 @@ package testrelease
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/cavra/cavra/internal/cmdcache"
 	"github.com/cavra/cavra/internal/testrepo"
+	"github.com/cavra/cavra/internal/testtools"
+	gobuild "github.com/cavra/cavra/packaging/format/build"
+	"github.com/cavra/cavra/packaging/format/vulndb"
 	"github.com/cavra/cavra/signing/trust"
 )
 
@@ -100,6 +106,79 @@ func build(t testing.TB, pkg string) string {
 	}
 	tools[pkg] = out
 	return out
+}
+
+// Go returns the release toolchain (build.Toolchain), which releases build
+// with, as this machine has it (go run mage.go testTools fetches it); a test
+// that builds a binary to put into a package builds it with this one.
+func Go(t testing.TB) *gobuild.Go {
+	t.Helper()
+	g, err := gobuild.FindGo(context.Background(), gobuild.Find{Version: gobuild.Toolchain})
+	if err != nil {
+		testtools.Missing(t, "testrelease: %v", err)
+	}
+	return g
+}
+
+// GoCommand returns the release toolchain's go command with args, its
+// GOROOT set on top of the caller's environment.
+func GoCommand(t testing.TB, args ...string) *exec.Cmd {
+	t.Helper()
+	g := Go(t)
+	cmd := exec.Command(g.Path, args...)
+	cmd.Env = append(os.Environ(), "GOROOT="+g.GOROOT)
+	return cmd
+}
+
+// VulnDB writes, as the zip vuln.go.dev serves (vulndb.zip) at path, the
+// Go vulnerability database of the golang.org/x/vulndb version this
+// module's go.mod pins, with extra entries (raw OSV JSON by id) added.
+func VulnDB(t testing.TB, path string, extra map[string][]byte) {
+	t.Helper()
+	cmd := exec.Command("go", "mod", "download", "-json", "golang.org/x/vulndb")
+	cmd.Dir = testrepo.ModuleRoot(t)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("testrelease: go mod download golang.org/x/vulndb: %v", err)
+	}
+	var m struct{ Path, Version, Zip string }
+	if err := json.Unmarshal(out, &m); err != nil {
+		t.Fatal(err)
+	}
+	db, err := vulndb.FromModuleZip(m.Zip, m.Path, m.Version, extra)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := vulndb.WriteZip(&b, db.Files); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// StdlibEntry returns an OSV entry (id GO-2099-0001) that affects the
+// standard library of goVersion (go1.x.y), fixed in the next patch
+// release, in fmt.Fprintf: every binary of the runtime calls it.
+func StdlibEntry(t testing.TB, goVersion string) []byte {
+	t.Helper()
+	v := vulndb.Semver(goVersion)
+	i := strings.LastIndex(v, ".")
+	n, err := strconv.Atoi(v[i+1:])
+	if v == "" || err != nil {
+		t.Fatalf("testrelease: %s is not a Go release", goVersion)
+	}
+	b, _ := json.Marshal(map[string]any{
+		"schema_version": "1.3.1", "id": "GO-2099-0001", "modified": "2099-01-02T00:00:00Z", "published": "2099-01-02T00:00:00Z",
+		"aliases": []string{"CVE-2099-0001"}, "summary": "A test vulnerability in fmt.Fprintf of " + goVersion,
+		"affected": []any{map[string]any{
+			"package":            map[string]string{"name": vulndb.Stdlib, "ecosystem": "Go"},
+			"ranges":             []any{map[string]any{"type": "SEMVER", "events": []any{map[string]string{"introduced": "0"}, map[string]string{"fixed": fmt.Sprintf("%s.%d", v[:i], n+1)}}}},
+			"ecosystem_specific": map[string]any{"imports": []any{map[string]any{"path": "fmt", "symbols": []string{"Fprintf"}}}},
+		}},
+	})
+	return b
 }
 
 // Verifier returns the path of the verifier, cmd/cavra, built from this

@@ -36,6 +36,7 @@ var sides = map[string]string{
 	"packaging/verify/upgrade":         light,
 	"packaging/verify/htmlreport":      light, // the auditor's HTML report page
 	"packaging/verify/options":         light, // the verifier's settings, from flags and from the environment
+	"packaging/verify/vulns":           light, // re-check a package against a newer vulnerability database
 	"internal/bounded":                 light, // reading files with a size bound
 	"internal/lint":                    light, // the house rules CI checks before the tests
 	"packaging/format/layout":          light, // names of the package and its files
@@ -49,7 +50,9 @@ var sides = map[string]string{
 	"packaging/format/explain":         light, // why two builds of a file differ
 	"packaging/format/linuxpkg":        light, // reading .deb, .rpm and .apk
 	"packaging/format/archive":         light, // zip and tar.gz, written and read
-	"packaging/format/build":           light, // the pinned build settings and commands
+	"packaging/format/build":           light, // the pinned build settings and commands, the release toolchain
+	"packaging/format/vulndb":          light, // the Go vulnerability database: layout, OSV entries, matching
+	"packaging/format/vex":             light, // OpenVEX, CycloneDX VEX and the in-toto vulns statement
 	"sbom/inspect":                     light, // reading SPDX and CycloneDX, NTIA and BSI checks
 	"signing/trust":                    light, // checking signatures, DSSE and Sigstore bundles
 	"signing/trust/sigstore":           light, // Sigstore bundles and trusted_root.json, read by both sides
@@ -66,6 +69,7 @@ var sides = map[string]string{
 	"packaging/release/artifact":  light,
 	"packaging/release/reprotest": light,
 	"packaging/release/nfpm":      heavy, // nfpm.Step
+	"packaging/release/vulns":     heavy, // vulns.Step: govulncheck, exceptions (YAML)
 	"sbom":                        heavy, // sbom.Step, syft
 	"signing":                     heavy, // cosign keys, signing, KMS
 	"signing/keyless":             heavy, // keyless signing with sigstore-go (Fulcio, Rekor, TSA, TUF), as CI's signing job

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/cavra/cavra/internal/testrepo"
+	"github.com/cavra/cavra/packaging/format/build"
 )
 
 func files(t *testing.T) []string {
@@ -55,7 +56,7 @@ var (
 
 // TestPinnedAndThin checks every action is pinned by commit SHA with its
 // version in a comment, every command is a mage target that exists,
-// permissions default to read-only, and Go comes from go.mod.
+// permissions default to read-only (Go's version: see TestGoVersions).
 func TestPinnedAndThin(t *testing.T) {
 	cmd := exec.Command("go", "run", "mage.go", "-l")
 	cmd.Dir = testrepo.ModuleRoot(t)
@@ -87,9 +88,6 @@ func TestPinnedAndThin(t *testing.T) {
 			}
 			if !commentRE.MatchString(u[2]) {
 				t.Errorf("%s: %s has no version comment", name, u[1])
-			}
-			if strings.HasPrefix(u[1], "actions/setup-go@") && !strings.Contains(text, "go-version-file: go.mod") {
-				t.Errorf("%s: setup-go does not take the Go version from go.mod", name)
 			}
 		}
 		for _, r := range runRE.FindAllStringSubmatch(text, -1) {
@@ -167,6 +165,38 @@ func TestSigningIsolated(t *testing.T) {
 	for _, want := range []string{"CAVRA_TRUSTED_ROOT:", "CAVRA_CERTIFICATE_IDENTITY:", "CAVRA_CERTIFICATE_OIDC_ISSUER:"} {
 		if !strings.Contains(js["publish"], want) {
 			t.Errorf("the publish gate does not check the keyless signatures (%s)", want)
+		}
+	}
+}
+
+// TestGoVersions checks where each job's Go comes from: a job that builds
+// or rebuilds release binaries (it runs the release or a rebuild) sets up
+// the release toolchain, exactly build.Toolchain; every other job takes
+// Go from go.mod, as a fresh machine does.
+func TestGoVersions(t *testing.T) {
+	for _, f := range files(t) {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, body := range jobs(t, string(data)) {
+			if !strings.Contains(body, "actions/setup-go@") {
+				continue
+			}
+			builds := regexp.MustCompile(`(?m)run: go run mage.go (release|verify rebuild|rebuild|verify:rebuild)$`).MatchString(body)
+			version := ""
+			if m := regexp.MustCompile(`(?m)^\s+go-version: "?([0-9.]+)"?$`).FindStringSubmatch(body); m != nil {
+				version = "go" + m[1]
+			}
+			fromMod := strings.Contains(body, "go-version-file: go.mod")
+			switch {
+			case builds && version != build.Toolchain:
+				t.Errorf("%s: job %s builds release binaries: setup-go must set up go-version %s (build.Toolchain), got %q", filepath.Base(f), name, strings.TrimPrefix(build.Toolchain, "go"), version)
+			case builds && fromMod:
+				t.Errorf("%s: job %s builds release binaries and also takes Go from go.mod", filepath.Base(f), name)
+			case !builds && (!fromMod || version != ""):
+				t.Errorf("%s: job %s must take Go from go.mod (go-version-file: go.mod)", filepath.Base(f), name)
+			}
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/cavra/cavra/packaging/format/build"
 	"github.com/cavra/cavra/packaging/format/checksums"
 	"github.com/cavra/cavra/packaging/format/layout"
+	"github.com/cavra/cavra/packaging/format/vex"
 	"github.com/cavra/cavra/packaging/release/artifact"
 	"github.com/cavra/cavra/signing/trust"
 )
@@ -52,15 +53,23 @@ func (b BootstrapStep) Run(ctx context.Context, s *State) (artifact.List, error)
 			command(purpose+" (cosign v2)", "cosign", "verify-blob-attestation", "--key", layout.PublicKey, "--signature", layout.Provenance, "--type", "slsaprovenance1", "--insecure-ignore-tlog=true", file),
 		}
 	}
+	vulns := func(purpose, file string) []bootstrap.Command {
+		return []bootstrap.Command{
+			command(purpose+" (cosign v3)", "cosign", "verify-blob-attestation", "--key", layout.PublicKey, "--bundle", layout.VulnsBundle, "--type", vex.PredicateType, "--insecure-ignore-tlog=true", file),
+			command(purpose+" (cosign v2)", "cosign", "verify-blob-attestation", "--key", layout.PublicKey, "--signature", layout.VulnsEnvelope, "--type", vex.PredicateType, "--insecure-ignore-tlog=true", file),
+		}
+	}
 	doc.Commands = []bootstrap.Command{command("check every listed file", "sha256sum", "--strict", "-c", checksums.Name)}
 	doc.Commands = append(doc.Commands, blob("check the signature of the checksum list (use the public key you were given, fingerprint "+key.Fingerprint()+")", checksums.Name)...)
 	for _, a := range s.Artifacts.Of(artifact.Binary) {
 		doc.Commands = append(doc.Commands, blob("check the signature of "+a.Path, a.Path)...)
 		doc.Commands = append(doc.Commands, attestation("check the SLSA provenance of "+a.Path, a.Path)...)
+		doc.Commands = append(doc.Commands, vulns("check the vulnerability attestation of "+a.Path, a.Path)...)
 	}
 	doc.Commands = append(doc.Commands,
 		command("run every check of the CAVRA verifier", "cavra", "release", "verify-go-package", "--key", layout.PublicKey, "."),
-		command("rebuild every binary from the shipped source", "cavra", "release", "rebuild", "--key", layout.PublicKey, "--out", "../rebuild-evidence", "."))
+		command("rebuild every binary from the shipped source", "cavra", "release", "rebuild", "--key", layout.PublicKey, "--out", "../rebuild-evidence", "."),
+		command("re-check the binaries against a newer Go vulnerability database you bring (vuln.go.dev's vulndb.zip)", "cavra", "release", "vulns", "--key", layout.PublicKey, "--db", "../vulndb.zip", "."))
 	data, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {
 		return nil, err

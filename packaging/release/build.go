@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sync"
 	"time"
@@ -18,8 +19,8 @@ import (
 // extracted with the same checks a rebuilder applies, and each target is built
 // with its recorded command and the network controls on top.
 type BuildStep struct {
-	// Runner runs the go command; nil means the go in PATH with the
-	// network controls of [build.Network].
+	// Runner runs the go command; nil means the release toolchain of the
+	// configuration with the network controls of [build.Network].
 	Runner *build.Runner
 }
 
@@ -35,11 +36,11 @@ func (b BuildStep) Run(ctx context.Context, s *State) (artifact.List, error) {
 	}
 	defer cleanup()
 	s.Log.Done("source archive extracted", time.Since(start))
+	c := s.Config
 	r := b.Runner
 	if r == nil {
-		r = &build.Runner{}
+		r = c.Runner()
 	}
-	c := s.Config
 	out := make(artifact.List, len(c.Targets))
 	errs := make([]error, len(c.Targets))
 	var wg sync.WaitGroup
@@ -74,6 +75,33 @@ func (b BuildStep) Run(ctx context.Context, s *State) (artifact.List, error) {
 		}
 	}
 	return out, nil
+}
+
+// Runner returns a runner of the release toolchain, or of the go in PATH
+// when the configuration names none.
+func (c *Config) Runner() *build.Runner {
+	if c.Go == nil {
+		return &build.Runner{}
+	}
+	return c.Go.Runner()
+}
+
+// GoCommand returns the release toolchain's go command with args, to run in
+// dir with the caller's environment (module proxy and caches included), the
+// toolchain's GOROOT and bin folder first in PATH, and GOTOOLCHAIN=local:
+// for the go commands of a release that are not builds (module downloads,
+// tools), which may use the network.
+func (c *Config) GoCommand(ctx context.Context, dir string, args ...string) *exec.Cmd {
+	gocmd := "go"
+	env := os.Environ()
+	if c.Go != nil {
+		gocmd = c.Go.Path
+		env = append(env, "GOROOT="+c.Go.GOROOT, "PATH="+filepath.Join(c.Go.GOROOT, "bin")+string(os.PathListSeparator)+os.Getenv("PATH"))
+	}
+	cmd := exec.CommandContext(ctx, gocmd, args...)
+	cmd.Dir = dir
+	cmd.Env = append(env, "GOTOOLCHAIN=local", "GOWORK=off")
+	return cmd
 }
 
 // ExtractSource extracts the package's source archive into a temporary folder

@@ -8,8 +8,9 @@ import (
 )
 
 // ChecksumsStep writes checksums.txt: the SHA-256 of every file of the package
-// except itself and the signature files (detached .sig files and the DSSE
-// provenance envelope), which are checked by their signatures instead; so a
+// except itself and the signature files (detached .sig files, the DSSE
+// envelopes of the provenance and of the vulnerability statement, and their
+// bundles), which are checked by their signatures instead; so a
 // package re-signed with the same key keeps the same checksums.txt.
 type ChecksumsStep struct{}
 
@@ -19,7 +20,7 @@ func (ChecksumsStep) Name() string { return "checksums" }
 // Listed reports whether checksums.txt lists artifacts of kind k.
 func Listed(k artifact.Kind) bool {
 	switch k {
-	case artifact.Signature, artifact.Provenance, artifact.Checksums, artifact.Archive:
+	case artifact.Signature, artifact.Provenance, artifact.Attestation, artifact.Checksums, artifact.Archive:
 		return false
 	}
 	return true

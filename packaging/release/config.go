@@ -32,9 +32,13 @@ type Config struct {
 	WorkflowRef string         // GITHUB_WORKFLOW_REF, or ""
 	Builder     string         // builder id for provenance
 	Epoch       time.Time      // SOURCE_DATE_EPOCH, UTC
-	GoVersion   string         // e.g. go1.26.8
+	GoVersion   string         // the release toolchain's version, e.g. go1.27.3
 	Targets     []build.Target // the targets to build, a subset of build.Matrix
 	Supplier    Supplier       // supplies the release and authors its SBOMs
+	// Go is the release toolchain every binary is built with (see
+	// build.Toolchain). Where it lives is this machine's business, not
+	// the release's: it is left out of the step cache's key.
+	Go *build.Go `json:"-"`
 }
 
 // Supplier is the organisation that supplies and creates the release and
@@ -86,14 +90,18 @@ type Options struct {
 	Version string         // "" means $VERSION, then git describe
 	Targets []build.Target // nil means build.Matrix
 	Getenv  func(string) string
-	Runner  *build.Runner // to ask the go command its version
+	// Go is the release toolchain; nil means build.Toolchain as
+	// build.FindGo finds it, fetched through the module proxy if need be.
+	Go *build.Go
 }
 
 var versionRE = regexp.MustCompile(`^v?[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$`)
 
 // Detect computes the release configuration from the repository, the
 // environment (VERSION, SOURCE_DATE_EPOCH, CAVRA_RELEASE, CAVRA_SUPPLIER_*,
-// GITHUB_*), and the go command.
+// GITHUB_*), and the release toolchain (build.Toolchain, found with
+// build.FindGo: go on PATH when it is that version, else go1.x.y on PATH,
+// else the module cache, which GOTOOLCHAIN fills through the module proxy).
 //
 // The version is $VERSION when set, else the tag v* at HEAD when the tree is
 // clean, else <latest tag or v0.0.0>-snapshot.<12 hex of the commit>, with
@@ -123,14 +131,16 @@ func Detect(ctx context.Context, o Options) (*Config, error) {
 	defer cancel()
 	ask := prefetch(ctx, c.Root, gitQuestions)
 	defer ask.wait()
-	r := o.Runner
-	if r == nil {
-		r = &build.Runner{}
-	}
-	var goVersion string
+	var toolchain *build.Go
 	var goErr error
 	var asked sync.WaitGroup
-	asked.Go(func() { goVersion, goErr = r.GoVersion(ctx) })
+	asked.Go(func() {
+		if toolchain = o.Go; toolchain == nil {
+			if toolchain, goErr = build.FindGo(ctx, build.Find{Version: build.Toolchain, Download: true}); goErr != nil {
+				goErr = fmt.Errorf("release: the release toolchain: %w", goErr)
+			}
+		}
+	})
 	defer asked.Wait()
 
 	if c.Out == "" {
@@ -152,9 +162,10 @@ func Detect(ctx context.Context, o Options) (*Config, error) {
 		return nil, err
 	}
 	asked.Wait()
-	if c.GoVersion, err = goVersion, goErr; err != nil {
-		return nil, err
+	if goErr != nil {
+		return nil, goErr
 	}
+	c.Go, c.GoVersion = toolchain, toolchain.Version
 	return c, nil
 }
 

@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -92,10 +91,15 @@ func TestDetectTaggedRelease(t *testing.T) {
 		Repository: "https://github.com/cavra/cavra.git",
 		Builder:    "https://cavra.dev/builders/local-mage@v1",
 		Epoch:      time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
-		GoVersion:  runtime.Version(),
+		GoVersion:  build.Toolchain,
 		Targets:    build.Matrix,
 		Supplier:   release.Supplier{Name: "CAVRA", URL: "https://github.com/cavra/cavra", Email: "maintainers@cavra.dev"},
 	}
+	// The release toolchain, wherever this machine has it.
+	if c.Go == nil || c.Go.Version != build.Toolchain || c.Go.Path == "" {
+		t.Errorf("toolchain: got %+v, want %s", c.Go, build.Toolchain)
+	}
+	want.Go = c.Go
 	if !reflect.DeepEqual(*c, want) {
 		t.Errorf("got  %+v\nwant %+v", *c, want)
 	}

@@ -54,7 +54,9 @@ func (e EvidenceStep) Run(ctx context.Context, s *State) (artifact.List, error) 
 	}
 	ev.Signatures = append(ev.Signatures,
 		releaseevidence.Signature{Path: layout.Provenance, Signs: "the provenance subjects", Format: "dsse-in-toto"},
-		releaseevidence.Signature{Path: layout.ProvenanceBundle, Signs: "the provenance subjects", Format: "sigstore-bundle-v0.3-dsse"})
+		releaseevidence.Signature{Path: layout.ProvenanceBundle, Signs: "the provenance subjects", Format: "sigstore-bundle-v0.3-dsse"},
+		releaseevidence.Signature{Path: layout.VulnsEnvelope, Signs: layout.Vulns, Format: "dsse-in-toto"},
+		releaseevidence.Signature{Path: layout.VulnsBundle, Signs: layout.Vulns, Format: "sigstore-bundle-v0.3-dsse"})
 	data, err := json.MarshalIndent(ev, "", "  ")
 	if err != nil {
 		return nil, err

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"strings"
 
 	"github.com/cavra/cavra/packaging/format/layout"
@@ -36,9 +35,8 @@ type download struct {
 
 // Run implements [Step].
 func (ModulesStep) Run(ctx context.Context, s *State) (artifact.List, error) {
-	cmd := exec.CommandContext(ctx, "go", append([]string{"mod", "download", "-json"}, OfflineModules...)...)
-	cmd.Dir = s.Config.Root
-	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=readonly", "GOWORK=off")
+	cmd := s.Config.GoCommand(ctx, s.Config.Root, append([]string{"mod", "download", "-json"}, OfflineModules...)...)
+	cmd.Env = append(cmd.Env, "GOFLAGS=-mod=readonly")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

@@ -14,8 +14,9 @@ func Signed(k artifact.Kind) bool { return Listed(k) || k == artifact.Checksums 
 
 // Planned returns every file a finished package holds, given the artifacts
 // written before the bootstrap step: those, the bootstrap, the evidence,
-// the provenance envelope and its bundle, checksums.txt, and a .sig and a
-// .sigstore.json for each signed file.
+// the provenance envelope and its bundle, the vulnerability statement's
+// envelope and bundle, checksums.txt, and a .sig and a .sigstore.json for
+// each signed file.
 // The bootstrap's required-file list and the evidence's signature list come
 // from it; a test checks it against finished packages.
 func Planned(before artifact.List) (files, sigs []string) {
@@ -30,6 +31,8 @@ func Planned(before artifact.List) (files, sigs []string) {
 	kinds[layout.EvidenceMD] = artifact.Evidence
 	kinds[layout.Provenance] = artifact.Provenance
 	kinds[layout.ProvenanceBundle] = artifact.Provenance
+	kinds[layout.VulnsEnvelope] = artifact.Attestation
+	kinds[layout.VulnsBundle] = artifact.Attestation
 	kinds[checksums.Name] = artifact.Checksums
 	for p, k := range kinds {
 		files = append(files, p)

@@ -37,6 +37,8 @@ func TestPlanned(t *testing.T) {
 		{Kind: artifact.Package, Path: "packages/cavra-runtime_1.0.0_amd64.deb"},
 		{Kind: artifact.SBOM, Path: layout.SPDX},
 		{Kind: artifact.SBOM, Path: layout.CycloneDX},
+		{Kind: artifact.VEX, Path: layout.OpenVEX},
+		{Kind: artifact.VEX, Path: layout.Vulns},
 		{Kind: artifact.PublicKey, Path: layout.PublicKey},
 		{Kind: artifact.Archive, Path: "cavra-go-runtime-v1.0.0.zip"},
 	}
@@ -62,7 +64,7 @@ func TestPlanned(t *testing.T) {
 			wantFiles = append(wantFiles, a.Path)
 		}
 	}
-	wantFiles = append(wantFiles, layout.Bootstrap, layout.EvidenceJSON, layout.EvidenceMD, layout.Provenance, layout.ProvenanceBundle, checksums.Name)
+	wantFiles = append(wantFiles, layout.Bootstrap, layout.EvidenceJSON, layout.EvidenceMD, layout.Provenance, layout.ProvenanceBundle, layout.VulnsEnvelope, layout.VulnsBundle, checksums.Name)
 	wantFiles = append(wantFiles, wantSigs...)
 	slices.Sort(wantFiles)
 	if !slices.Equal(files, wantFiles) {
@@ -70,14 +72,16 @@ func TestPlanned(t *testing.T) {
 	}
 
 	// Spelled out: the provenance is planned, its signature is the DSSE
-	// envelope itself, and its bundle; the archive is outside the package.
+	// envelope itself, and its bundle; so are the vulnerability
+	// statement's; the archive is outside the package.
 	for _, p := range []string{layout.Provenance, "cavra-runtime.provenance.sigstore.json", checksums.Name, checksums.Name + ".sig",
+		"vex/cavra-runtime.vulns.intoto.jsonl", "vex/cavra-runtime.vulns.sigstore.json", "vex/cavra-runtime.vulns.intoto.json.sig",
 		"checksums.txt.sigstore.json", "bin/linux-amd64/cavra-runtime.sig", "bin/linux-amd64/cavra-runtime.sigstore.json", "cosign.pub.sig"} {
 		if !slices.Contains(files, p) {
 			t.Errorf("files lack %s", p)
 		}
 	}
-	for _, p := range []string{layout.Provenance + ".sig", layout.Provenance + ".sigstore.json", "cavra-go-runtime-v1.0.0.zip", "cavra-go-runtime-v1.0.0.zip.sig"} {
+	for _, p := range []string{layout.Provenance + ".sig", layout.Provenance + ".sigstore.json", layout.VulnsEnvelope + ".sig", "cavra-go-runtime-v1.0.0.zip", "cavra-go-runtime-v1.0.0.zip.sig"} {
 		if slices.Contains(files, p) {
 			t.Errorf("files hold %s", p)
 		}
@@ -86,13 +90,13 @@ func TestPlanned(t *testing.T) {
 		t.Errorf("got unsorted lists")
 	}
 	// Planned only reads its argument.
-	if before[0].Path != "bin/linux-amd64/cavra-runtime" || len(before) != 10 {
+	if before[0].Path != "bin/linux-amd64/cavra-runtime" || len(before) != 12 {
 		t.Errorf("Planned changed its argument")
 	}
 
 	// An empty release still plans its own files.
 	files, sigs = release.Planned(nil)
-	want := []string{layout.Provenance, layout.ProvenanceBundle}
+	want := []string{layout.Provenance, layout.ProvenanceBundle, layout.VulnsEnvelope, layout.VulnsBundle}
 	for _, p := range []string{layout.Bootstrap, checksums.Name, layout.EvidenceJSON, layout.EvidenceMD} {
 		want = append(want, p, p+".sig", p+".sigstore.json")
 	}
@@ -113,12 +117,14 @@ func TestListedAndSigned(t *testing.T) {
 		{artifact.Manifest, true, true},
 		{artifact.Package, true, true},
 		{artifact.SBOM, true, true},
+		{artifact.VEX, true, true},
 		{artifact.Evidence, true, true},
 		{artifact.Bootstrap, true, true},
 		{artifact.PublicKey, true, true},
 		{artifact.Checksums, false, true},
 		{artifact.Signature, false, false},
 		{artifact.Provenance, false, false},
+		{artifact.Attestation, false, false},
 		{artifact.Archive, false, false},
 	}
 	for _, tt := range tests {

@@ -13,6 +13,7 @@
 //	release/artifact   the typed list of files the steps hand on
 //	release/nfpm       the step that writes the Linux packages (nfpm)
 //	release/reprotest  release one commit twice and compare every file
+//	release/vulns      the step that checks the runtime against the Go vulnerability database (govulncheck)
 //
 // The SBOM step is package github.com/cavra/cavra/sbom and the signing key
 // package github.com/cavra/cavra/signing. The documents a release writes are

@@ -30,6 +30,10 @@ const (
 	CheckSBOM               = "sbom"
 	CheckSBOMNTIA           = "sbom.ntia"
 	CheckSBOMBSI            = "sbom.bsi"
+	CheckVEX                = "vex"
+	CheckVEXCycloneDX       = "vex.cyclonedx"
+	CheckVulns              = "vulns"
+	CheckVulnsBundle        = "vulns.bundle"
 	CheckBootstrap          = "bootstrap"
 	CheckEvidence           = "evidence"
 	CheckRebuildAttestation = "rebuild.attestation"
@@ -42,5 +46,5 @@ var Checks = []string{
 	CheckManifestIdentity, CheckManifestMatrix, CheckManifestGo, CheckManifestBuild, CheckManifestControls,
 	CheckManifestSource, CheckManifestModules, CheckRebuildCommand, CheckBinary, CheckBuildinfo, CheckPackage,
 	CheckTrust, CheckSignature, CheckProvenance, CheckProvenanceBundle, CheckKeyless, CheckSBOM, CheckSBOMNTIA, CheckSBOMBSI,
-	CheckBootstrap, CheckEvidence, CheckRebuildAttestation, CheckRebuildPolicy,
+	CheckVEX, CheckVEXCycloneDX, CheckVulns, CheckVulnsBundle, CheckBootstrap, CheckEvidence, CheckRebuildAttestation, CheckRebuildPolicy,
 }

@@ -16,6 +16,7 @@
 //	verify/rebuild     rebuild every binary from the shipped source, compare digests, sign the verdict
 //	verify/upgrade     may a candidate package replace the installed one
 //	verify/htmlreport  the auditor's page of a verify report
+//	verify/vulns       re-check a package's binaries against a newer vulnerability database
 //
 // It reads the documents of package github.com/cavra/cavra/packaging/format
 // and never imports the release side (package
@@ -93,6 +94,22 @@
 //	                   the executable, archive and structured properties of every deployable
 //	                   (see package github.com/cavra/cavra/sbom/inspect); the report's
 //	                   sbom_compliance holds every result
+//	vex                vex/cavra-runtime.openvex.json: OpenVEX v0.2.0 by the specification's
+//	                   rules (context, @id, author, statuses, justifications, an action for
+//	                   affected), issued at SOURCE_DATE_EPOCH; every product is a binary of
+//	                   the manifest, by its package URL and SHA-256 (another product or
+//	                   digest fails). The report's vex lists every statement
+//	vex.cyclonedx      vex/cavra-runtime.vex.cdx.json: a CycloneDX 1.7 VEX BOM that references
+//	                   the package's CycloneDX SBOM by serial number, each affects a BOM-Link
+//	                   to a binary of it, each analysis state OpenVEX's status in CycloneDX's
+//	                   words; it states exactly what the OpenVEX document states
+//	vulns              vex/cavra-runtime.vulns.intoto.json and its DSSE envelope: the envelope
+//	                   verifies and holds exactly the statement; an in-toto Statement v1 with
+//	                   the vulns v0.2 predicate (scanner, database uri, version and last
+//	                   update), its subjects exactly the binaries with their digests, its
+//	                   results exactly the vulnerabilities OpenVEX does not state as fixed
+//	vulns.bundle       the Sigstore bundle of the vulns statement verifies and holds the
+//	                   envelope's statement
 //	bootstrap          its file list covers the verifier's list and every file present; its key
 //	                   is cosign.pub and the trusted key; its identity is the manifest's
 //	evidence           its identity is the manifest's; every artifact it lists has that size and

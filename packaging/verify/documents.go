@@ -143,7 +143,7 @@ func checkEvidence(r *Report, pkg *Package, m *manifest.Manifest, key *trust.Key
 	}
 	var have []string
 	for f := range pkg.files {
-		if _, ok := signedBy(f); ok || f == layout.Provenance || f == layout.ProvenanceBundle {
+		if _, ok := signedBy(f); ok || isEnvelope(f) {
 			have = append(have, f)
 		}
 	}

@@ -55,6 +55,11 @@ type Report struct {
 	// ref, commit, log index and integration time.
 	Signers []Signer `json:"signers,omitempty"`
 
+	// VEX holds what the package's vulnerability evidence states, once
+	// its OpenVEX document parsed; the checks vex, vex.cyclonedx, vulns
+	// and vulns.bundle say whether it holds.
+	VEX *VEX `json:"vex,omitempty"`
+
 	// Rebuilders holds, for each rebuild attestation given, who signed
 	// it, its verdict and time, and whether it counted, failed the
 	// package or was ignored; the checks rebuild.attestation and

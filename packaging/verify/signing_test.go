@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -207,6 +206,54 @@ func TestSignedTampering(t *testing.T) {
 				}
 			})
 		}, "sbom.bsi", layout.CycloneDX, bin + " [" + bin + "]: BSI TR-03183-2 v2.0.0 licence: no declared licence"},
+		// The vulnerability evidence, each document signed again with the
+		// trusted key: only its content can fail it.
+		{"OpenVEX product with another digest, re-signed", func(t *testing.T, dir string) {
+			editSBOM(t, p, dir, layout.OpenVEX, func(m map[string]any) {
+				prod := obj(obj(m["statements"].([]any)[0])["products"].([]any)[0])
+				obj(prod["hashes"])["sha-256"] = strings.Repeat("0", 64)
+			})
+		}, "vex", layout.OpenVEX, `has sha-256 "` + strings.Repeat("0", 64) + `"`},
+		{"OpenVEX about another product, re-signed", func(t *testing.T, dir string) {
+			editSBOM(t, p, dir, layout.OpenVEX, func(m map[string]any) {
+				prod := obj(obj(m["statements"].([]any)[0])["products"].([]any)[0])
+				prod["@id"] = "pkg:generic/cavra-runtime@v0.0.1"
+			})
+		}, "vex", layout.OpenVEX, "pkg:generic/cavra-runtime@v0.0.1 is not a binary of the package"},
+		{"OpenVEX status not OpenVEX's, re-signed", func(t *testing.T, dir string) {
+			editSBOM(t, p, dir, layout.OpenVEX, func(m map[string]any) { obj(m["statements"].([]any)[0])["status"] = "patched" })
+		}, "vex", layout.OpenVEX, `status "patched" is not one of OpenVEX's`},
+		{"CycloneDX VEX of another SBOM, re-signed", func(t *testing.T, dir string) {
+			editSBOM(t, p, dir, layout.CycloneDXVEX, func(m map[string]any) {
+				obj(m["externalReferences"].([]any)[0])["url"] = "urn:cdx:00000000-0000-5000-8000-000000000000/1"
+			})
+		}, "vex.cyclonedx", layout.CycloneDXVEX, `references the SBOM "urn:uuid:00000000-0000-5000-8000-000000000000"`},
+		{"CycloneDX VEX dropping a statement, re-signed", func(t *testing.T, dir string) {
+			editSBOM(t, p, dir, layout.CycloneDXVEX, func(m map[string]any) { m["vulnerabilities"] = m["vulnerabilities"].([]any)[1:] })
+		}, "vex.cyclonedx", layout.CycloneDXVEX, "they differ"},
+		{"vulns statement missing a binary, statement and envelope re-signed", func(t *testing.T, dir string) {
+			editSBOM(t, p, dir, layout.Vulns, func(m map[string]any) { m["subject"] = m["subject"].([]any)[1:] })
+			testrelease.Sign(t, p.PrivateKey, "-dsse", filepath.Join(dir, layout.Vulns), filepath.Join(dir, layout.VulnsEnvelope))
+		}, "vulns", layout.Vulns, "are not the package's binaries"},
+		{"vulns envelope holding another statement, signed with the trusted key", func(t *testing.T, dir string) {
+			var st map[string]any
+			json.Unmarshal(read(t, dir, layout.Vulns), &st)
+			obj(obj(st["predicate"])["scanner"])["result"] = []any{map[string]any{"id": "GO-2099-0001", "severity": []any{}}}
+			b, _ := json.Marshal(st)
+			stmt := filepath.Join(t.TempDir(), "statement.json")
+			os.WriteFile(stmt, b, 0o644)
+			testrelease.Sign(t, p.PrivateKey, "-dsse", stmt, filepath.Join(dir, layout.VulnsEnvelope))
+		}, "vulns", layout.Vulns, "holds another statement than " + layout.Vulns},
+		{"vulns envelope signed with another key", func(t *testing.T, dir string) {
+			priv, _ := otherKey(t)
+			testrelease.Sign(t, priv, "-dsse", filepath.Join(dir, layout.Vulns), filepath.Join(dir, layout.VulnsEnvelope))
+		}, "vulns", layout.VulnsEnvelope, "signature does not verify with the trusted key"},
+		{"vulns bundle of another statement", func(t *testing.T, dir string) {
+			write(t, dir, layout.VulnsBundle, read(t, dir, layout.ProvenanceBundle))
+		}, "vulns.bundle", layout.VulnsBundle, "holds another statement"},
+		{"OpenVEX removed", func(t *testing.T, dir string) {
+			os.Remove(filepath.Join(dir, layout.OpenVEX))
+		}, "required", layout.OpenVEX, "missing"},
 		{"bootstrap missing a required file, re-signed", func(t *testing.T, dir string) {
 			var b map[string]any
 			json.Unmarshal(read(t, dir, layout.Bootstrap), &b)
@@ -335,9 +382,9 @@ func TestUnsignedReleaseRefused(t *testing.T) {
 func forged(t *testing.T, p *testrelease.Package) []byte {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "cavra-runtime")
-	cmd := exec.Command("go", "build", "-ldflags=-s -w -buildid= -X main.version=forged", "-o", out, "./cmd/cavra-runtime")
+	cmd := testrelease.GoCommand(t, "build", "-ldflags=-s -w -buildid= -X main.version=forged", "-o", out, "./cmd/cavra-runtime")
 	cmd.Dir = p.Repo
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64", "GOAMD64=v1", "GOFLAGS=-trimpath -mod=readonly -buildvcs=false", "GOTOOLCHAIN=local", "GOWORK=off")
+	cmd.Env = append(cmd.Env, "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64", "GOAMD64=v1", "GOFLAGS=-trimpath -mod=readonly -buildvcs=false", "GOTOOLCHAIN=local", "GOWORK=off")
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, b)
 	}

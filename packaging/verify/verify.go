@@ -240,6 +240,10 @@ func check(r *Report, files []file, o Options, src source) *Package {
 	checkProvenanceBundle(r, pkg, key, o)
 	checkKeyless(r, pkg, m, o, src)
 	checkSBOMs(r, pkg, m)
+	claims := checkVEX(r, pkg, m)
+	checkVEXCycloneDX(r, pkg, m, claims)
+	checkVulns(r, pkg, m, key, claims)
+	checkVulnsBundle(r, pkg, key)
 	checkBootstrap(r, pkg, m, key, o)
 	checkEvidence(r, pkg, m, key)
 	checkRebuilds(r, pkg, m, o)
@@ -307,8 +311,8 @@ func parseManifest(r *Report, pkg *Package) *manifest.Manifest {
 // Required returns the verifier's own list of the files a package of
 // version must hold, whatever the package says about itself: the manifest,
 // the checksums, the source archive, mage's offline module, the binaries, the
-// SBOMs, the public key, the bootstrap, the evidence, the provenance, and a
-// signature of each signed one.
+// SBOMs, the vulnerability evidence, the public key, the bootstrap, the
+// evidence, the provenance, and a signature of each signed one.
 func Required(version string, targets []build.Target) []string {
 	signed := []string{
 		manifest.Name,
@@ -316,6 +320,9 @@ func Required(version string, targets []build.Target) []string {
 		layout.Source(version),
 		layout.SPDX,
 		layout.CycloneDX,
+		layout.OpenVEX,
+		layout.CycloneDXVEX,
+		layout.Vulns,
 		layout.PublicKey,
 		layout.Bootstrap,
 		layout.EvidenceJSON,
@@ -329,6 +336,8 @@ func Required(version string, targets []build.Target) []string {
 	req := []string{
 		layout.Provenance,
 		layout.ProvenanceBundle,
+		layout.VulnsEnvelope,
+		layout.VulnsBundle,
 		layout.ProxyDir + "/" + layout.EscapePath("github.com/magefile/mage") + "/@v/list",
 	}
 	for _, f := range signed {
@@ -401,14 +410,24 @@ func checkChecksums(r *Report, pkg *Package, files []file) {
 
 // isSignature reports whether name is a signature file that checksums.txt
 // does not list: a detached signature or Sigstore bundle of a listed file or
-// of checksums.txt, or the provenance envelope or its bundle. Every one of
-// them is checked (see checkSignatures and checkProvenance).
+// of checksums.txt, or the DSSE envelope or bundle of the provenance or the
+// vulnerability statement. Every one of them is checked (see
+// checkSignatures, checkProvenance and checkVulns).
 func isSignature(name string, listed map[string]bool) bool {
-	if name == layout.Provenance || name == layout.ProvenanceBundle {
+	if isEnvelope(name) {
 		return true
 	}
 	signed, ok := signedBy(name)
 	return ok && (listed[signed] || signed == checksums.Name)
+}
+
+// isEnvelope reports whether name is a DSSE envelope or its Sigstore bundle.
+func isEnvelope(name string) bool {
+	switch name {
+	case layout.Provenance, layout.ProvenanceBundle, layout.VulnsEnvelope, layout.VulnsBundle:
+		return true
+	}
+	return false
 }
 
 // signedBy returns the file a .sig or .sigstore.json signature file signs.

@@ -208,9 +208,9 @@ func setBinary(t *testing.T, dir string, data []byte) {
 func goBuild(t *testing.T, p *testrelease.Package, env ...string) []byte {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "cavra-runtime")
-	cmd := exec.Command("go", "build", "-ldflags=-s -w -buildid= -X main.version="+p.Version, "-o", out, "./cmd/cavra-runtime")
+	cmd := testrelease.GoCommand(t, "build", "-ldflags=-s -w -buildid= -X main.version="+p.Version, "-o", out, "./cmd/cavra-runtime")
 	cmd.Dir = p.Repo
-	cmd.Env = append(os.Environ(), append([]string{"CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64", "GOAMD64=v1", "GOFLAGS=-trimpath -mod=readonly -buildvcs=false", "GOTOOLCHAIN=local", "GOWORK=off"}, env...)...)
+	cmd.Env = append(cmd.Env, append([]string{"CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64", "GOAMD64=v1", "GOFLAGS=-trimpath -mod=readonly -buildvcs=false", "GOTOOLCHAIN=local", "GOWORK=off"}, env...)...)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, b)
 	}

@@ -1,9 +1,12 @@
 // Command resign plays a release key holder who tampers with a package: it
 // takes a package folder whose binaries, source archive or Linux packages a
-// test has changed, and redoes every later step (SBOMs, manifest, key,
-// bootstrap, evidence, provenance, checksums, signatures) with the key in
-// COSIGN_KEY and COSIGN_PASSWORD, so the package is consistent and validly
-// signed. Tests use it to show what only a trusted key or a rebuild catches.
+// test has changed, and redoes every later step (SBOMs, vulnerability
+// evidence, manifest, key, bootstrap, evidence, provenance, checksums,
+// signatures) with the key in COSIGN_KEY and COSIGN_PASSWORD, so the package
+// is consistent and validly signed. Tests use it to show what only a trusted
+// key or a rebuild catches. Like such a key holder, it writes the VEX
+// documents without scanning (the database of this module's go.mod, nothing
+// reachable), since a tampered source archive may not scan at all.
 //
 // Usage:
 //
@@ -17,6 +20,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -25,9 +29,11 @@ import (
 	"github.com/cavra/cavra/packaging/format/layout"
 	"github.com/cavra/cavra/packaging/format/manifest"
 	"github.com/cavra/cavra/packaging/format/provenance"
+	"github.com/cavra/cavra/packaging/format/vex"
 	"github.com/cavra/cavra/packaging/release"
 	"github.com/cavra/cavra/packaging/release/artifact"
 	"github.com/cavra/cavra/packaging/release/steps"
+	"github.com/cavra/cavra/packaging/release/vulns"
 	"github.com/cavra/cavra/signing"
 )
 
@@ -150,8 +156,32 @@ func resign(ctx context.Context, dir string) error {
 	if err != nil {
 		return err
 	}
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return fmt.Errorf("go env GOMOD: %w", err)
+	}
+	c.Root = filepath.Dir(strings.TrimSpace(string(out))) // for the database go.mod pins
 	p := steps.AfterBuild(key, nil)
 	p = p[:len(p)-1] // no zip
+	for _, st := range p {
+		for i, s := range st {
+			if c, ok := s.(release.Cached); ok && c.Name() == "vulns" {
+				st[i] = vulns.Step{Scanner: unscanned{}}
+			}
+		}
+	}
 	_, err = release.RunIn(ctx, c, p, dir, list, nil)
 	return err
+}
+
+// unscanned is a scanner that reports nothing reachable in any target,
+// without running.
+type unscanned struct{}
+
+func (unscanned) Scan(ctx context.Context, s *release.State, db string) (map[string]vulns.Reach, vex.Scanner, error) {
+	reach := map[string]vulns.Reach{}
+	for _, t := range s.Config.Targets {
+		reach[t.String()] = vulns.Reach{}
+	}
+	return reach, vex.Scanner{Name: "govulncheck", Module: vulns.ScannerModule, Version: "unscanned"}, nil
 }

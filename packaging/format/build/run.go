@@ -81,6 +81,11 @@ func (c Command) Environ(host []string, overrides map[string]string) []string {
 type Runner struct {
 	// Go is the go command to run; "" means "go" from PATH.
 	Go string
+	// GOROOT, when set, is the root of Go's toolchain: every command runs
+	// with it as GOROOT and its bin folder first in PATH, so that a GOROOT
+	// the host sets for another toolchain cannot mix the two (see
+	// [Go.Runner]).
+	GOROOT string
 	// Host is the environment the kept variables are taken from; nil means
 	// os.Environ().
 	Host []string
@@ -108,8 +113,24 @@ func (r *Runner) environ(c Command) []string {
 	if ov == nil {
 		ov = Network()
 	}
+	if r.GOROOT != "" {
+		ov = maps.Clone(ov)
+		ov["GOROOT"] = r.GOROOT
+		path := ""
+		for _, kv := range host {
+			if v, ok := strings.CutPrefix(kv, "PATH="); ok {
+				path = v
+			}
+		}
+		ov["PATH"] = prependPath(filepath.Join(r.GOROOT, "bin"), path)
+	}
 	return c.Environ(host, ov)
 }
+
+// Env returns the environment c runs with: the kept host variables, c.Env,
+// the overrides, and the toolchain's GOROOT and PATH. Tools that run with
+// a build's settings (govulncheck's go list) use it.
+func (r *Runner) Env(c Command) []string { return r.environ(c) }
 
 // Run runs c with root as the source root. The output of the go command is
 // returned in the error when it fails.

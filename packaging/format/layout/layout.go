@@ -11,6 +11,11 @@
 //	source/cavra-runtime-V-src.tar.gz         the source archive, one top folder cavra-runtime-V
 //	goproxy/<escaped module>/@v/...           the offline module proxy (mage)
 //	sbom/cavra-runtime.spdx.json, .cdx.json   the SBOMs
+//	vex/cavra-runtime.openvex.json            the vulnerability evidence (see package vex): OpenVEX,
+//	vex/cavra-runtime.vex.cdx.json            CycloneDX VEX,
+//	vex/cavra-runtime.vulns.intoto.json       the in-toto vulns statement,
+//	vex/cavra-runtime.vulns.intoto.jsonl      its DSSE envelope
+//	vex/cavra-runtime.vulns.sigstore.json     and its Sigstore bundle
 //	cavra-runtime.reproducibility.json        the manifest (see package manifest)
 //	cavra-runtime.provenance.intoto.jsonl     the provenance envelope (see package provenance)
 //	cavra-runtime.provenance.sigstore.json    the same envelope as a Sigstore bundle
@@ -57,6 +62,11 @@ const (
 	ProvenanceBundle = "cavra-runtime.provenance.sigstore.json"
 	SPDX             = "sbom/cavra-runtime.spdx.json"
 	CycloneDX        = "sbom/cavra-runtime.cdx.json"
+	OpenVEX          = "vex/cavra-runtime.openvex.json"
+	CycloneDXVEX     = "vex/cavra-runtime.vex.cdx.json"
+	Vulns            = "vex/cavra-runtime.vulns.intoto.json"
+	VulnsEnvelope    = "vex/cavra-runtime.vulns.intoto.jsonl"
+	VulnsBundle      = "vex/cavra-runtime.vulns.sigstore.json"
 	// ProxyDir holds the offline module proxy (GOPROXY=file://...).
 	ProxyDir = "goproxy"
 )

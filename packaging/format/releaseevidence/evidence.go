@@ -100,6 +100,9 @@ func Controls(version, goVersion string, epoch int64) []Control {
 		{"sign.provenance", "an in-toto Statement v1 with SLSA provenance v1, DSSE-signed"},
 		{"sbom.spdx", "SPDX 2.3 JSON SBOM"},
 		{"sbom.cyclonedx", "CycloneDX JSON SBOM"},
+		{"vulns.scanned", "govulncheck in source mode for every target, with the release toolchain's standard library, against the Go vulnerability database go.mod pins (golang.org/x/vulndb), offline"},
+		{"vulns.policy", "no vulnerability reachable from the runtime ships without a reviewed exception (vex/exceptions.yaml)"},
+		{"vulns.vex", "OpenVEX v0.2.0 and CycloneDX 1.7 VEX of every vulnerability touching the binaries, and an in-toto vulns v0.2 statement, DSSE-signed"},
 		{"trust.bootstrap", "offline-trust-root-bootstrap.json lists every file and the key fingerprint"},
 	}
 }

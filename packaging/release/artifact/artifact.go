@@ -29,13 +29,17 @@ const (
 	Manifest   Kind = "manifest"   // cavra-runtime.reproducibility.json
 	Package    Kind = "package"    // a Linux package (deb, rpm, apk)
 	SBOM       Kind = "sbom"       // an SPDX or CycloneDX document
+	VEX        Kind = "vex"        // vulnerability evidence: OpenVEX, CycloneDX VEX, the in-toto vulns statement
 	Provenance Kind = "provenance" // the DSSE-signed in-toto statement
-	Evidence   Kind = "evidence"   // release evidence (JSON or Markdown)
-	Bootstrap  Kind = "bootstrap"  // the offline trust bootstrap file list
-	PublicKey  Kind = "public-key" // the release public key
-	Checksums  Kind = "checksums"  // checksums.txt
-	Signature  Kind = "signature"  // a detached signature of another artifact
-	Archive    Kind = "archive"    // the package zip (outside the package)
+	// Attestation is a DSSE envelope or Sigstore bundle of an in-toto
+	// statement the package lists (the vulnerability statement).
+	Attestation Kind = "attestation"
+	Evidence    Kind = "evidence"   // release evidence (JSON or Markdown)
+	Bootstrap   Kind = "bootstrap"  // the offline trust bootstrap file list
+	PublicKey   Kind = "public-key" // the release public key
+	Checksums   Kind = "checksums"  // checksums.txt
+	Signature   Kind = "signature"  // a detached signature of another artifact
+	Archive     Kind = "archive"    // the package zip (outside the package)
 )
 
 // Artifact is one file of a release.

@@ -12,6 +12,7 @@ import (
 	"github.com/cavra/cavra/internal/testrelease"
 	"github.com/cavra/cavra/internal/testrepo"
 	"github.com/cavra/cavra/packaging/format/checksums"
+	"github.com/cavra/cavra/packaging/format/layout"
 )
 
 func TestMain(m *testing.M) {
@@ -169,6 +170,19 @@ func reproducible(t *testing.T, env []string, keysDiffer bool) {
 	}
 	if bins != 6 || rep.Same < 20 {
 		t.Errorf("compared %d binaries and %d identical files, want 6 and more than 20:\n%s", bins, rep.Same, out.String())
+	}
+	// The vulnerability documents, made anew by each release (two HOMEs,
+	// two step caches), are identical.
+	for _, name := range []string{layout.OpenVEX, layout.CycloneDXVEX, layout.Vulns} {
+		same := false
+		for _, f := range rep.Files {
+			if strings.HasSuffix(f.Path, "/"+name) && !strings.Contains(f.Path, "!") {
+				same = f.Status == Same
+			}
+		}
+		if !same {
+			t.Errorf("%s: not compared, or not identical:\n%s", name, out.String())
+		}
 	}
 	for _, f := range rep.Files {
 		if f.Status == "ALLOWED" && !keysDiffer && !signature(f.Path) && !strings.HasSuffix(f.Path, ".zip") && !strings.HasSuffix(f.Path, ".zip.sha256") {

@@ -1,6 +1,6 @@
 // Package steps lists the steps of a release, in order: the light steps of
 // package release and the steps that need a heavy library, each in that
-// library's package (nfpm.Step, sbom.Step). Only the release command and the
+// library's package (nfpm.Step, sbom.Step, vulns.Step). Only the release command and the
 // test tools import it; the runtime, the verifier and the magefiles never do.
 //
 // Steps in one stage (one line of the list) run at the same time; every
@@ -10,6 +10,7 @@ package steps
 import (
 	"github.com/cavra/cavra/packaging/release"
 	"github.com/cavra/cavra/packaging/release/nfpm"
+	"github.com/cavra/cavra/packaging/release/vulns"
 	"github.com/cavra/cavra/sbom"
 )
 
@@ -34,15 +35,16 @@ func Release(key *Key, cache *release.StepCache) release.Pipeline {
 // binaries, source archive and modules exist.
 func AfterBuild(key release.Signer, cache *release.StepCache) release.Pipeline {
 	return release.Pipeline{
-		{release.Cached{Step: nfpm.Step{}, Cache: cache, Runs: sbom.Prepare}}, // .deb, .rpm and .apk of the Linux binaries; when made anew, the SBOM step's licence matcher is built meanwhile (background)
-		{release.Cached{Step: sbom.Step{}, Cache: cache}},                     // SPDX and CycloneDX SBOMs of the binaries, packages and source archive
-		{release.ManifestStep{}},                                              // cavra-runtime.reproducibility.json
-		{release.PublicKeyStep{Signer: key}},                                  // cosign.pub
-		{release.BootstrapStep{Signer: key}},                                  // offline-trust-root-bootstrap.json
-		{release.EvidenceStep{Signer: key}},                                   // release-evidence.json and .md
-		{release.ProvenanceStep{Signer: key}},                                 // SLSA provenance: DSSE envelope and Sigstore bundle
-		{release.ChecksumsStep{}},                                             // checksums.txt
-		{release.SignStep{Signer: key}},                                       // a .sig and a .sigstore.json for every listed file and checksums.txt
-		{release.ZipStep{Signer: key}},                                        // cavra-go-runtime-<version>.zip, its .sha256, .sig and .sigstore.json
+		{release.Cached{Step: nfpm.Step{}, Cache: cache, Runs: sbom.Prepare}},            // .deb, .rpm and .apk of the Linux binaries; when made anew, the SBOM step's licence matcher is built meanwhile (background)
+		{release.Cached{Step: sbom.Step{}, Cache: cache}},                                // SPDX and CycloneDX SBOMs of the binaries, packages and source archive
+		{release.Cached{Step: vulns.Step{}, Cache: cache}},                               // govulncheck per target: OpenVEX, CycloneDX VEX, in-toto vulns statement; fails on a reachable vulnerability
+		{release.ManifestStep{}},                                                         // cavra-runtime.reproducibility.json
+		{release.PublicKeyStep{Signer: key}},                                             // cosign.pub
+		{release.BootstrapStep{Signer: key}},                                             // offline-trust-root-bootstrap.json
+		{release.EvidenceStep{Signer: key}},                                              // release-evidence.json and .md
+		{release.ProvenanceStep{Signer: key}, release.VulnsAttestationStep{Signer: key}}, // SLSA provenance, and the vulns statement: DSSE envelopes and Sigstore bundles
+		{release.ChecksumsStep{}},                                                        // checksums.txt
+		{release.SignStep{Signer: key}},                                                  // a .sig and a .sigstore.json for every listed file and checksums.txt
+		{release.ZipStep{Signer: key}},                                                   // cavra-go-runtime-<version>.zip, its .sha256, .sig and .sigstore.json
 	}
 }

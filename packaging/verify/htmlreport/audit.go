@@ -21,6 +21,11 @@
 //   - every check of the verifier with its result and detail;
 //   - each rebuilder whose attestation was given, with its verdict, time,
 //     key and whether it counted;
+//   - the vulnerability evidence: the database the release checked against
+//     (its version, hash and date), the scanner, every statement of the
+//     package's OpenVEX document, and, when the page was made with a newer
+//     database (cavra release report -db), what the re-check found, any
+//     vulnerability the package's VEX does not cover first, in red;
 //   - the rebuild command of every binary, and the verifier's own commands.
 package htmlreport
 
@@ -38,6 +43,7 @@ import (
 	"github.com/cavra/cavra/packaging/format/layout"
 	"github.com/cavra/cavra/packaging/format/manifest"
 	"github.com/cavra/cavra/packaging/verify"
+	"github.com/cavra/cavra/packaging/verify/vulns"
 	"github.com/cavra/cavra/signing/trust"
 )
 
@@ -51,6 +57,9 @@ type Meta struct {
 	Tool      string    // e.g. "cavra v1.2.3"
 	Generated time.Time // when the page was made
 	Command   string    // the command line that made it, for the record
+	// Recheck is the re-check of the package against a database the
+	// operator brought, when the page shows one.
+	Recheck *vulns.Report
 }
 
 // Row is one row of a two-column table.
@@ -95,6 +104,9 @@ type data struct {
 	Checks     []verify.Check
 	Signers    []Signer
 	Rebuilders []verify.Rebuilder
+	VEX        *verify.VEX
+	VEXSummary string
+	Recheck    *vulns.Report
 	Commands   []Command
 	Verify     []string
 	Meta       Meta
@@ -108,10 +120,24 @@ func Write(w io.Writer, rep *verify.Report, pkg *verify.Package, meta Meta) erro
 }
 
 func build(rep *verify.Report, pkg *verify.Package, meta Meta) *data {
-	d := &data{Status: rep.Status, Checks: rep.Checks, Rebuilders: rep.Rebuilders, Meta: meta}
+	d := &data{Status: rep.Status, Checks: rep.Checks, Rebuilders: rep.Rebuilders, VEX: rep.VEX, Recheck: meta.Recheck, Meta: meta}
+	if rep.VEX != nil {
+		d.VEXSummary = rep.VEX.String()
+	}
 	d.Title = cmpStr(rep.Package, rep.Input)
 	d.Summary = fmt.Sprintf("%d checks passed, %d failed, %d skipped; trust: %s", rep.Passed, rep.Failed, rep.Skipped, rep.Trust)
 	d.Failures = rep.Errors()
+	if rc := meta.Recheck; rc != nil {
+		if rc.Error != "" {
+			d.Failures = append(d.Failures, "vulnerability re-check: "+rc.Error)
+		}
+		for _, f := range rc.New() {
+			d.Failures = append(d.Failures, fmt.Sprintf("vulnerability re-check: %s %s %s (fixed in %s) affects %s, which the package's VEX does not cover", f.ID, f.Module, f.Version, cmpStr(f.Fixed, "no release yet"), strings.Join(f.Binaries, ", ")))
+		}
+		if !rc.OK() {
+			d.Status = verify.Fail
+		}
+	}
 	var m *manifest.Manifest
 	if pkg != nil {
 		m = pkg.Manifest
@@ -201,6 +227,10 @@ func Kind(name string, m *manifest.Manifest) string {
 		return "release evidence"
 	case layout.SPDX, layout.CycloneDX:
 		return "SBOM"
+	case layout.OpenVEX, layout.CycloneDXVEX, layout.Vulns:
+		return "vulnerability evidence"
+	case layout.VulnsEnvelope, layout.VulnsBundle:
+		return "vulnerability attestation"
 	}
 	switch {
 	case strings.HasSuffix(name, layout.SigSuffix):

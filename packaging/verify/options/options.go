@@ -29,6 +29,7 @@ import (
 	"github.com/cavra/cavra/packaging/verify"
 	"github.com/cavra/cavra/packaging/verify/rebuild"
 	"github.com/cavra/cavra/packaging/verify/upgrade"
+	"github.com/cavra/cavra/packaging/verify/vulns"
 	"github.com/cavra/cavra/signing/trust"
 	"github.com/cavra/cavra/signing/trust/keyless"
 	"github.com/cavra/cavra/signing/trust/sigstore"
@@ -71,6 +72,8 @@ type Values struct {
 	GitHubWorkflowName       string
 
 	Bundle string // verify-blob: the bundle of the one file
+
+	Database string // a vulnerability database folder or vulndb.zip
 }
 
 // Count is a whole number that knows whether it was given.
@@ -87,8 +90,8 @@ type Setting struct {
 	Default string
 	Usage   string
 	// Group names the settings a command takes together: "trust",
-	// "keyless", "policy", "rebuild", "upgrade", "output", "blob". A
-	// setting with no variable is a flag alone.
+	// "keyless", "policy", "rebuild", "upgrade", "vulns", "output", "blob".
+	// A setting with no variable is a flag alone.
 	Group string
 
 	value func(v *Values) any // *string, *bool, *[]string or *Count
@@ -155,6 +158,9 @@ var Settings = []Setting{
 	{Flag: "rebuilder-id", Env: "CAVRA_REBUILDER_ID", Group: "rebuild",
 		Usage: "who rebuilt, a URI, for the attestation (with -sign-key)", value: func(v *Values) any { return &v.RebuilderID }},
 
+	{Flag: "db", Env: "CAVRA_VULNDB", Group: "vulns",
+		Usage: "a Go vulnerability database to re-check against: a folder of vuln.go.dev's layout, or its vulndb.zip", value: func(v *Values) any { return &v.Database }},
+
 	{Flag: "current-key", Env: "CAVRA_CURRENT_KEY", Group: "upgrade", Default: "the -key",
 		Usage: "the public key trusted for the current package", value: func(v *Values) any { return &v.CurrentKey }},
 	{Flag: "allow-key-rotation", Env: "CAVRA_ALLOW_KEY_ROTATION", Group: "upgrade",
@@ -166,7 +172,8 @@ var (
 	Verify  = []string{"trust", "keyless", "policy", "output"}
 	Rebuild = []string{"trust", "keyless", "rebuild", "output"}
 	Upgrade = []string{"trust", "keyless", "upgrade", "output"}
-	Report  = []string{"trust", "keyless", "policy"}
+	Report  = []string{"trust", "keyless", "policy", "vulns"}
+	Vulns   = []string{"trust", "keyless", "vulns", "output"}
 	Blob    = []string{"blob", "keyless"} // and the flag key
 )
 
@@ -417,6 +424,19 @@ func (v *Values) Rebuild() (rebuild.Options, error) {
 		return o, fmt.Errorf("-sign-key: %w", err)
 	}
 	return o, nil
+}
+
+// Vulns returns the options of a re-check against a vulnerability
+// database, which must be given.
+func (v *Values) Vulns() (vulns.Options, error) {
+	vo, err := v.trust(v.Key, v.KeyFingerprint)
+	if err != nil {
+		return vulns.Options{}, err
+	}
+	if v.Database == "" {
+		return vulns.Options{}, errors.New("-db: name the vulnerability database to check against (a folder of vuln.go.dev's layout, or vulndb.zip)")
+	}
+	return vulns.Options{Verify: vo, Database: v.Database}, nil
 }
 
 // Upgrade returns the options of an upgrade check: the candidate is

@@ -54,15 +54,15 @@ func TestFlagsAndEnvironment(t *testing.T) {
 		"-rebuilder-key", a, "-rebuilder-key", b, "-min-rebuilds", "2", "-json",
 		"-target", "linux/amd64", "-target", "darwin/arm64", "-out", "ev", "-fresh-cache", "-go", "/opt/go/bin/go",
 		"-sign-key", aPriv, "-rebuilder-id", "https://rebuilders.example.com/a",
-		"-current-key", a, "-allow-key-rotation"}
+		"-current-key", a, "-allow-key-rotation", "-db", "vulndb.zip"}
 	env := map[string]string{
 		"CAVRA_KEY": release, "CAVRA_EXPECT_VERSION": "v1.2.3", "CAVRA_REBUILD_ATTESTATIONS": dir,
 		"CAVRA_REBUILDER_KEYS": a + string(os.PathListSeparator) + b, "CAVRA_MIN_REBUILDS": "2", "CAVRA_JSON": "1",
 		"CAVRA_TARGET": "linux/amd64,darwin/arm64", "CAVRA_OUT": "ev", "CAVRA_FRESH_CACHE": "1", "CAVRA_GO": "/opt/go/bin/go",
 		"CAVRA_SIGN_KEY": aPriv, "CAVRA_REBUILDER_ID": "https://rebuilders.example.com/a",
-		"CAVRA_CURRENT_KEY": a, "CAVRA_ALLOW_KEY_ROTATION": "1",
+		"CAVRA_CURRENT_KEY": a, "CAVRA_ALLOW_KEY_ROTATION": "1", "CAVRA_VULNDB": "vulndb.zip",
 	}
-	groups := []string{"trust", "policy", "output", "rebuild", "upgrade"}
+	groups := []string{"trust", "policy", "output", "rebuild", "upgrade", "vulns"}
 	var fromFlags, fromEnv Values
 	fs := flag.NewFlagSet("test", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -97,6 +97,13 @@ func TestFlagsAndEnvironment(t *testing.T) {
 	}
 	if uo.Current.Key.Fingerprint() == uo.Candidate.Key.Fingerprint() || uo.Current.ExpectVersion != "" || uo.Candidate.ExpectVersion != "v1.2.3" || !uo.AllowKeyRotation {
 		t.Errorf("Upgrade: current key %s, candidate key %s, versions %q/%q", uo.Current.Key.Fingerprint(), uo.Candidate.Key.Fingerprint(), uo.Current.ExpectVersion, uo.Candidate.ExpectVersion)
+	}
+	vu, err := fromEnv.Vulns()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vu.Database != "vulndb.zip" || vu.Verify.Key == nil || vu.Verify.ExpectVersion != "v1.2.3" {
+		t.Errorf("Vulns: got %+v", vu)
 	}
 	// A CI variable holds the rebuilders' keys as PEM text.
 	var pemEnv Values
@@ -139,10 +146,11 @@ func TestErrors(t *testing.T) {
 		{"target", map[string]string{"CAVRA_TARGET": "plan9/386"}, rebuildErr, "not in the release matrix"},
 		{"sign key alone", map[string]string{"CAVRA_SIGN_KEY": aPriv}, rebuildErr, "go together"},
 		{"rebuilder id not a URI", map[string]string{"CAVRA_SIGN_KEY": aPriv, "CAVRA_REBUILDER_ID": "alice"}, rebuildErr, "absolute URI"},
+		{"re-check without a database", map[string]string{"CAVRA_KEY": release}, vulnsErr, "-db: name the vulnerability database"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var v Values
-			err := v.Env(func(k string) string { return tc.env[k] }, "trust", "policy", "output", "rebuild", "upgrade")
+			err := v.Env(func(k string) string { return tc.env[k] }, "trust", "policy", "output", "rebuild", "upgrade", "vulns")
 			if err == nil {
 				err = tc.call(&v)
 			}
@@ -155,6 +163,7 @@ func TestErrors(t *testing.T) {
 
 func verifyErr(v *Values) error  { _, err := v.Verify(); return err }
 func rebuildErr(v *Values) error { _, err := v.Rebuild(); return err }
+func vulnsErr(v *Values) error   { _, err := v.Vulns(); return err }
 
 // TestKeyless gives the keyless settings as flags and as variables, and
 // refuses a keyless setting without a trusted root and an identity policy.

@@ -2,8 +2,10 @@
 // source archive it ships and compares their SHA-256 digests with the
 // manifest, with the standard library and a Go toolchain alone.
 //
-// A rebuild first verifies the package (see package verify), then checks that
-// the local go command is the version the manifest records, extracts the
+// A rebuild first verifies the package (see package verify), then finds the
+// Go toolchain the manifest records on this machine (build.FindGo: -go, else
+// go on PATH when it is that version, else go1.x.y on PATH, else the module
+// cache; never a download) or says how to install it, extracts the
 // source archive into a work folder inside the output folder, and runs each
 // target's recorded build command, as data (environment map and argv, never
 // a shell string), under the operator controls: GOPROXY=off, GOSUMDB=off,
@@ -53,7 +55,8 @@ type Options struct {
 	Verify  verify.Options // what the package must be
 	Targets []build.Target // the targets to rebuild; nil means all
 	Out     string         // folder for the evidence; "" means the current folder
-	// Go is the go command; "" means go from PATH.
+	// Go is the go command, which must be the manifest's version; ""
+	// means that version found on this machine (see build.FindGo).
 	Go string
 	// FreshCache builds with an empty build cache in the work folder, so
 	// that nothing is reused from earlier builds on this machine (slower:
@@ -223,8 +226,17 @@ func rebuildAll(ctx context.Context, rep *Report, vr *verify.Report, pkg *verify
 		}
 	}
 
-	// The toolchain must be the recorded one: GOTOOLCHAIN=local never
-	// fetches another.
+	// The toolchain must be the recorded one, found on this machine and
+	// never downloaded: -go, else go on PATH when it is that version, else
+	// go1.x.y on PATH, else the module cache (GOPROXY=off).
+	g, err := build.FindGo(ctx, build.Find{Version: m.Go.Version, Explicit: o.Go})
+	if err != nil {
+		rep.Error = "the package was built with " + m.Go.Version + ": " + err.Error()
+		skipAll("not rebuilt: toolchain " + m.Go.Version + " not found")
+		return rep.Error
+	}
+	r.Go, r.GOROOT = g.Path, g.GOROOT
+	rep.Host.GoFound = g.Found
 	env, err := r.GoEnv(ctx, work, build.Command{}, goEnvNames...)
 	if err != nil {
 		rep.Error = err.Error()
@@ -234,7 +246,7 @@ func rebuildAll(ctx context.Context, rep *Report, vr *verify.Report, pkg *verify
 	rep.Host.GoVersion = env["GOVERSION"]
 	rep.Host.GoEnv = env
 	if env["GOVERSION"] != m.Go.Version {
-		rep.Error = fmt.Sprintf("local go is %s, the package was built with %s: install %s (GOTOOLCHAIN=local does not download toolchains)", env["GOVERSION"], m.Go.Version, m.Go.Version)
+		rep.Error = fmt.Sprintf("local go is %s, the package was built with %s.\n%s", env["GOVERSION"], m.Go.Version, build.InstallHint(m.Go.Version, runtime.GOOS, runtime.GOARCH))
 		skipAll("not rebuilt: toolchain mismatch")
 		return rep.Error
 	}

@@ -103,7 +103,7 @@ func TestRebuildMatches(t *testing.T) {
 			if err := json.Unmarshal(b, &ev); err != nil {
 				t.Fatal(err)
 			}
-			if ev.Status != verify.Pass || ev.ManifestSHA256 == "" || ev.Host.GoVersion != runtime.Version() || ev.Controls["GOPROXY"] != "off" || len(ev.Targets) != 2 {
+			if ev.Status != verify.Pass || ev.ManifestSHA256 == "" || ev.Host.GoVersion != build.Toolchain || ev.Controls["GOPROXY"] != "off" || len(ev.Targets) != 2 {
 				t.Errorf("evidence: got %+v", ev)
 			}
 			md, err := os.ReadFile(filepath.Join(out, rebuild.EvidenceMD))
@@ -235,7 +235,7 @@ func TestRebuildDetectsForeignBinary(t *testing.T) {
 	mainGo := filepath.Join(root, "cmd", "cavra-runtime", "main.go")
 	os.WriteFile(mainGo, append(mustRead(t, mainGo), []byte("\nvar backdoor = \"open sesame\"\n\nfunc init() { _ = backdoor }\n")...), 0o644)
 	b := m.BinaryFor("linux/amd64")
-	if err := (&build.Runner{}).Run(t.Context(), root, b.Rebuild.WithOutput(filepath.Join(dir, filepath.FromSlash(b.Binary)))); err != nil {
+	if err := testrelease.Go(t).Runner().Run(t.Context(), root, b.Rebuild.WithOutput(filepath.Join(dir, filepath.FromSlash(b.Binary)))); err != nil {
 		t.Fatal(err)
 	}
 	testrelease.Resign(t, dir, p.PrivateKey)
@@ -300,8 +300,10 @@ func TestRebuildToolchainMismatch(t *testing.T) {
 		t.Skip("uses a shell script as the go command")
 	}
 	p := pkg(t)
-	fake := filepath.Join(t.TempDir(), "go")
-	script := "#!/bin/sh\nprintf '{\"GOVERSION\": \"go1.99.0\"}\\n'\n"
+	root := t.TempDir()
+	fake := filepath.Join(root, "bin", "go")
+	script := "#!/bin/sh\nprintf '{\"GOVERSION\": \"go1.99.0\", \"GOROOT\": \"" + root + "\"}\\n'\n"
+	os.MkdirAll(filepath.Dir(fake), 0o755)
 	if err := os.WriteFile(fake, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -313,8 +315,11 @@ func TestRebuildToolchainMismatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.OK() || !strings.Contains(rep.Error, "local go is go1.99.0, the package was built with "+runtime.Version()) {
-		t.Fatalf("got %s %q, want FAIL naming both versions", rep.Status, rep.Error)
+	// The rebuilder is told which Go to install, and how.
+	for _, want := range []string{"the package was built with " + build.Toolchain, fake + " is go1.99.0", "Install " + build.Toolchain, "https://go.dev/dl/", "GOTOOLCHAIN=" + build.Toolchain + " go version"} {
+		if rep.OK() || !strings.Contains(rep.Error, want) {
+			t.Errorf("got %s %q, want FAIL saying %q", rep.Status, rep.Error, want)
+		}
 	}
 	// Another toolchain is the rebuilder's problem, not the package's:
 	// no verdict is signed.

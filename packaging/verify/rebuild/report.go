@@ -58,6 +58,7 @@ type Host struct {
 	Arch      string            `json:"arch"`
 	Name      string            `json:"hostname"`
 	GoVersion string            `json:"go_version"`
+	GoFound   string            `json:"go_found,omitempty"` // how the toolchain was found, e.g. "go on PATH"
 	GoEnv     map[string]string `json:"go_env"`
 }
 
@@ -166,7 +167,11 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 			s.Identity, s.Issuer, s.Repository, s.Ref, s.Commit, s.LogIndex, s.IntegratedTime.UTC().Format(time.RFC3339)))
 	}
 	row("Host", fmt.Sprintf("%s %s/%s", r.Host.Name, r.Host.OS, r.Host.Arch))
-	row("Go", r.Host.GoVersion)
+	if r.Host.GoFound != "" {
+		row("Go", r.Host.GoVersion+" ("+r.Host.GoFound+")")
+	} else {
+		row("Go", r.Host.GoVersion)
+	}
 	row("Build cache", r.Cache)
 	row("Started", r.Started)
 	row("Duration", fmt.Sprintf("%.2fs", r.Seconds))
