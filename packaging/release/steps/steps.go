@@ -37,7 +37,7 @@ func AfterBuild(key release.Signer, cache *release.StepCache) release.Pipeline {
 	return release.Pipeline{
 		{release.Cached{Step: nfpm.Step{}, Cache: cache, Runs: sbom.Prepare}},            // .deb, .rpm and .apk of the Linux binaries; when made anew, the SBOM step's licence matcher is built meanwhile (background)
 		{release.Cached{Step: sbom.Step{}, Cache: cache}},                                // SPDX and CycloneDX SBOMs of the binaries, packages and source archive
-		{release.Cached{Step: vulns.Step{}, Cache: cache}},                               // govulncheck per target: OpenVEX, CycloneDX VEX, in-toto vulns statement; fails on a reachable vulnerability
+		{release.Cached{Step: vulns.Step{Scans: cache}, Cache: cache}},                   // govulncheck per target: OpenVEX, CycloneDX VEX, in-toto vulns statement; fails on a reachable vulnerability
 		{release.ManifestStep{}},                                                         // cavra-runtime.reproducibility.json
 		{release.PublicKeyStep{Signer: key}},                                             // cosign.pub
 		{release.BootstrapStep{Signer: key}},                                             // offline-trust-root-bootstrap.json

@@ -3,16 +3,21 @@ package vulns
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/url"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/cavra/cavra/internal/cmdcache"
 	"github.com/cavra/cavra/packaging/format/build"
 	"github.com/cavra/cavra/packaging/format/vex"
 	"github.com/cavra/cavra/packaging/release"
@@ -65,6 +70,13 @@ type Scanner interface {
 // typed syntax of the runtime and the standard library, about 0.5 GB).
 type Govulncheck struct {
 	Parallel int
+	// Cache, when set, is a folder keeping govulncheck's output per
+	// target by the hash of all it depends on: the scanner's version, the
+	// release toolchain and the target's go env, the runtime's packages of
+	// this module and go.mod and go.sum (as package cmdcache keys a
+	// command), and every file of the database. A scan from the cache says
+	// so in the log.
+	Cache string
 }
 
 // Scan implements [Scanner].
@@ -101,6 +113,12 @@ func (g Govulncheck) Scan(ctx context.Context, s *release.State, db string) (map
 	if par <= 0 {
 		par = 2
 	}
+	dbSum := ""
+	if g.Cache != "" {
+		if dbSum, err = hashTree(db); err != nil {
+			return nil, tool, fmt.Errorf("vulns: database %s: %w", db, err)
+		}
+	}
 	sem := make(chan struct{}, par)
 	reach := make(map[string]Reach, len(c.Targets))
 	var mu sync.Mutex
@@ -111,16 +129,33 @@ func (g Govulncheck) Scan(ctx context.Context, s *release.State, db string) (map
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			start := time.Now()
-			cmd := exec.CommandContext(ctx, exe, "-mode", "source", "-scan", "symbol", "-format", "json", "-db", dbURL, build.MainPackage)
-			cmd.Dir = root
-			cmd.Env = r.Env(build.Command{Env: build.Env(t)})
-			var stdout, stderr bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &stdout, &stderr
-			if err := cmd.Run(); err != nil {
-				errs[i] = fmt.Errorf("vulns: govulncheck %s: %w: %s", t, err, strings.TrimSpace(stderr.String()))
-				return
+			env := r.Env(build.Command{Env: build.Env(t)})
+			var cached string
+			if g.Cache != "" {
+				key, err := cmdcache.Key(ctx, cmdcache.Spec{Root: root, Pkg: build.MainPackage, Env: env})
+				if err == nil {
+					sum := sha256.Sum256([]byte("govulncheck " + tool.Version + "\x00" + key + "\x00" + dbSum))
+					k := hex.EncodeToString(sum[:])
+					cached = filepath.Join(g.Cache, k[:2], k+".json")
+				}
 			}
-			rt, goVersion, err := ParseFindings(&stdout)
+			var stdout bytes.Buffer
+			from := ""
+			if data, err := os.ReadFile(cached); cached != "" && err == nil {
+				stdout.Write(data)
+				from = " (from the scan cache)"
+			} else {
+				cmd := exec.CommandContext(ctx, exe, "-mode", "source", "-scan", "symbol", "-format", "json", "-db", dbURL, build.MainPackage)
+				cmd.Dir = root
+				cmd.Env = env
+				var stderr bytes.Buffer
+				cmd.Stdout, cmd.Stderr = &stdout, &stderr
+				if err := cmd.Run(); err != nil {
+					errs[i] = fmt.Errorf("vulns: govulncheck %s: %w: %s", t, err, strings.TrimSpace(stderr.String()))
+					return
+				}
+			}
+			rt, goVersion, err := ParseFindings(bytes.NewReader(stdout.Bytes()))
 			if err != nil {
 				errs[i] = fmt.Errorf("vulns: govulncheck %s: %w", t, err)
 				return
@@ -129,10 +164,13 @@ func (g Govulncheck) Scan(ctx context.Context, s *release.State, db string) (map
 				errs[i] = fmt.Errorf("vulns: govulncheck %s scanned the standard library of %s, the release toolchain is %s", t, goVersion, c.GoVersion)
 				return
 			}
+			if cached != "" && from == "" {
+				keep(cached, stdout.Bytes()) // a scan not kept is only made again
+			}
 			mu.Lock()
 			reach[t.String()] = rt
 			mu.Unlock()
-			s.Log.Done(fmt.Sprintf("vulns: govulncheck %s: %d vulnerabilities found, %d reachable", t, len(rt.Levels), len(rt.Traces)), time.Since(start))
+			s.Log.Done(fmt.Sprintf("vulns: govulncheck %s: %d vulnerabilities found, %d reachable%s", t, len(rt.Levels), len(rt.Traces), from), time.Since(start))
 		})
 	}
 	wg.Wait()
@@ -243,4 +281,49 @@ func Download(ctx context.Context, c *release.Config, path string) (*Module, err
 		return nil, fmt.Errorf("vulns: go mod download %s: no version, sum or zip (is it required in go.mod?)", path)
 	}
 	return &m, nil
+}
+
+// hashTree returns the hex SHA-256 of every file below dir, by its slash
+// path and content, in path order.
+func hashTree(dir string) (string, error) {
+	h := sha256.New()
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(h, "%d:%s%d:", len(rel), filepath.ToSlash(rel), len(data))
+		h.Write(data)
+		return nil
+	})
+	return hex.EncodeToString(h.Sum(nil)), err
+}
+
+// keep writes data to path through a temporary file beside it, so that a
+// reader never sees half a scan.
+func keep(path string, data []byte) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), ".scan-")
+	if err != nil {
+		return
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+	}
 }

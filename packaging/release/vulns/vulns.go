@@ -79,8 +79,13 @@ type Step struct {
 	// layout) to check against instead of the pinned golang.org/x/vulndb.
 	// A release never sets it.
 	Database string
-	// Scanner finds what each target reaches; nil means [Govulncheck].
+	// Scanner finds what each target reaches; nil means [Govulncheck],
+	// keeping its scans in Scans.
 	Scanner Scanner
+	// Scans, when set, keeps govulncheck's findings by what they depend
+	// on (see [Govulncheck.Cache]), so a release of a new commit that
+	// leaves the runtime's source alone scans nothing.
+	Scans *release.StepCache
 }
 
 // Name implements release.Step.
@@ -108,7 +113,11 @@ func (st Step) Run(ctx context.Context, s *release.State) (artifact.List, error)
 	}
 	scanner := st.Scanner
 	if scanner == nil {
-		scanner = Govulncheck{}
+		g := Govulncheck{}
+		if st.Scans != nil && st.Scans.Dir != "" {
+			g.Cache = filepath.Join(st.Scans.Dir, "vulns")
+		}
+		scanner = g
 	}
 	start = time.Now()
 	reach, tool, err := scanner.Scan(ctx, s, dir)

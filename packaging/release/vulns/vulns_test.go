@@ -1,6 +1,7 @@
 package vulns
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -292,10 +293,15 @@ func TestReleaseFailsOnReachable(t *testing.T) {
 	entry, _ = json.Marshal(e)
 	db := testDatabase(t, c, map[string][]byte{"GO-2099-0001": entry})
 
+	scans := &release.StepCache{Dir: t.TempDir(), Code: "test"}
 	pipeline := func() release.Pipeline {
-		return release.Pipeline{{release.SourceStep{}}, {release.BuildStep{}}, {sbomStep()}, {Step{Database: db}}}
+		return release.Pipeline{{release.SourceStep{}}, {release.BuildStep{}}, {sbomStep()}, {Step{Database: db, Scans: scans}}}
 	}
-	_, err = release.Run(ctx, c, pipeline(), nil)
+	var log bytes.Buffer
+	_, err = release.Run(ctx, c, pipeline(), release.NewLog(&log))
+	if n := strings.Count(log.String(), "(from the scan cache)"); n != 0 {
+		t.Errorf("the first release took %d scans from an empty cache:\n%s", n, log.String())
+	}
 	if err == nil {
 		t.Fatal("the release passed with a reachable vulnerability and no exception")
 	}
@@ -314,9 +320,14 @@ func TestReleaseFailsOnReachable(t *testing.T) {
 		Getenv: func(k string) string { return map[string]string{"SOURCE_DATE_EPOCH": testrepo.Epoch}[k] }}); err != nil {
 		t.Fatal(err)
 	}
-	res, err := release.Run(ctx, c, pipeline(), nil)
+	log.Reset()
+	res, err := release.Run(ctx, c, pipeline(), release.NewLog(&log))
 	if err != nil {
 		t.Fatalf("with the exception: %v", err)
+	}
+	// The commit changed no Go file: both scans come from the cache.
+	if n := strings.Count(log.String(), "(from the scan cache)"); n != 2 {
+		t.Errorf("a commit that leaves the runtime alone: %d scans from the cache, want 2:\n%s", n, log.String())
 	}
 	data, err := os.ReadFile(filepath.Join(res.Dir, filepath.FromSlash(layout.OpenVEX)))
 	if err != nil {
@@ -331,6 +342,28 @@ func TestReleaseFailsOnReachable(t *testing.T) {
 		t.Errorf("the exception's statement: got %+v", st)
 	}
 	checkSchema(t, filepath.Join(res.Dir, filepath.FromSlash(layout.CycloneDXVEX)))
+
+	// A change to the runtime's source scans again.
+	main := filepath.Join(repo, "cmd", "cavra-runtime", "main.go")
+	src, err := os.ReadFile(main)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(main, append(src, "\n// A change to the runtime.\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	testrepo.Git(t, repo, "commit", "-q", "-am", "a change to the runtime")
+	if c, err = release.Detect(ctx, release.Options{Root: repo, Out: c.Out, Targets: c.Targets, Go: c.Go,
+		Getenv: func(k string) string { return map[string]string{"SOURCE_DATE_EPOCH": testrepo.Epoch}[k] }}); err != nil {
+		t.Fatal(err)
+	}
+	log.Reset()
+	if _, err := release.Run(ctx, c, pipeline(), release.NewLog(&log)); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(log.String(), "(from the scan cache)"); n != 0 {
+		t.Errorf("a change to the runtime: %d scans from the cache, want 0:\n%s", n, log.String())
+	}
 }
 
 func sha(t *testing.T, res *release.Result, p string) string {
