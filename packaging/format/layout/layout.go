@@ -21,11 +21,15 @@
 //	cavra-runtime.provenance.sigstore.json    the same envelope as a Sigstore bundle
 //	offline-trust-root-bootstrap.json         see package bootstrap
 //	release-evidence.json, .md                see package evidence
+//	cavra-runtime.signing-operations.json     who holds which key, see package signingops
 //	cosign.pub                                the release public key
 //	checksums.txt                             see package checksums
+//	trust/                                    TUF metadata: N.root.json, targets, snapshot,
+//	                                          timestamp (see package tuf)
 //
 // and, beside checksums.txt and every file it lists, a detached signature
-// (<file>.sig) and a Sigstore bundle (<file>.sigstore.json).
+// (<file>.sig) and a Sigstore bundle (<file>.sigstore.json). The TUF
+// metadata is written last, over every other file, and signs itself.
 //
 // Keyless signatures are made after the package, by the release workflow's
 // isolated signing job, so they sit beside the zip, never inside the
@@ -61,6 +65,7 @@ const (
 	Provenance       = "cavra-runtime.provenance.intoto.jsonl"
 	ProvenanceBundle = "cavra-runtime.provenance.sigstore.json"
 	SPDX             = "sbom/cavra-runtime.spdx.json"
+	SigningOps       = "cavra-runtime.signing-operations.json"
 	CycloneDX        = "sbom/cavra-runtime.cdx.json"
 	OpenVEX          = "vex/cavra-runtime.openvex.json"
 	CycloneDXVEX     = "vex/cavra-runtime.vex.cdx.json"
@@ -69,6 +74,8 @@ const (
 	VulnsBundle      = "vex/cavra-runtime.vulns.sigstore.json"
 	// ProxyDir holds the offline module proxy (GOPROXY=file://...).
 	ProxyDir = "goproxy"
+	// TrustDir holds the TUF metadata (see package tuf).
+	TrustDir = "trust"
 )
 
 // The suffixes of the two signature files of a signed file: the detached
