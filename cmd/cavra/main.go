@@ -14,6 +14,8 @@
 //	cavra release report               [flags] -out report.html <package folder or zip>
 //	cavra release vulns                [flags] -db DIR|vulndb.zip <package folder or zip>
 //	cavra verify-blob                  -bundle B (-key K | -trusted-root T -certificate-identity I -certificate-oidc-issuer O) <file>
+//	cavra trust init                   -root 1.root.json -trust-dir DIR
+//	cavra trust status                 -trust-dir DIR
 //	cavra keygen                       [-ed25519] [-out rebuilder.key]
 //
 // verify-airgap-bundle checks a zip in place, before transfer, without
@@ -54,9 +56,24 @@
 // build controls, every file, every check, every rebuilder, the rebuild
 // commands; failures first, in red. Nothing in it is fetched from anywhere.
 //
-// Trust comes from outside the package. Without -key or -key-fingerprint no
-// verification passes: a package whose signatures only match the key it
-// carries proves nothing, and the report says so.
+// Trust comes from outside the package. Without -key, -key-fingerprint or
+// -trust-dir no verification passes: a package whose signatures only match
+// the key it carries proves nothing, and the report says so.
+//
+// A trust folder makes the verifier a TUF client, offline (see package
+// github.com/cavra/cavra/packaging/verify/tufclient): `cavra trust init`
+// pins the root metadata obtained out of band (1.root.json) in DIR, and
+// every command given -trust-dir DIR then walks the package's root chain
+// from it (following key rotations and revocations), checks its timestamp,
+// snapshot and targets metadata against rollback, freeze and mix-and-match,
+// and every file against targets.json, before anything else of it is
+// trusted; verify-airgap-bundle does so inside the zip. The signatures are
+// checked against the targets key of the trusted root, and a package that
+// passes is recorded in DIR/state.json, so that an older one is refused
+// from then on. -at checks expiry as of another time (the report warns);
+// keys past their rotation age are warnings, failures with
+// -require-rotation-policy. `cavra trust status` prints what DIR trusts and
+// has seen.
 //
 // verify-blob checks one file with its Sigstore bundle offline, with
 // cosign's flags and meaning (`cosign verify-blob --bundle B
@@ -100,6 +117,10 @@
 //	-allow-unsigned    UNSAFE, snapshots only: skip signature checks; the report says UNSIGNED
 //	-expect-version V  fail unless the package is version V (a zip named
 //	                   cavra-go-runtime-<V>.zip must hold version V in any case)
+//	-trust-dir DIR     the trust folder of cavra trust init: the TUF checks, and the record
+//	-at TIME           (with -trust-dir) check TUF expiry and key ages at this RFC 3339 time
+//	-require-rotation-policy
+//	                   fail when a key is past its rotation age
 //	-json              print the report as JSON instead of text
 //	-target os/arch    (rebuild) rebuild only this target; repeatable
 //	-out DIR           (rebuild) folder for the evidence files
@@ -155,21 +176,25 @@ func main() {
 }
 
 const usageText = `usage:
-  cavra release verify-airgap-bundle [-key FILE | -key-fingerprint sha256:HEX | -allow-unsigned] [-expect-version V] [-json]
+  cavra release verify-airgap-bundle [-trust-dir DIR [-at TIME] | -key FILE | -key-fingerprint sha256:HEX | -allow-unsigned]
+                        [-expect-version V] [-require-rotation-policy] [-json]
                         [-rebuild-attestation FILE]... [-rebuilder-key FILE]... [-min-rebuilds N] <zip>
-  cavra release verify-go-package [-key FILE | -key-fingerprint sha256:HEX | -allow-unsigned] [-expect-version V] [-json]
+  cavra release verify-go-package [-trust-dir DIR [-at TIME] | -key FILE | -key-fingerprint sha256:HEX | -allow-unsigned]
+                        [-expect-version V] [-require-rotation-policy] [-json]
                         [-rebuild-attestation FILE]... [-rebuilder-key FILE]... [-min-rebuilds N] <folder>
-  cavra release rebuild [-key FILE | -key-fingerprint sha256:HEX | -allow-unsigned] [-expect-version V] [-json]
+  cavra release rebuild [-trust-dir DIR | -key FILE | -key-fingerprint sha256:HEX | -allow-unsigned] [-expect-version V] [-json]
                         [-target os/arch]... [-out DIR] [-fresh-cache] [-go PATH]
                         [-sign-key FILE -rebuilder-id URI] <folder or zip>
-  cavra release validate-upgrade [-key FILE] [-current-key FILE] [-allow-key-rotation] [-expect-version V] [-json] <current> <candidate>
-  cavra release report [-key FILE | -key-fingerprint sha256:HEX | -allow-unsigned] [-expect-version V]
+  cavra release validate-upgrade [-trust-dir DIR | -key FILE] [-current-key FILE] [-allow-key-rotation] [-expect-version V] [-json] <current> <candidate>
+  cavra release report [-trust-dir DIR | -key FILE | -key-fingerprint sha256:HEX | -allow-unsigned] [-expect-version V]
                         [-rebuild-attestation FILE]... [-rebuilder-key FILE]... [-min-rebuilds N] [-db DIR|ZIP] -out FILE <folder or zip>
   cavra release vulns [-key FILE | -key-fingerprint sha256:HEX | -allow-unsigned] [-expect-version V] [-json]
                         -db DIR|vulndb.zip <folder or zip>
   cavra verify-blob -bundle FILE (-key FILE | -trusted-root FILE -certificate-identity[-regexp] I -certificate-oidc-issuer[-regexp] O)
                         [-certificate-github-workflow-repository R] [-certificate-github-workflow-ref REF] [-certificate-github-workflow-sha SHA]
                         [-certificate-github-workflow-trigger T] [-certificate-github-workflow-name N] [-json] <file>
+  cavra trust init -root 1.root.json -trust-dir DIR
+  cavra trust status -trust-dir DIR
   cavra keygen [-ed25519] [-out FILE]
   cavra version
 keyless (every verify command): -trusted-root FILE -certificate-identity[-regexp] I -certificate-oidc-issuer[-regexp] O
@@ -192,6 +217,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runKeygen(args[1:], stdout, stderr)
 	case "verify-blob":
 		return runVerifyBlob(args[1:], stdout, stderr)
+	case "trust":
+		return runTrust(args[1:], stdout, stderr)
 	case "release":
 	default:
 		fmt.Fprintf(stderr, "cavra: unknown command %q\n%s", args[0], usageText)

@@ -22,6 +22,12 @@ const (
 	CheckBinary             = "binary"
 	CheckBuildinfo          = "buildinfo"
 	CheckPackage            = "package"
+	CheckTUFRoot            = "tuf.root"
+	CheckTUFTimestamp       = "tuf.timestamp"
+	CheckTUFSnapshot        = "tuf.snapshot"
+	CheckTUFTargets         = "tuf.targets"
+	CheckTUFFiles           = "tuf.files"
+	CheckSigningOps         = "signing-operations"
 	CheckTrust              = "trust"
 	CheckSignature          = "signature"
 	CheckProvenance         = "provenance"
@@ -38,6 +44,7 @@ const (
 	CheckEvidence           = "evidence"
 	CheckRebuildAttestation = "rebuild.attestation"
 	CheckRebuildPolicy      = "rebuild.policy"
+	CheckTUFState           = "tuf.state"
 )
 
 // Checks lists every check name in the order of the package documentation.
@@ -45,6 +52,7 @@ var Checks = []string{
 	CheckArchive, CheckLayout, CheckRead, CheckManifest, CheckVersion, CheckRequired, CheckChecksum,
 	CheckManifestIdentity, CheckManifestMatrix, CheckManifestGo, CheckManifestBuild, CheckManifestControls,
 	CheckManifestSource, CheckManifestModules, CheckRebuildCommand, CheckBinary, CheckBuildinfo, CheckPackage,
+	CheckTUFRoot, CheckTUFTimestamp, CheckTUFSnapshot, CheckTUFTargets, CheckTUFFiles, CheckSigningOps,
 	CheckTrust, CheckSignature, CheckProvenance, CheckProvenanceBundle, CheckKeyless, CheckSBOM, CheckSBOMNTIA, CheckSBOMBSI,
-	CheckVEX, CheckVEXCycloneDX, CheckVulns, CheckVulnsBundle, CheckBootstrap, CheckEvidence, CheckRebuildAttestation, CheckRebuildPolicy,
+	CheckVEX, CheckVEXCycloneDX, CheckVulns, CheckVulnsBundle, CheckBootstrap, CheckEvidence, CheckRebuildAttestation, CheckRebuildPolicy, CheckTUFState,
 }

@@ -13,6 +13,7 @@
 // command cavra and the mage targets, with the standard library alone:
 //
 //	verify             the checks of a package, zip or folder (the table below)
+//	verify/tufclient   the offline TUF client: a trust folder, the root chain, rollback and freeze
 //	verify/rebuild     rebuild every binary from the shipped source, compare digests, sign the verdict
 //	verify/upgrade     may a candidate package replace the installed one
 //	verify/htmlreport  the auditor's page of a verify report
@@ -56,11 +57,34 @@
 //	package            per Linux package (deb, rpm, apk for each Linux target): the manifest
 //	                   records it with the verifier's name and version; its metadata is right;
 //	                   the binary it installs at /usr/bin/cavra-runtime is the target's binary
+//	tuf.root           (with --trust-dir, the operator's trust folder; see package tufclient)
+//	                   the root chain trust/1.root.json ... N.root.json from the trusted root:
+//	                   no gap, no skipped version, each new version signed by a threshold of
+//	                   its predecessor's root keys and of its own, a version the folder trusts
+//	                   byte for byte the same, the newest not expired
+//	tuf.timestamp      trust/timestamp.json: the canonical form, at most 16 KiB, _type, a
+//	                   threshold of distinct timestamp keys, no version or snapshot version
+//	                   lower than the trusted one (rollback), not expired (freeze)
+//	tuf.snapshot       trust/snapshot.json: the length and hashes the timestamp lists, a
+//	                   threshold of snapshot keys, the version it names, no targets version
+//	                   lower than the trusted one, not expired
+//	tuf.targets        trust/targets.json: the length and hashes the snapshot lists, a
+//	                   threshold of targets keys, the version it names, not expired, every
+//	                   target of the manifest's release (custom version and commit)
+//	tuf.files          every file but the metadata is listed in targets.json with its length,
+//	                   SHA-256 and SHA-512; every listed file is there
+//	signing-operations cavra-runtime.signing-operations.json: of this release; each role's
+//	                   keys and threshold those of the root (the trusted one, with
+//	                   --trust-dir); no revoked key in a role; cosign.pub a targets key; a key
+//	                   past its rotation age is a warning, a FAIL with
+//	                   --require-rotation-policy
 //	trust              the key: the operator's (--key), or the package's cosign.pub only when
-//	                   its fingerprint is the operator's (--key-fingerprint), or, with no key,
-//	                   the keyless bundles beside the package (--trusted-root and an identity
-//	                   policy, see keyless); none fails, and --allow-unsigned (snapshots only)
-//	                   skips the signature checks as UNSIGNED
+//	                   its fingerprint is the operator's (--key-fingerprint) or, with
+//	                   --trust-dir, it is a targets key of the trusted TUF root (and --key, if
+//	                   given too, must be one), or, with no key, the keyless bundles beside
+//	                   the package (--trusted-root and an identity policy, see keyless); none
+//	                   fails, and --allow-unsigned (snapshots only) skips the signature checks
+//	                   as UNSIGNED
 //	signature          every file checksums.txt lists, and checksums.txt, has a .sig and a
 //	                   .sigstore.json (key-signed Sigstore bundle v0.3) that verify with the
 //	                   trusted key (ECDSA, Ed25519, RSA); a bundle's hint names that key, its
@@ -130,9 +154,15 @@
 //	                   once per key. The report lists each rebuilder, verdict and time
 //	rebuild.policy     at least --min-rebuilds attestations counted, each by a different trusted
 //	                   key, and no trusted rebuilder attested FAILED
+//	tuf.state          (with --trust-dir) when every check above passed, the trust folder's
+//	                   state.json records the versions seen, written atomically; else
+//	                   nothing is written (SKIP)
 //
 // Go does not record -ldflags in binaries built with -trimpath, so the linker
 // flags are checked in the manifest alone.
+//
+// Warnings (WARN lines, "warnings" in JSON) fail nothing: expiry checked at
+// the time --at gives instead of now, keys past their rotation age.
 //
 // A report passes when no check failed and at least one passed.
 package verify

@@ -9,6 +9,7 @@ import (
 	"github.com/cavra/cavra/packaging/format/layout"
 	"github.com/cavra/cavra/packaging/format/manifest"
 	"github.com/cavra/cavra/packaging/format/releaseevidence"
+	"github.com/cavra/cavra/packaging/format/tuf"
 	"github.com/cavra/cavra/signing/trust"
 )
 
@@ -46,13 +47,15 @@ func checkBootstrap(r *Report, pkg *Package, m *manifest.Manifest, key *trust.Ke
 			bad("required_files names %s, which the package does not have", f)
 		}
 	}
+	// The TUF metadata is written after the bootstrap, over it: the
+	// bootstrap lists every other file.
 	for _, f := range Required(m.Package.Version, o.Matrix()) {
-		if !listed[f] {
+		if !listed[f] && !tuf.IsMetadata(f) {
 			bad("required_files lacks %s, which the verifier requires", f)
 		}
 	}
 	for f := range pkg.files {
-		if !listed[f] {
+		if !listed[f] && !tuf.IsMetadata(f) {
 			bad("required_files lacks %s, which the package has", f)
 		}
 	}

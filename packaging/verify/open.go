@@ -2,6 +2,7 @@ package verify
 
 import (
 	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -28,6 +29,7 @@ type file struct {
 type content struct {
 	size   int64
 	sha256 string
+	sha512 string // only when asked (a TUF check lists both)
 	data   []byte // nil unless the file was kept
 	err    error
 	parsed any // what the after hook of readAll derived from data, if anything
@@ -151,13 +153,13 @@ func kindOf(m fs.FileMode) string {
 	return "special file"
 }
 
-// readAll reads every file once, in parallel, hashing as it streams and
-// keeping the bytes of every file up to maxKeep bytes: the checks inspect
-// documents and binaries, and every signed file's signatures are checked
-// over its bytes. after, when not nil, runs in the same worker on each file
-// read without error, so that expensive parsing overlaps with reading the
-// other files.
-func readAll(files []file, maxKeep int64, after func(string, *content)) map[string]*content {
+// readAll reads every file once, in parallel, hashing as it streams (SHA-256,
+// and SHA-512 too when with512) and keeping the bytes of every file up to
+// maxKeep bytes: the checks inspect documents and binaries, and every signed
+// file's signatures are checked over its bytes. after, when not nil, runs in
+// the same worker on each file read without error, so that expensive parsing
+// overlaps with reading the other files.
+func readAll(files []file, maxKeep int64, with512 bool, after func(string, *content)) map[string]*content {
 	out := make(map[string]*content, len(files))
 	for _, f := range files {
 		out[f.name] = &content{}
@@ -168,7 +170,7 @@ func readAll(files []file, maxKeep int64, after func(string, *content)) map[stri
 		wg.Go(func() {
 			for f := range work {
 				c := out[f.name]
-				*c = readOne(f, maxKeep)
+				*c = readOne(f, maxKeep, with512)
 				if after != nil && c.err == nil {
 					after(f.name, c)
 				}
@@ -186,7 +188,7 @@ func readAll(files []file, maxKeep int64, after func(string, *content)) map[stri
 	return out
 }
 
-func readOne(f file, maxKeep int64) content {
+func readOne(f file, maxKeep int64, with512 bool) content {
 	rc, err := f.open()
 	if err != nil {
 		return content{err: err}
@@ -199,6 +201,14 @@ func readOne(f file, maxKeep int64) content {
 		buf := &sliceWriter{b: c.data}
 		c.size, c.err = io.Copy(io.MultiWriter(h, buf), rc)
 		c.data = buf.b
+		if with512 {
+			s := sha512.Sum512(c.data)
+			c.sha512 = hex.EncodeToString(s[:])
+		}
+	} else if with512 {
+		h5 := sha512.New()
+		c.size, c.err = io.Copy(io.MultiWriter(h, h5), rc)
+		c.sha512 = hex.EncodeToString(h5.Sum(nil))
 	} else {
 		c.size, c.err = io.Copy(h, rc)
 	}

@@ -65,6 +65,14 @@ type Report struct {
 	// package or was ignored; the checks rebuild.attestation and
 	// rebuild.policy sum it up.
 	Rebuilders []Rebuilder `json:"rebuilders,omitempty"`
+
+	// TUF says what the TUF check saw, when a trust folder was given.
+	TUF *TUF `json:"tuf,omitempty"`
+
+	// Warnings are what the operator should know that fails nothing:
+	// expiry checked at another time (--at), keys past their rotation
+	// age.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // SBOMCompliance is the compliance of one SBOM of the package.
@@ -88,6 +96,10 @@ func (r *Report) fail(name, file, format string, args ...any) {
 
 func (r *Report) skip(name, file, format string, args ...any) {
 	r.add(Check{Name: name, File: file, Status: Skip, Detail: fmt.Sprintf(format, args...)})
+}
+
+func (r *Report) warn(format string, args ...any) {
+	r.Warnings = append(r.Warnings, fmt.Sprintf(format, args...))
 }
 
 // finish computes the totals and the status.
@@ -140,6 +152,9 @@ func (r *Report) WriteJSON(w io.Writer) error { return jsonio.Write(w, r) }
 func (r *Report) WriteText(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "verify %s: %s\n", r.Input, r.identity())
+	for _, w := range r.Warnings {
+		fmt.Fprintf(&b, "WARN  %s\n", w)
+	}
 	for _, c := range r.Checks {
 		fmt.Fprintf(&b, "%s  %s\n", c.Status, c)
 	}

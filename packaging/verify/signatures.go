@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
+	"strings"
 
 	"github.com/cavra/cavra/packaging/format/checksums"
 	"github.com/cavra/cavra/packaging/format/layout"
 	"github.com/cavra/cavra/packaging/format/manifest"
+	"github.com/cavra/cavra/packaging/verify/tufclient"
 	"github.com/cavra/cavra/signing/trust"
 )
 
@@ -20,10 +23,11 @@ const (
 
 // checkTrust decides which key the signatures are checked against: the
 // operator's key, or the package's own key when its fingerprint is the one
-// the operator gave. It returns nil when there is none: then the package is
-// trusted through its keyless bundles when the operator gave a keyless
+// the operator gave or, with a trust folder, when it is a targets key of
+// the trusted TUF root. It returns nil when there is none: then the package
+// is trusted through its keyless bundles when the operator gave a keyless
 // policy (see checkKeyless), and not at all otherwise.
-func checkTrust(r *Report, pkg *Package, m *manifest.Manifest, o Options) *trust.Key {
+func checkTrust(r *Report, pkg *Package, m *manifest.Manifest, o Options, res *tufclient.Result) *trust.Key {
 	var own *trust.Key
 	if data, ok := pkg.File(layout.PublicKey); ok {
 		k, err := trust.ParsePublicKey(data)
@@ -32,6 +36,9 @@ func checkTrust(r *Report, pkg *Package, m *manifest.Manifest, o Options) *trust
 		} else {
 			own = k
 		}
+	}
+	if o.TUF != nil {
+		return checkTUFTrust(r, own, o, res)
 	}
 	switch {
 	case o.Key != nil:
@@ -82,6 +89,45 @@ func checkTrust(r *Report, pkg *Package, m *manifest.Manifest, o Options) *trust
 	}
 	r.fail(CheckTrust, layout.PublicKey, "%s", detail)
 	return nil
+}
+
+// checkTUFTrust decides the key with a trust folder: the package's
+// cosign.pub, when it is a targets key of the trusted root, and the
+// operator's --key too when given.
+func checkTUFTrust(r *Report, own *trust.Key, o Options, res *tufclient.Result) *trust.Key {
+	if res == nil || res.Root == nil {
+		r.Trust = TrustNoKey
+		r.fail(CheckTrust, layout.PublicKey, "no trusted TUF root (see %s): the signatures are not checked", CheckTUFRoot)
+		return nil
+	}
+	keys := tufKeys(res)
+	var fps []string
+	for _, k := range keys {
+		fps = append(fps, k.Fingerprint())
+	}
+	has := func(k *trust.Key) bool { return slices.ContainsFunc(keys, k.Equal) }
+	v := res.Root.Version
+	switch {
+	case own == nil:
+		r.Trust = TrustNoKey
+		r.fail(CheckTrust, layout.PublicKey, "no usable public key in the package; TUF root version %d trusts %s for targets", v, strings.Join(fps, ", "))
+		return nil
+	case !has(own):
+		r.Trust = TrustNoKey
+		r.fail(CheckTrust, layout.PublicKey, "the package's key %s is not a targets key of TUF root version %d (it trusts %s): signed by a key the root does not trust, or no longer trusts", own.Fingerprint(), v, strings.Join(fps, ", "))
+		return nil
+	case o.Key != nil && !has(o.Key):
+		r.Trust = TrustNoKey
+		r.fail(CheckTrust, layout.PublicKey, "--key %s is not a targets key of TUF root version %d (it trusts %s)", o.Key.Fingerprint(), v, strings.Join(fps, ", "))
+		return nil
+	case o.Key != nil && !own.Equal(o.Key):
+		r.Trust = TrustNoKey
+		r.fail(CheckTrust, layout.PublicKey, "the package carries key %s, --key is %s", own.Fingerprint(), o.Key.Fingerprint())
+		return nil
+	}
+	r.Trust, r.Key = fmt.Sprintf("TUF root %d, key %s", v, own.Fingerprint()), own.Fingerprint()
+	r.pass(CheckTrust, layout.PublicKey, "signatures are checked against %s, the targets key of TUF root version %d in %s", own.Fingerprint(), v, o.TUF.Dir)
+	return own
 }
 
 // signedFiles returns the files that must carry a detached signature: every

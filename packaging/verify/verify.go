@@ -7,12 +7,15 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/cavra/cavra/packaging/format/archive"
 	"github.com/cavra/cavra/packaging/format/build"
 	"github.com/cavra/cavra/packaging/format/checksums"
 	"github.com/cavra/cavra/packaging/format/layout"
 	"github.com/cavra/cavra/packaging/format/manifest"
+	"github.com/cavra/cavra/packaging/format/tuf"
+	"github.com/cavra/cavra/packaging/verify/tufclient"
 	"github.com/cavra/cavra/signing/trust"
 	"github.com/cavra/cavra/signing/trust/keyless"
 )
@@ -64,6 +67,23 @@ type Options struct {
 	// minimum. A FAILED attestation by a trusted key fails the package
 	// whatever the others say.
 	MinRebuilds int
+
+	// TUF is the operator's trust folder (see package tufclient): when
+	// set, the package's TUF metadata is checked with it, every file
+	// against targets.json, the signatures against the targets key of the
+	// trusted root, and a package that passes every check is recorded in
+	// it (check tuf.state).
+	TUF *tufclient.Client
+	// TUFInstalled checks the package as the one installed now, the
+	// current side of an upgrade (see tufclient.Client.CheckInstalled):
+	// neither rollback nor expiry is checked, and nothing is recorded.
+	TUFInstalled bool
+	// At, when set, is the time TUF expiry and key ages are checked at
+	// instead of now; the report says so in a warning.
+	At time.Time
+	// RequireRotationPolicy fails a package whose signing operations
+	// name a key past its rotation age (otherwise a warning).
+	RequireRotationPolicy bool
 }
 
 // Matrix returns the targets a package must declare and ship: Targets, or
@@ -207,7 +227,7 @@ func check(r *Report, files []file, o Options, src source) *Package {
 	if maxKeep == 0 {
 		maxKeep = 512 << 20
 	}
-	pkg := &Package{files: readAll(files, maxKeep, parsePackage)}
+	pkg := &Package{files: readAll(files, maxKeep, o.TUF != nil, parsePackage)}
 	for _, f := range files {
 		if c := pkg.files[f.name]; c.err != nil {
 			r.fail(CheckRead, f.name, "%v", c.err)
@@ -234,7 +254,9 @@ func check(r *Report, files []file, o Options, src source) *Package {
 	checkManifestModules(r, pkg, m)
 	checkBinaries(r, pkg, m, o)
 	checkPackages(r, pkg, m, o)
-	key := checkTrust(r, pkg, m, o)
+	res := checkTUF(r, pkg, m, o)
+	checkSigningOps(r, pkg, m, res, o)
+	key := checkTrust(r, pkg, m, o, res)
 	checkSignatures(r, pkg, key, o)
 	checkProvenance(r, pkg, m, key)
 	checkProvenanceBundle(r, pkg, key, o)
@@ -247,6 +269,7 @@ func check(r *Report, files []file, o Options, src source) *Package {
 	checkBootstrap(r, pkg, m, key, o)
 	checkEvidence(r, pkg, m, key)
 	checkRebuilds(r, pkg, m, o)
+	commitTUF(r, res, o)
 	return pkg
 }
 
@@ -312,7 +335,9 @@ func parseManifest(r *Report, pkg *Package) *manifest.Manifest {
 // version must hold, whatever the package says about itself: the manifest,
 // the checksums, the source archive, mage's offline module, the binaries, the
 // SBOMs, the vulnerability evidence, the public key, the bootstrap, the
-// evidence, the provenance, and a signature of each signed one.
+// evidence, the signing operations, the provenance, a signature of each
+// signed one, and the TUF metadata (root version 1, targets, snapshot,
+// timestamp).
 func Required(version string, targets []build.Target) []string {
 	signed := []string{
 		manifest.Name,
@@ -327,6 +352,7 @@ func Required(version string, targets []build.Target) []string {
 		layout.Bootstrap,
 		layout.EvidenceJSON,
 		layout.EvidenceMD,
+		layout.SigningOps,
 	}
 	for _, t := range targets {
 		signed = append(signed, t.Binary())
@@ -339,6 +365,7 @@ func Required(version string, targets []build.Target) []string {
 		layout.VulnsEnvelope,
 		layout.VulnsBundle,
 		layout.ProxyDir + "/" + layout.EscapePath("github.com/magefile/mage") + "/@v/list",
+		tuf.Path(tuf.RoleRoot, 1), tuf.TargetsPath, tuf.SnapshotPath, tuf.TimestampPath,
 	}
 	for _, f := range signed {
 		req = append(req, f, f+layout.SigSuffix, f+layout.BundleSuffix)
@@ -361,8 +388,9 @@ func checkRequired(r *Report, pkg *Package, m *manifest.Manifest, o Options) {
 }
 
 // checkChecksums checks checksums.txt against every file: each listed file
-// must be present with that digest, and every file but checksums.txt itself
-// and signature files must be listed.
+// must be present with that digest, and every file but checksums.txt itself,
+// signature files and the TUF metadata (written after checksums.txt, over
+// it, and signing itself) must be listed.
 func checkChecksums(r *Report, pkg *Package, files []file) {
 	c, ok := pkg.files[checksums.Name]
 	if !ok {
@@ -396,7 +424,7 @@ func checkChecksums(r *Report, pkg *Package, files []file) {
 		}
 	}
 	for _, f := range files {
-		if f.name == checksums.Name || listed[f.name] || isSignature(f.name, listed) {
+		if f.name == checksums.Name || listed[f.name] || isSignature(f.name, listed) || tuf.IsMetadata(f.name) {
 			continue
 		}
 		r.fail(CheckChecksum, f.name, "not listed in %s", checksums.Name)

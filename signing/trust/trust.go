@@ -109,6 +109,19 @@ func ParsePublicKey(data []byte) (*Key, error) {
 	return &Key{pub: pub, der: block.Bytes}, nil
 }
 
+// NewKey returns the Key of a public key (as ParsePublicKey would for its
+// PEM PKIX encoding).
+func NewKey(pub crypto.PublicKey) (*Key, error) {
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return nil, fmt.Errorf("trust: %w", err)
+	}
+	return ParsePublicKey(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
+}
+
+// Public returns the public key.
+func (k *Key) Public() crypto.PublicKey { return k.pub }
+
 // ReadPublicKey reads and parses the PEM public key in the file at path,
 // such as the cosign.pub an operator was given, of at most [MaxKey] bytes.
 func ReadPublicKey(path string) (*Key, error) {

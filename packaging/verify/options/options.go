@@ -22,12 +22,14 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/cavra/cavra/internal/bounded"
 	"github.com/cavra/cavra/packaging/format/attestation"
 	"github.com/cavra/cavra/packaging/format/build"
 	"github.com/cavra/cavra/packaging/verify"
 	"github.com/cavra/cavra/packaging/verify/rebuild"
+	"github.com/cavra/cavra/packaging/verify/tufclient"
 	"github.com/cavra/cavra/packaging/verify/upgrade"
 	"github.com/cavra/cavra/packaging/verify/vulns"
 	"github.com/cavra/cavra/signing/trust"
@@ -41,6 +43,10 @@ type Values struct {
 	KeyFingerprint string // sha256:<hex> of the package's own key
 	AllowUnsigned  bool   // UNSAFE, snapshots only
 	ExpectVersion  string
+
+	TrustDir              string // the TUF trust folder, from cavra trust init
+	At                    string // RFC 3339: check TUF expiry and key ages then
+	RequireRotationPolicy bool
 
 	RebuildAttestations []string // files, or folders holding rebuild.intoto.jsonl
 	RebuilderKeys       []string // files, or PEM text holding public keys
@@ -108,6 +114,13 @@ var Settings = []Setting{
 		Usage: "UNSAFE: for snapshot dry runs, do not check signatures (the report says UNSIGNED)", value: func(v *Values) any { return &v.AllowUnsigned }},
 	{Flag: "expect-version", Env: "CAVRA_EXPECT_VERSION", Group: "trust",
 		Usage: "fail unless the package is this version, e.g. v1.2.3", value: func(v *Values) any { return &v.ExpectVersion }},
+	{Flag: "trust-dir", Env: "CAVRA_TRUST_DIR", Group: "trust",
+		Usage: "the trust folder cavra trust init made: check the package's TUF metadata with it (root chain, rollback, freeze, every file) and record what passed",
+		value: func(v *Values) any { return &v.TrustDir }},
+	{Flag: "at", Env: "CAVRA_AT", Group: "trust", Default: "now",
+		Usage: "check TUF expiry and key ages at this time (RFC 3339, e.g. 2027-01-02T15:04:05Z) instead of now; the report warns", value: func(v *Values) any { return &v.At }},
+	{Flag: "require-rotation-policy", Env: "CAVRA_REQUIRE_ROTATION_POLICY", Group: "trust",
+		Usage: "fail when the signing operations name a key past its rotation age (default: a warning)", value: func(v *Values) any { return &v.RequireRotationPolicy }},
 
 	{Flag: "trusted-root", Env: "CAVRA_TRUSTED_ROOT", Group: "keyless",
 		Usage: "Sigstore's trusted_root.json you trust, for keyless bundles (the release saves the one it signed with beside the zip)", value: func(v *Values) any { return &v.TrustedRoot }},
@@ -295,9 +308,10 @@ func (v *Values) Verify() (verify.Options, error) {
 }
 
 // trust returns the trusted material of a verification with key (a file)
-// or fingerprint.
+// or fingerprint, and the trust folder.
 func (v *Values) trust(key, fingerprint string) (verify.Options, error) {
-	o := verify.Options{KeyFingerprint: fingerprint, UnsafeAllowUnsigned: v.AllowUnsigned, ExpectVersion: v.ExpectVersion}
+	o := verify.Options{KeyFingerprint: fingerprint, UnsafeAllowUnsigned: v.AllowUnsigned, ExpectVersion: v.ExpectVersion,
+		RequireRotationPolicy: v.RequireRotationPolicy}
 	if fingerprint != "" && !strings.HasPrefix(fingerprint, "sha256:") {
 		return o, fmt.Errorf("-key-fingerprint %q: want sha256:<hex>", fingerprint)
 	}
@@ -306,6 +320,26 @@ func (v *Values) trust(key, fingerprint string) (verify.Options, error) {
 		if o.Key, err = trust.ReadPublicKey(key); err != nil {
 			return o, fmt.Errorf("-key: %w", err)
 		}
+	}
+	if v.At != "" {
+		at, err := time.Parse(time.RFC3339, v.At)
+		if err != nil {
+			return o, fmt.Errorf("-at %q: want RFC 3339, e.g. 2027-01-02T15:04:05Z", v.At)
+		}
+		o.At = at
+	}
+	if v.TrustDir != "" {
+		at := o.At
+		if at.IsZero() {
+			at = time.Now()
+		}
+		c, err := tufclient.Open(v.TrustDir, at)
+		if err != nil {
+			return o, fmt.Errorf("-trust-dir: %w", err)
+		}
+		o.TUF = c
+	} else if v.At != "" {
+		return o, errors.New("-at applies to the TUF checks: give -trust-dir")
 	}
 	var err error
 	o.Keyless, err = v.Keyless()
@@ -454,7 +488,11 @@ func (v *Values) Upgrade() (upgrade.Options, error) {
 			return upgrade.Options{}, fmt.Errorf("-current-key: %w", err)
 		}
 		cur.ExpectVersion = ""
+		cur.TUF = can.TUF // one trust folder, read once
 	}
+	// The current package is the installed one: checked against the root
+	// it carries, not for rollback or expiry, and never recorded.
+	cur.TUFInstalled = true
 	return upgrade.Options{Current: cur, Candidate: can, AllowKeyRotation: v.AllowKeyRotation}, nil
 }
 

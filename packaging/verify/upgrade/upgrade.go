@@ -11,8 +11,17 @@
 //	signing      not fall back from a release key to a snapshot key
 //	targets      keep every target of the current package
 //	packages     keep every Linux package format of the current package
-//	key          be signed by the same key, unless key rotation is allowed explicitly
+//	key          be signed by the same key, unless key rotation is allowed explicitly or,
+//	             with a trust folder, the candidate's key is the targets key of the TUF
+//	             root it verified against (the root chain is the rotation's proof)
+//	tuf          (with a trust folder) no TUF version of the candidate lower than the
+//	             current package's
 //
+// With a trust folder, the current package is checked as the installed one
+// (against the root it carries, which the folder trusted; not for rollback
+// or expiry) and the candidate with the whole client workflow, which records
+// it in the folder when its verification passes, as verify-go-package
+// would.
 // Each check is reported PASS or FAIL with the reason; the result passes only
 // when every check does.
 package upgrade
@@ -178,18 +187,48 @@ func Validate(current, candidate string, o Options) (*Report, error) {
 	switch {
 	case cur.key == nil || can.key == nil:
 		errs = append(errs, "a package has no usable public key")
-	case !cur.key.Equal(can.key) && !o.AllowKeyRotation:
-		errs = append(errs, fmt.Sprintf("signing key changed from %s to %s (use --allow-key-rotation after checking the rotation)", cur.key.Fingerprint(), can.key.Fingerprint()))
+	case !cur.key.Equal(can.key) && !o.AllowKeyRotation && !tufRotated(canRep, can):
+		errs = append(errs, fmt.Sprintf("signing key changed from %s to %s (use --allow-key-rotation after checking the rotation, or --trust-dir to follow the TUF root chain)", cur.key.Fingerprint(), can.key.Fingerprint()))
 	}
 	switch {
 	case len(errs) > 0:
 		r.add("key", errs, "")
+	case !cur.key.Equal(can.key) && tufRotated(canRep, can):
+		r.add("key", nil, "key rotated from %s to %s by TUF root version %d, signed by the root keys", cur.key.Fingerprint(), can.key.Fingerprint(), canRep.TUF.Versions.Root)
 	case !cur.key.Equal(can.key):
 		r.add("key", nil, "key rotated from %s to %s (allowed)", cur.key.Fingerprint(), can.key.Fingerprint())
 	default:
 		r.add("key", nil, "same key %s", cur.key.Fingerprint())
 	}
+
+	// TUF versions.
+	if ct, nt := curRep.TUF, canRep.TUF; ct != nil && nt != nil {
+		errs = nil
+		for _, v := range []struct {
+			role     string
+			cur, can int64
+		}{
+			{"root", ct.Versions.Root, nt.Versions.Root},
+			{"timestamp", ct.Versions.Timestamp, nt.Versions.Timestamp},
+			{"snapshot", ct.Versions.Snapshot, nt.Versions.Snapshot},
+			{"targets", ct.Versions.Targets, nt.Versions.Targets},
+		} {
+			if v.can < v.cur {
+				errs = append(errs, fmt.Sprintf("%s version %d is lower than the current package's %d", v.role, v.can, v.cur))
+			}
+		}
+		r.add("tuf", errs, "TUF versions %d/%d/%d/%d → %d/%d/%d/%d (root/timestamp/snapshot/targets)",
+			ct.Versions.Root, ct.Versions.Timestamp, ct.Versions.Snapshot, ct.Versions.Targets,
+			nt.Versions.Root, nt.Versions.Timestamp, nt.Versions.Snapshot, nt.Versions.Targets)
+	}
 	return r, nil
+}
+
+// tufRotated reports whether the candidate passed with a trust folder: its
+// key is then the targets key of the TUF root it reached, whose chain
+// authorises the change.
+func tufRotated(rep *verify.Report, info *pkgInfo) bool {
+	return rep.TUF != nil && rep.OK() && info.key != nil && rep.Key == info.key.Fingerprint()
 }
 
 func side(input string, rep *verify.Report, info *pkgInfo) Side {
