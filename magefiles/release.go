@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -30,7 +31,7 @@ import (
 // target at the same time, so that the release's own builds only link.
 func releaseCmd(args ...string) error {
 	ctx := context.Background()
-	spec := cmdcache.Spec{Root: ".", Pkg: "./cmd/cavra-release", Tags: keyref.Tags(os.Getenv("COSIGN_KEY"))}
+	spec := cmdcache.Spec{Root: ".", Pkg: "./cmd/cavra-release", Tags: tags(os.Getenv("COSIGN_KEY"), os.Getenv("CAVRA_ONLINE_KEY"), os.Getenv("CAVRA_NEW_KEY"))}
 	e, err := cmdcache.Find(ctx, spec)
 	if errors.Is(err, cmdcache.ErrUncacheable) {
 		fmt.Printf("release command: %v; running it with go run\n", err)
@@ -65,6 +66,19 @@ func releaseCmd(args ...string) error {
 		return err
 	}
 	return nil
+}
+
+// tags returns the build tags the key providers of refs need, once each.
+func tags(refs ...string) []string {
+	var out []string
+	for _, r := range refs {
+		for _, t := range keyref.Tags(r) {
+			if !slices.Contains(out, t) {
+				out = append(out, t)
+			}
+		}
+	}
+	return out
 }
 
 func tagNote(tags []string) string {

@@ -39,6 +39,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/pem"
 	"errors"
@@ -219,25 +220,59 @@ func Decrypt(data, password []byte) (signature.SignerVerifier, error) {
 // Generate writes a new cosign key pair into dir: cosign.key (encrypted with
 // password, mode 0600) and cosign.pub. It refuses to replace existing files.
 func Generate(dir string, password []byte) (keyPath, pubPath string, err error) {
-	// An ECDSA P-256 key, encrypted as `cosign generate-key-pair` writes
-	// it (a nil password would leave it unencrypted).
-	pw := append([]byte{}, password...)
-	privPEM, pubPEM, err := cryptoutils.GeneratePEMEncodedECDSAKeyPair(elliptic.P256(), func(bool) ([]byte, error) { return pw, nil })
-	if err != nil {
-		return "", "", fmt.Errorf("signing: generate key pair: %w", err)
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", "", err
-	}
 	keyPath, pubPath = filepath.Join(dir, "cosign.key"), filepath.Join(dir, "cosign.pub")
-	if err := createExcl(keyPath, privPEM, 0o600); err != nil {
-		return "", "", err
+	return keyPath, pubPath, GenerateFiles(keyPath, pubPath, password, ECDSAP256)
+}
+
+// The algorithms of the keys [GenerateFiles] makes.
+const (
+	ECDSAP256 = "ecdsa-p256" // the cosign default
+	Ed25519   = "ed25519"
+)
+
+// GenerateFiles writes a new key pair of algorithm alg: the private key at
+// keyPath in cosign's encrypted format (with password; mode 0600), which
+// [Load] and `cosign sign-blob --key` read, and the PEM public key at
+// pubPath. Folders are made with mode 0700. It refuses to replace
+// existing files.
+func GenerateFiles(keyPath, pubPath string, password []byte, alg string) error {
+	// Encrypted as `cosign generate-key-pair` writes it (a nil password
+	// would leave it unencrypted).
+	pw := append([]byte{}, password...)
+	var priv crypto.Signer
+	var err error
+	switch alg {
+	case ECDSAP256:
+		priv, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	case Ed25519:
+		_, priv, err = ed25519.GenerateKey(rand.Reader)
+	default:
+		return fmt.Errorf("signing: no key algorithm %q", alg)
+	}
+	if err != nil {
+		return fmt.Errorf("signing: generate key pair: %w", err)
+	}
+	der, err := cryptoutils.MarshalPrivateKeyToEncryptedDER(priv, func(bool) ([]byte, error) { return pw, nil })
+	if err != nil {
+		return fmt.Errorf("signing: encrypt key: %w", err)
+	}
+	pubPEM, err := cryptoutils.MarshalPublicKeyToPEM(priv.Public())
+	if err != nil {
+		return err
+	}
+	for _, p := range []string{keyPath, pubPath} {
+		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+			return err
+		}
+	}
+	if err := createExcl(keyPath, cryptoutils.PEMEncode(cryptoutils.EncryptedSigstorePrivateKeyPEMType, der), 0o600); err != nil {
+		return err
 	}
 	if err := createExcl(pubPath, pubPEM, 0o644); err != nil {
 		os.Remove(keyPath)
-		return "", "", err
+		return err
 	}
-	return keyPath, pubPath, nil
+	return nil
 }
 
 // createExcl writes a new file through a temporary name, so a reader never
@@ -334,6 +369,10 @@ func (k *Key) Identity() string {
 	}
 	return KindKey + ":" + filepath.Base(k.ref)
 }
+
+// SignerVerifier returns the key as the sigstore libraries sign with it
+// (go-tuf's metadata signing among them).
+func (k *Key) SignerVerifier() signature.SignerVerifier { return k.sv }
 
 // Public returns the public key.
 func (k *Key) Public() crypto.PublicKey {

@@ -15,6 +15,18 @@
 //	                                         checksums.txt and the provenance, with the OIDC identity of
 //	                                         the GitHub Actions job (or SIGSTORE_ID_TOKEN); writes the
 //	                                         bundles and Sigstore's trusted_root.json beside the zip
+//	cavra-release trust init                 make the TUF trust repository: root keys, online key, root v1
+//	cavra-release trust rotate ROLE          a new key for ROLE (root, targets, snapshot, timestamp): root N+1
+//	cavra-release trust revoke KEYID         take KEYID out (and replace it), with CAVRA_REVOKE_REASON: root N+1
+//	cavra-release trust status               the root, each role's keys and ages, what needs doing
+//
+// The trust commands work on the trust repository CAVRA_TRUST_REPO (default
+// .cavra/trust; see package github.com/cavra/cavra/packaging/release/tufrepo),
+// with the root keys CAVRA_ROOT_KEYS (default: its keys/root-*.key) and the
+// passwords CAVRA_ROOT_PASSWORD, CAVRA_ONLINE_PASSWORD and COSIGN_PASSWORD;
+// init takes the release key from COSIGN_KEY and the root quorum from
+// CAVRA_ROOT_QUORUM (default 2/3); rotate and revoke make the new key, or
+// adopt the one CAVRA_NEW_KEY names.
 //
 // Flags:
 //
@@ -70,6 +82,7 @@ import (
 	"github.com/cavra/cavra/packaging/format/build"
 	"github.com/cavra/cavra/packaging/release"
 	"github.com/cavra/cavra/packaging/release/steps"
+	"github.com/cavra/cavra/packaging/release/tufrepo"
 	"github.com/cavra/cavra/signing"
 	"github.com/cavra/cavra/signing/trust"
 )
@@ -90,7 +103,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var err error
 	switch args[0] {
 	case "steps":
-		fmt.Fprintln(stdout, strings.Join(steps.Release(nil, nil).Steps(), "\n"))
+		fmt.Fprintln(stdout, strings.Join(steps.Release(nil, nil, nil).Steps(), "\n"))
 		return 0
 	case "release":
 		err = runRelease(ctx, args[1:], "", stdout, stderr)
@@ -102,6 +115,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runKey(ctx, args[1:], stdout, stderr)
 	case "keyless":
 		err = runKeyless(ctx, args[1:], stdout, stderr)
+	case "trust":
+		err = runTrust(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		usage(stdout)
 		return 0
@@ -128,6 +143,7 @@ func usage(w io.Writer) {
   cavra-release keygen [-dir DIR]
   cavra-release key
   cavra-release keyless [-dist DIR]
+  cavra-release trust init | rotate ROLE | revoke KEYID | status
 `)
 }
 
@@ -211,7 +227,7 @@ func runRelease(ctx context.Context, args []string, mode string, stdout, stderr 
 	if !signing.Configured(os.Getenv) && !cfg.Snapshot {
 		return signing.ErrNoKey
 	}
-	p := steps.Release(steps.NewKey(os.Getenv), release.DefaultStepCache(os.Getenv))
+	p := steps.Release(steps.NewKey(os.Getenv), release.DefaultStepCache(os.Getenv), &tufrepo.Source{Getenv: os.Getenv})
 	if through != "" {
 		if p, err = p.Through(through); err != nil {
 			return err
@@ -257,7 +273,7 @@ func releaseFlags(args []string, mode string, stderr io.Writer) (release.Options
 			fmt.Fprintln(fs.Output(), "-through STEP is required")
 			return release.Options{}, "", errUsage
 		}
-		if _, err := steps.Release(nil, nil).Through(through); err != nil {
+		if _, err := steps.Release(nil, nil, nil).Through(through); err != nil {
 			return release.Options{}, "", err
 		}
 		if *out == "" {

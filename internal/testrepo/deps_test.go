@@ -37,6 +37,7 @@ var sides = map[string]string{
 	"packaging/verify/htmlreport":      light, // the auditor's HTML report page
 	"packaging/verify/options":         light, // the verifier's settings, from flags and from the environment
 	"packaging/verify/vulns":           light, // re-check a package against a newer vulnerability database
+	"packaging/verify/tufclient":       light, // the offline TUF client and its trust folder
 	"internal/bounded":                 light, // reading files with a size bound
 	"internal/lint":                    light, // the house rules CI checks before the tests
 	"packaging/format/layout":          light, // names of the package and its files
@@ -46,6 +47,8 @@ var sides = map[string]string{
 	"packaging/format/releaseevidence": light, // release-evidence.json and .md
 	"packaging/format/provenance":      light, // the SLSA provenance statement
 	"packaging/format/attestation":     light, // rebuild attestations (SLSA VSA), signed with the standard library
+	"packaging/format/tuf":             light, // TUF metadata: canonical JSON, keys, signature thresholds
+	"packaging/format/signingops":      light, // cavra-runtime.signing-operations.json
 	"packaging/format":                 light, // the map of the formats (documentation only)
 	"packaging/format/explain":         light, // why two builds of a file differ
 	"packaging/format/linuxpkg":        light, // reading .deb, .rpm and .apk
@@ -70,6 +73,7 @@ var sides = map[string]string{
 	"packaging/release/reprotest": light,
 	"packaging/release/nfpm":      heavy, // nfpm.Step
 	"packaging/release/vulns":     heavy, // vulns.Step: govulncheck, exceptions (YAML)
+	"packaging/release/tufrepo":   heavy, // the trust repository and the TUF steps, with go-tuf
 	"sbom":                        heavy, // sbom.Step, syft
 	"signing":                     heavy, // cosign keys, signing, KMS
 	"signing/keyless":             heavy, // keyless signing with sigstore-go (Fulcio, Rekor, TSA, TUF), as CI's signing job

@@ -20,7 +20,7 @@ func (ChecksumsStep) Name() string { return "checksums" }
 // Listed reports whether checksums.txt lists artifacts of kind k.
 func Listed(k artifact.Kind) bool {
 	switch k {
-	case artifact.Signature, artifact.Provenance, artifact.Attestation, artifact.Checksums, artifact.Archive:
+	case artifact.Signature, artifact.Provenance, artifact.Attestation, artifact.Checksums, artifact.Archive, artifact.TUF:
 		return false
 	}
 	return true

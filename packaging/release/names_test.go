@@ -121,6 +121,8 @@ func TestListedAndSigned(t *testing.T) {
 		{artifact.Evidence, true, true},
 		{artifact.Bootstrap, true, true},
 		{artifact.PublicKey, true, true},
+		{artifact.SigningOps, true, true},
+		{artifact.TUF, false, false},
 		{artifact.Checksums, false, true},
 		{artifact.Signature, false, false},
 		{artifact.Provenance, false, false},

@@ -33,6 +33,7 @@ import (
 	"github.com/cavra/cavra/packaging/release"
 	"github.com/cavra/cavra/packaging/release/artifact"
 	"github.com/cavra/cavra/packaging/release/steps"
+	"github.com/cavra/cavra/packaging/release/tufrepo"
 	"github.com/cavra/cavra/packaging/release/vulns"
 	"github.com/cavra/cavra/signing"
 )
@@ -161,7 +162,15 @@ func resign(ctx context.Context, dir string) error {
 		return fmt.Errorf("go env GOMOD: %w", err)
 	}
 	c.Root = filepath.Dir(strings.TrimSpace(string(out))) // for the database go.mod pins
-	p := steps.AfterBuild(key, nil)
+	// The holder of the release key alone has no online key and no root
+	// key: the TUF metadata comes from a repository of its own, which no
+	// trust folder trusts.
+	trustDir, err := os.MkdirTemp("", "resign-trust-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(trustDir)
+	p := steps.AfterBuild(key, nil, &tufrepo.Source{Dir: filepath.Join(trustDir, "repo")})
 	p = p[:len(p)-1] // no zip
 	for _, st := range p {
 		for i, s := range st {

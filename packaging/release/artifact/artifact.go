@@ -34,12 +34,14 @@ const (
 	// Attestation is a DSSE envelope or Sigstore bundle of an in-toto
 	// statement the package lists (the vulnerability statement).
 	Attestation Kind = "attestation"
-	Evidence    Kind = "evidence"   // release evidence (JSON or Markdown)
-	Bootstrap   Kind = "bootstrap"  // the offline trust bootstrap file list
-	PublicKey   Kind = "public-key" // the release public key
-	Checksums   Kind = "checksums"  // checksums.txt
-	Signature   Kind = "signature"  // a detached signature of another artifact
-	Archive     Kind = "archive"    // the package zip (outside the package)
+	Evidence    Kind = "evidence"           // release evidence (JSON or Markdown)
+	Bootstrap   Kind = "bootstrap"          // the offline trust bootstrap file list
+	PublicKey   Kind = "public-key"         // the release public key
+	SigningOps  Kind = "signing-operations" // cavra-runtime.signing-operations.json
+	TUF         Kind = "tuf-metadata"       // a TUF metadata file under trust/
+	Checksums   Kind = "checksums"          // checksums.txt
+	Signature   Kind = "signature"          // a detached signature of another artifact
+	Archive     Kind = "archive"            // the package zip (outside the package)
 )
 
 // Artifact is one file of a release.

@@ -280,23 +280,34 @@ func writeAtomic(path string, data []byte) error {
 	return nil
 }
 
+// NewState returns the state of a folder that trusts root alone, checked
+// as [Init] checks it, without writing anything.
+func NewState(root []byte) (*State, error) {
+	m, err := tuf.Parse(root, tuf.RoleRoot)
+	if err != nil {
+		return nil, fmt.Errorf("root: %w", err)
+	}
+	r, err := m.Root()
+	if err != nil {
+		return nil, fmt.Errorf("root version %d: %w", m.Version, err)
+	}
+	if _, err := m.Verify(r, tuf.RoleRoot); err != nil {
+		return nil, fmt.Errorf("root version %d: by its own keys: %w", m.Version, err)
+	}
+	return &State{Roots: []*tuf.Metadata{m}, roots: []*tuf.Root{r}}, nil
+}
+
 // Init pins root, the first-contact root obtained out of band, in the
 // trust folder dir (made if missing): it must be root metadata signed by a
 // threshold of its own root keys. A folder that already holds a state is
 // refused. The warnings say what the operator should know: an expired root
 // can only be used to walk to a newer one.
 func Init(dir string, root []byte, now time.Time) (*State, []string, error) {
-	m, err := tuf.Parse(root, tuf.RoleRoot)
+	s, err := NewState(root)
 	if err != nil {
-		return nil, nil, fmt.Errorf("root: %w", err)
+		return nil, nil, err
 	}
-	r, err := m.Root()
-	if err != nil {
-		return nil, nil, fmt.Errorf("root version %d: %w", m.Version, err)
-	}
-	if _, err := m.Verify(r, tuf.RoleRoot); err != nil {
-		return nil, nil, fmt.Errorf("root version %d: by its own keys: %w", m.Version, err)
-	}
+	r, m := s.Root()
 	var warn []string
 	if tuf.Expired(m.Expires, now) {
 		warn = append(warn, fmt.Sprintf("root version %d expired on %s: a package must carry a newer root to pass", m.Version, r.Expires))
@@ -308,7 +319,7 @@ func Init(dir string, root []byte, now time.Time) (*State, []string, error) {
 	if _, err := os.Lstat(path); err == nil {
 		return nil, nil, fmt.Errorf("%s already exists: this folder trusts a root already (remove it to start again)", path)
 	}
-	s := &State{Roots: []*tuf.Metadata{m}, roots: []*tuf.Root{r}, Updated: now}
+	s.Updated = now
 	if err := s.Save(dir); err != nil {
 		return nil, nil, err
 	}
