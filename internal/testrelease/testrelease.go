@@ -269,23 +269,38 @@ func Build(t testing.TB, dir string, o Options) *Package {
 	t.Helper()
 	SkipShort(t)
 	repo := testrepo.New(t, dir, o.Tag)
-	out := filepath.Join(dir, "dist")
 	env := append(Env(dir), o.Env...)
-	p := &Package{Repo: repo, Out: out}
+	var priv, pub string
 	switch {
 	case o.SnapshotKey:
-		p.PublicKey = filepath.Join(dir, "home", ".config", "cavra", "snapshot-signing", "cosign.pub")
+		pub = filepath.Join(dir, "home", ".config", "cavra", "snapshot-signing", "cosign.pub")
 	case o.PrivateKey != "":
-		p.PrivateKey, p.PublicKey = o.PrivateKey, filepath.Join(filepath.Dir(o.PrivateKey), "cosign.pub")
-		env = append(env, "COSIGN_KEY="+p.PrivateKey, "COSIGN_PASSWORD="+Password)
+		priv, pub = o.PrivateKey, filepath.Join(filepath.Dir(o.PrivateKey), "cosign.pub")
+		env = append(env, "COSIGN_KEY="+priv, "COSIGN_PASSWORD="+Password)
 	default:
-		p.PrivateKey, p.PublicKey = GenerateKey(t, filepath.Join(dir, "keys"))
-		env = append(env, "COSIGN_KEY="+p.PrivateKey, "COSIGN_PASSWORD="+Password)
+		priv, pub = GenerateKey(t, filepath.Join(dir, "keys"))
+		env = append(env, "COSIGN_KEY="+priv, "COSIGN_PASSWORD="+Password)
 	}
-	args := []string{"release", "-out", out}
+	var args []string
 	if o.Targets != "" {
 		args = append(args, "-targets", o.Targets)
 	}
+	p := Release(t, repo, filepath.Join(dir, "dist"), env, args...)
+	p.PrivateKey, p.PublicKey = priv, pub
+	var err error
+	if p.Key, err = trust.ReadPublicKey(p.PublicKey); err != nil {
+		t.Fatalf("testrelease: %v", err)
+	}
+	return p
+}
+
+// Release runs the release command in the repository repo into the empty
+// or missing folder out, with the environment env (see [Env]) and extra
+// arguments, and returns the package; its key fields are the caller's to
+// fill.
+func Release(t testing.TB, repo, out string, env []string, args ...string) *Package {
+	t.Helper()
+	args = append([]string{"release", "-out", out}, args...)
 	cmd := exec.Command(Tool(t), args...)
 	cmd.Dir = repo
 	cmd.Env = env
@@ -294,11 +309,7 @@ func Build(t testing.TB, dir string, o Options) *Package {
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("testrelease: cavra-release %s: %v\n%s", strings.Join(args, " "), err, log.String())
 	}
-	p.Log = log.String()
-	var err error
-	if p.Key, err = trust.ReadPublicKey(p.PublicKey); err != nil {
-		t.Fatalf("testrelease: %v", err)
-	}
+	p := &Package{Repo: repo, Out: out, Log: log.String()}
 	matches, _ := filepath.Glob(filepath.Join(out, "go-runtime-*"))
 	if len(matches) != 1 {
 		t.Fatalf("testrelease: want one package in %s, found %v", out, matches)
@@ -404,4 +415,17 @@ func Copy(t testing.TB, src, dir string) string {
 		t.Fatal(err)
 	}
 	return dst
+}
+
+// RunTool runs the release command with args in dir, with the environment
+// env, and returns what it printed; a failure fails the test.
+func RunTool(t testing.TB, dir string, env []string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(Tool(t), args...)
+	cmd.Dir, cmd.Env = dir, env
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("testrelease: cavra-release %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
 }

@@ -31,6 +31,8 @@ import (
 
 	"github.com/cavra/cavra/internal/jsonio"
 	"github.com/cavra/cavra/packaging/format/checksums"
+	"github.com/cavra/cavra/packaging/format/layout"
+	"github.com/cavra/cavra/packaging/format/tuf"
 	"github.com/cavra/cavra/packaging/format/explain"
 )
 
@@ -98,18 +100,67 @@ func (r *Report) OK() bool { return r.Differ == 0 && r.Same > 0 }
 // MayDiffer reports whether the file at p may differ between two releases
 // of one commit: a signature (some signers randomise them) and, when the two
 // releases were signed with different keys (snapshots signed with
-// machine-local keys), the public key and the files that name it. A
-// checksums.txt may then differ too, but only in those files' lines.
+// machine-local keys, under machine-local TUF roots), the public key, the
+// TUF roots and the files that name them. A checksums.txt may then differ
+// too, but only in those files' lines. The TUF timestamp, snapshot and
+// targets metadata hold signatures and the digests of signed files: they
+// may differ in those alone (see [Report]).
 func MayDiffer(p string, keysDiffer bool) bool {
 	base := p[strings.LastIndexAny(p, "/!")+1:]
 	switch {
 	case strings.HasSuffix(base, ".sig"), strings.HasSuffix(base, ".intoto.jsonl"), strings.HasSuffix(base, ".sigstore.json"):
 		return true
 	case base == "cosign.pub", base == "offline-trust-root-bootstrap.json",
-		base == "release-evidence.json", base == "release-evidence.md":
+		base == "release-evidence.json", base == "release-evidence.md", base == layout.SigningOps,
+		isRoot(p):
 		return keysDiffer
 	}
 	return false
+}
+
+// tufPath returns the path of p (a file of a package folder, or a zip
+// entry) inside its package: trust/timestamp.json for
+// dist/go-runtime-v1/trust/timestamp.json.
+func tufPath(p string) string {
+	if _, e, ok := strings.Cut(p, "!"); ok {
+		p = e
+	}
+	i := strings.Index(p, "/"+layout.TrustDir+"/")
+	if i < 0 {
+		return ""
+	}
+	return p[i+1:]
+}
+
+func isRoot(p string) bool {
+	_, ok := tuf.RootVersion(tufPath(p))
+	return ok
+}
+
+// signedDigest returns the digest of the signed part of a TUF timestamp,
+// snapshot or targets file without the lengths and hashes of the files it
+// lists (which hold signatures): what must not differ between two releases
+// of one commit with the same keys.
+func signedDigest(data []byte) string {
+	v, err := tuf.Decode(data)
+	if err != nil {
+		return "undecodable"
+	}
+	top, _ := v.(map[string]any)
+	signed, _ := top["signed"].(map[string]any)
+	if meta, ok := signed["meta"].(map[string]any); ok {
+		for _, f := range meta {
+			if f, ok := f.(map[string]any); ok {
+				delete(f, "hashes")
+				delete(f, "length")
+			}
+		}
+	}
+	c, err := tuf.EncodeCanonical(signed)
+	if err != nil {
+		return "undecodable"
+	}
+	return checksums.SHA256(c)
 }
 
 // Run releases the commit at o.Root twice and compares the results.
@@ -260,6 +311,9 @@ func collect(dir string) (map[string]string, error) {
 		if path.Base(rel) == "checksums.txt" {
 			sums[rel+stable] = stableChecksums(data)
 		}
+		if tuf.IsMetadata(tufPath(rel)) {
+			sums[rel+signedPart] = signedDigest(data)
+		}
 		if strings.HasSuffix(rel, ".zip") && !strings.Contains(rel, "/") {
 			zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 			if err != nil {
@@ -279,6 +333,9 @@ func collect(dir string) (map[string]string, error) {
 				if path.Base(f.Name) == "checksums.txt" {
 					sums[rel+"!"+f.Name+stable] = stableChecksums(b)
 				}
+				if tuf.IsMetadata(tufPath(rel + "!" + f.Name)) {
+					sums[rel+"!"+f.Name+signedPart] = signedDigest(b)
+				}
 			}
 		}
 		return nil
@@ -289,6 +346,10 @@ func collect(dir string) (map[string]string, error) {
 // stable is the suffix of the derived entry that holds the digest of a
 // checksums.txt without the lines of the files that name the signing key.
 const stable = "#without-key-files"
+
+// signedPart is the suffix of the derived entry that holds the digest of a
+// TUF metadata file's signed part (see signedDigest).
+const signedPart = "#signed"
 
 // stableChecksums returns the digest of the lines of a checksums.txt that do
 // not depend on the signing key.
@@ -309,15 +370,21 @@ func (r *Report) compare(a, b map[string]string) {
 	names := slices.Sorted(maps.Keys(all))
 	keysDiffer := false
 	for _, n := range names {
-		if strings.HasSuffix(n, "/cosign.pub") && a[n] != b[n] {
+		if (strings.HasSuffix(n, "/cosign.pub") || strings.HasSuffix(n, "/"+tuf.Path(tuf.RoleRoot, 1))) && a[n] != b[n] {
 			keysDiffer = true
 		}
 	}
 	// checksums.txt may differ only in the lines of the files that name
-	// the key, when the keys differ.
+	// the key, when the keys differ; TUF metadata only in its signatures
+	// and the digests of signed files, unless the keys differ.
 	mayDiffer := func(n string) bool {
-		if path.Base(n) == "checksums.txt" {
+		switch {
+		case strings.HasSuffix(n, signedPart):
+			return keysDiffer
+		case path.Base(n) == "checksums.txt":
 			return keysDiffer && a[n+stable] != "" && a[n+stable] == b[n+stable]
+		case tuf.IsMetadata(tufPath(n)) && !isRoot(n):
+			return keysDiffer || (a[n+signedPart] != "" && a[n+signedPart] == b[n+signedPart])
 		}
 		return MayDiffer(n, keysDiffer)
 	}
