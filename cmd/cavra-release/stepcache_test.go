@@ -16,6 +16,8 @@ import (
 	"github.com/cavra/cavra/internal/testrelease"
 	"github.com/cavra/cavra/internal/testrepo"
 	"github.com/cavra/cavra/packaging/format/layout"
+	"github.com/cavra/cavra/packaging/format/tuf"
+	"github.com/cavra/cavra/packaging/release/reprotest"
 )
 
 // TestStepCacheSameBytes releases one commit three times with one key: with
@@ -87,7 +89,8 @@ func TestStepCacheSameBytes(t *testing.T) {
 
 // unsigned returns the SHA-256 of every file of the package folder in out
 // but the signatures (random for ECDSA): .sig, .sigstore.json and the DSSE
-// envelope.
+// envelope; of the TUF metadata, the digest of what it signs but for the
+// digests of signed files (see reprotest.SignedDigest).
 func unsigned(t *testing.T, out string) map[string]string {
 	t.Helper()
 	pkg, _, err := layout.Find(out)
@@ -109,6 +112,9 @@ func unsigned(t *testing.T, out string) map[string]string {
 		}
 		sum := sha256.Sum256(data)
 		sums[name] = hex.EncodeToString(sum[:])
+		if _, root := tuf.RootVersion(name); tuf.IsMetadata(name) && !root {
+			sums[name] = reprotest.SignedDigest(data)
+		}
 		return nil
 	})
 	if err != nil {

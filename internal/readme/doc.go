@@ -16,8 +16,9 @@
 //	              .sigstore.json, its three keyless bundles and
 //	              trusted_root.json (signed by a virtual Sigstore as the
 //	              release workflow at refs/tags/<version>, as CI's signing
-//	              job signs), and trusted.pub, the release public key
-//	              obtained separately; `cavra` is on PATH (go install)
+//	              job signs), and 1.root.json, the TUF root the maintainers
+//	              hand out (obtained separately); `cavra` is on PATH (go
+//	              install)
 //	sh runtime    the runtime section: run, and their output checked, by
 //	              TestREADME of cmd/cavra-runtime, with cavra-runtime built
 //	              from the checkout on PATH and the contract suite at hand
@@ -26,7 +27,7 @@
 //	              (the release toolchain first on PATH, as the README says to
 //	              install it) and standard tools; the folder holds only what
 //	              was transferred: the zip, its keyless bundles,
-//	              trusted_root.json, trusted.pub and vulndb.zip
+//	              trusted_root.json, 1.root.json and vulndb.zip
 //	cosign-v2, cosign-v3
 //	              which major version `cosign` is, for blocks that show one
 //	              form of a cosign command

@@ -109,7 +109,9 @@ func TestReadme(t *testing.T) {
 	checkSetup(t, root, blocks)
 
 	site := t.TempDir()
-	repo := testrepo.New(t, site, "")
+	// A fresh clone: committed now, so that the TUF metadata of its
+	// releases (which expires counting from the commit time) is current.
+	repo := testrepo.NewAt(t, site, "", time.Now())
 	goenv := func(name string) string {
 		out, err := exec.Command("go", "env", name).Output()
 		if err != nil {
@@ -265,8 +267,9 @@ func (s *session) run(b block) {
 }
 
 // prepare makes a place's folder the first time a block runs there: the
-// download folder holds what a release publishes and the trusted key; the
-// air-gapped folder only what the README says to transfer.
+// download folder holds what a release publishes and the root metadata the
+// maintainers hand out (1.root.json); the air-gapped folder only what the
+// README says to transfer.
 func (s *session) prepare(place string) string {
 	if d, ok := s.dirs[place]; ok {
 		return d
@@ -296,8 +299,8 @@ func (s *session) prepare(place string) string {
 	for _, f := range files {
 		copyFile(t, filepath.Join(dist, f), filepath.Join(dir, f))
 	}
-	// The release public key, obtained outside the package.
-	copyFile(t, filepath.Join(s.dirs["checkout"], ".cavra", "cosign.pub"), filepath.Join(dir, "trusted.pub"))
+	// The root the maintainers hand out, obtained outside the package.
+	copyFile(t, filepath.Join(s.dirs["checkout"], ".cavra", "trust", "1.root.json"), filepath.Join(dir, "1.root.json"))
 	s.dirs[place] = dir
 	return dir
 }

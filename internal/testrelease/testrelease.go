@@ -57,6 +57,10 @@ type Package struct {
 	PublicKey  string     // the trusted public key file, outside the package
 	PrivateKey string     // the encrypted private key ("" for the snapshot key)
 	Key        *trust.Key // PublicKey, parsed
+	// TrustRepo is the TUF trust repository a tagged release was made
+	// with (its 1.root.json is the root a verifier pins), "" for a
+	// snapshot, whose root is machine-local.
+	TrustRepo string
 }
 
 var (
@@ -285,8 +289,17 @@ func Build(t testing.TB, dir string, o Options) *Package {
 	if o.Targets != "" {
 		args = append(args, "-targets", o.Targets)
 	}
+	// A release (not a snapshot) needs a TUF trust repository whose
+	// targets key is the release key: made here, 2 of 3, every key
+	// encrypted with Password.
+	env = append(env, "CAVRA_ROOT_PASSWORD="+Password, "CAVRA_ONLINE_PASSWORD="+Password)
+	trustRepo := ""
+	if o.Tag != "" && priv != "" {
+		RunTool(t, repo, env, "trust", "init")
+		trustRepo = filepath.Join(repo, ".cavra", "trust")
+	}
 	p := Release(t, repo, filepath.Join(dir, "dist"), env, args...)
-	p.PrivateKey, p.PublicKey = priv, pub
+	p.PrivateKey, p.PublicKey, p.TrustRepo = priv, pub, trustRepo
 	var err error
 	if p.Key, err = trust.ReadPublicKey(p.PublicKey); err != nil {
 		t.Fatalf("testrelease: %v", err)

@@ -8,8 +8,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Epoch is the commit time of every test repository (2026-01-02T03:04:05Z),
@@ -46,9 +48,16 @@ func Files(t testing.TB, root string) []string {
 }
 
 // New copies the module into a new git repository under dir, commits it with
-// a fixed author and date, tags it with tag when tag is not empty, and
-// returns the repository root.
+// a fixed author and date (Epoch), tags it with tag when tag is not empty,
+// and returns the repository root.
 func New(t testing.TB, dir, tag string) string {
+	t.Helper()
+	return NewAt(t, dir, tag, time.Unix(epoch, 0))
+}
+
+// NewAt is New with the commit made at when, as a fresh clone of a recent
+// commit would be.
+func NewAt(t testing.TB, dir, tag string, when time.Time) string {
 	t.Helper()
 	src := ModuleRoot(t)
 	dst := filepath.Join(dir, "repo")
@@ -71,7 +80,7 @@ func New(t testing.TB, dir, tag string) string {
 	}
 	Git(t, dst, "init", "-q", "-b", "main")
 	Git(t, dst, "add", "-A")
-	Git(t, dst, "commit", "-q", "-m", "test release")
+	gitAt(t, dst, when, "commit", "-q", "-m", "test release")
 	Git(t, dst, "remote", "add", "origin", "https://github.com/cavra/cavra.git")
 	if tag != "" {
 		Git(t, dst, "tag", tag)
@@ -83,10 +92,18 @@ func New(t testing.TB, dir, tag string) string {
 // error, and returns its trimmed output.
 func Git(t testing.TB, dir string, args ...string) string {
 	t.Helper()
+	return gitAt(t, dir, time.Unix(epoch, 0), args...)
+}
+
+var epoch, _ = strconv.ParseInt(Epoch, 10, 64)
+
+func gitAt(t testing.TB, dir string, when time.Time, args ...string) string {
+	t.Helper()
+	date := "@" + strconv.FormatInt(when.Unix(), 10) + " +0000"
 	cmd := exec.Command("git", append([]string{"-C", dir, "-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false"}, args...)...)
 	cmd.Env = append(os.Environ(),
-		"GIT_AUTHOR_NAME=CAVRA Test", "GIT_AUTHOR_EMAIL=test@cavra.invalid", "GIT_AUTHOR_DATE=@"+Epoch+" +0000",
-		"GIT_COMMITTER_NAME=CAVRA Test", "GIT_COMMITTER_EMAIL=test@cavra.invalid", "GIT_COMMITTER_DATE=@"+Epoch+" +0000",
+		"GIT_AUTHOR_NAME=CAVRA Test", "GIT_AUTHOR_EMAIL=test@cavra.invalid", "GIT_AUTHOR_DATE="+date,
+		"GIT_COMMITTER_NAME=CAVRA Test", "GIT_COMMITTER_EMAIL=test@cavra.invalid", "GIT_COMMITTER_DATE="+date,
 		"GIT_CONFIG_NOSYSTEM=1", "HOME="+dir,
 	)
 	out, err := cmd.CombinedOutput()

@@ -31,9 +31,9 @@ import (
 
 	"github.com/cavra/cavra/internal/jsonio"
 	"github.com/cavra/cavra/packaging/format/checksums"
+	"github.com/cavra/cavra/packaging/format/explain"
 	"github.com/cavra/cavra/packaging/format/layout"
 	"github.com/cavra/cavra/packaging/format/tuf"
-	"github.com/cavra/cavra/packaging/format/explain"
 )
 
 // Options control a reproducibility test.
@@ -137,25 +137,29 @@ func isRoot(p string) bool {
 	return ok
 }
 
-// signedDigest returns the digest of the signed part of a TUF timestamp,
+// SignedDigest returns the digest of the signed part of a TUF timestamp,
 // snapshot or targets file without the lengths and hashes of the files it
-// lists (which hold signatures): what must not differ between two releases
-// of one commit with the same keys.
-func signedDigest(data []byte) string {
+// lists that hold signatures (the metadata a snapshot or timestamp names,
+// the signature files targets.json lists): what must not differ between two
+// releases of one commit with the same keys.
+func SignedDigest(data []byte) string {
 	v, err := tuf.Decode(data)
 	if err != nil {
 		return "undecodable"
 	}
 	top, _ := v.(map[string]any)
 	signed, _ := top["signed"].(map[string]any)
-	if meta, ok := signed["meta"].(map[string]any); ok {
-		for _, f := range meta {
-			if f, ok := f.(map[string]any); ok {
+	strip := func(m any, all bool) {
+		files, _ := m.(map[string]any)
+		for name, f := range files {
+			if f, ok := f.(map[string]any); ok && (all || MayDiffer(name, false)) {
 				delete(f, "hashes")
 				delete(f, "length")
 			}
 		}
 	}
+	strip(signed["meta"], true)
+	strip(signed["targets"], false)
 	c, err := tuf.EncodeCanonical(signed)
 	if err != nil {
 		return "undecodable"
@@ -312,7 +316,7 @@ func collect(dir string) (map[string]string, error) {
 			sums[rel+stable] = stableChecksums(data)
 		}
 		if tuf.IsMetadata(tufPath(rel)) {
-			sums[rel+signedPart] = signedDigest(data)
+			sums[rel+signedPart] = SignedDigest(data)
 		}
 		if strings.HasSuffix(rel, ".zip") && !strings.Contains(rel, "/") {
 			zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
@@ -334,7 +338,7 @@ func collect(dir string) (map[string]string, error) {
 					sums[rel+"!"+f.Name+stable] = stableChecksums(b)
 				}
 				if tuf.IsMetadata(tufPath(rel + "!" + f.Name)) {
-					sums[rel+"!"+f.Name+signedPart] = signedDigest(b)
+					sums[rel+"!"+f.Name+signedPart] = SignedDigest(b)
 				}
 			}
 		}
@@ -348,7 +352,7 @@ func collect(dir string) (map[string]string, error) {
 const stable = "#without-key-files"
 
 // signedPart is the suffix of the derived entry that holds the digest of a
-// TUF metadata file's signed part (see signedDigest).
+// TUF metadata file's signed part (see SignedDigest).
 const signedPart = "#signed"
 
 // stableChecksums returns the digest of the lines of a checksums.txt that do

@@ -24,12 +24,16 @@ func TestMain(m *testing.M) {
 func TestCompare(t *testing.T) {
 	const z = "cavra-go-runtime-v1.zip"
 	base := map[string]string{
-		"go-runtime-v1/cavra-runtime.reproducibility.json": "m",
-		"go-runtime-v1/checksums.txt":                      "c",
-		"go-runtime-v1/checksums.txt#without-key-files":    "cs",
-		"go-runtime-v1/checksums.txt.sig":                  "s1",
-		"go-runtime-v1/cosign.pub":                         "k1",
-		"go-runtime-v1/offline-trust-root-bootstrap.json":  "b1",
+		"go-runtime-v1/cavra-runtime.reproducibility.json":    "m",
+		"go-runtime-v1/checksums.txt":                         "c",
+		"go-runtime-v1/checksums.txt#without-key-files":       "cs",
+		"go-runtime-v1/checksums.txt.sig":                     "s1",
+		"go-runtime-v1/cosign.pub":                            "k1",
+		"go-runtime-v1/offline-trust-root-bootstrap.json":     "b1",
+		"go-runtime-v1/cavra-runtime.signing-operations.json": "o1",
+		"go-runtime-v1/trust/1.root.json":                     "r1",
+		"go-runtime-v1/trust/targets.json":                    "t1",
+		"go-runtime-v1/trust/targets.json#signed":             "ts1",
 		z:                                      "z1",
 		z + ".sha256":                          "zs1",
 		z + "!go-runtime-v1/checksums.txt.sig": "s1",
@@ -77,6 +81,16 @@ func TestCompare(t *testing.T) {
 		{"checksums.txt differs, same key", with(map[string]string{"go-runtime-v1/checksums.txt": "c2"}), false, "go-runtime-v1/checksums.txt", nil},
 		{"a file is missing", with(map[string]string{"go-runtime-v1/checksums.txt": ""}), false, "go-runtime-v1/checksums.txt",
 			map[string]Status{"go-runtime-v1/checksums.txt": "MISSING"}},
+		{"TUF metadata differs in its signatures alone", with(map[string]string{"go-runtime-v1/trust/targets.json": "t2"}),
+			true, "", map[string]Status{"go-runtime-v1/trust/targets.json": "ALLOWED"}},
+		{"TUF metadata differs in what it signs, same keys", with(map[string]string{"go-runtime-v1/trust/targets.json": "t2", "go-runtime-v1/trust/targets.json#signed": "ts2"}),
+			false, "go-runtime-v1/trust/targets.json", nil},
+		{"another TUF root: the trust files may differ", with(map[string]string{
+			"go-runtime-v1/trust/1.root.json": "r2", "go-runtime-v1/cavra-runtime.signing-operations.json": "o2",
+			"go-runtime-v1/trust/targets.json": "t2", "go-runtime-v1/trust/targets.json#signed": "ts2",
+		}), true, "", map[string]Status{"go-runtime-v1/trust/1.root.json": "ALLOWED", "go-runtime-v1/cavra-runtime.signing-operations.json": "ALLOWED"}},
+		{"the signing operations differ, same keys", with(map[string]string{"go-runtime-v1/cavra-runtime.signing-operations.json": "o2"}),
+			false, "go-runtime-v1/cavra-runtime.signing-operations.json", nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -142,8 +156,13 @@ func TestReproducible(t *testing.T) {
 	}
 	t.Run("snapshot keys", func(t *testing.T) { reproducible(t, nil, true) })
 	t.Run("one release key", func(t *testing.T) {
-		priv, _ := testrelease.GenerateKey(t, t.TempDir())
-		reproducible(t, []string{"COSIGN_KEY=" + priv, "COSIGN_PASSWORD=" + testrelease.Password}, false)
+		// One release key, under one trust repository.
+		keys := t.TempDir()
+		priv, _ := testrelease.GenerateKey(t, keys)
+		env := []string{"COSIGN_KEY=" + priv, "COSIGN_PASSWORD=" + testrelease.Password,
+			"CAVRA_TRUST_REPO=" + filepath.Join(keys, "trust"), "CAVRA_ROOT_PASSWORD=r", "CAVRA_ONLINE_PASSWORD=o"}
+		testrelease.RunTool(t, keys, append(os.Environ(), env...), "trust", "init")
+		reproducible(t, env, false)
 	})
 }
 
@@ -194,7 +213,9 @@ func reproducible(t *testing.T, env []string, keysDiffer bool) {
 
 // signature reports whether a file holds a signature, which differs between
 // two releases (ECDSA signatures are randomised): a .sig, a Sigstore bundle,
-// or the provenance envelope.
+// the provenance envelope, or TUF metadata signed with ECDSA (whose signed
+// part the report holds to be the same: see its #signed entries).
 func signature(p string) bool {
-	return strings.HasSuffix(p, ".sig") || strings.HasSuffix(p, ".sigstore.json") || strings.HasSuffix(p, ".intoto.jsonl")
+	return strings.HasSuffix(p, ".sig") || strings.HasSuffix(p, ".sigstore.json") || strings.HasSuffix(p, ".intoto.jsonl") ||
+		strings.HasSuffix(p, "/trust/targets.json") || strings.HasSuffix(p, "/trust/snapshot.json") || strings.HasSuffix(p, "/trust/timestamp.json")
 }
