@@ -14,6 +14,8 @@ import (
 
 	"github.com/cavra/cavra/internal/testrelease"
 	"github.com/cavra/cavra/internal/testtools"
+	"github.com/cavra/cavra/packaging/format/tuf"
+	"github.com/cavra/cavra/signing/trust"
 )
 
 // offline returns the command prefix that cuts the network: `unshare -n`
@@ -73,17 +75,58 @@ const (
 	vulnsType     = "https://in-toto.io/attestation/vulns/v0.2"
 )
 
+// targetsKey writes the targets key of the newest TUF root a package
+// carries to a PEM file: the key its TUF metadata trusts for targets, which
+// is the release key that signs the cosign signatures.
+func targetsKey(t *testing.T, dir string) string {
+	t.Helper()
+	var newest []byte
+	for v := int64(1); ; v++ {
+		data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(tuf.Path(tuf.RoleRoot, v))))
+		if err != nil {
+			break
+		}
+		newest = data
+	}
+	m, err := tuf.Parse(newest, tuf.RoleRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := m.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, _ := root.RoleKeys(tuf.RoleTargets)
+	if len(keys) != 1 {
+		t.Fatalf("root version %d has %d targets keys, want 1", root.Version, len(keys))
+	}
+	k, err := trust.NewKey(keys[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "targets.pub")
+	if err := os.WriteFile(path, k.PEM(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 // TestCosignInterop checks a real package with the stock cosign CLI of both
-// major versions, offline: cosign v2 checks every detached signature and
-// the envelopes of the provenance and of the vulnerability statement,
-// cosign v3 every Sigstore bundle and both attestation bundles; both refuse
-// a signature of another file, by another key, or with a flipped byte, and
-// an attestation of a file it does not name or of another type.
+// major versions, offline, with the TUF targets key of the package's root:
+// cosign v2 checks every detached signature and the envelopes of the
+// provenance and of the vulnerability statement, cosign v3 every Sigstore
+// bundle and both attestation bundles; both refuse a signature of another
+// file, by another key, or with a flipped byte, and an attestation of a file
+// it does not name or of another type.
 func TestCosignInterop(t *testing.T) {
 	p := pkg(t)
 	v2 := cosignRunner(t, testtools.Cosign(t, 2))
 	v3 := cosignRunner(t, testtools.Cosign(t, 3))
 	dir := p.Dir
+	key := targetsKey(t, dir)
+	if k, err := trust.ReadPublicKey(key); err != nil || !k.Equal(p.Key) {
+		t.Fatalf("the TUF targets key %v is not the release key %s", err, p.Key.Fingerprint())
+	}
 
 	// Every signed file, in both forms, and the zip beside the package.
 	type check struct {
@@ -95,8 +138,8 @@ func TestCosignInterop(t *testing.T) {
 	var checks []check
 	add := func(dir, file string) {
 		checks = append(checks,
-			check{"v2 " + file, v2, dir, []string{"verify-blob", "--key", p.PublicKey, "--signature", file + ".sig", "--insecure-ignore-tlog=true", file}},
-			check{"v3 " + file, v3, dir, []string{"verify-blob", "--key", p.PublicKey, "--bundle", file + ".sigstore.json", "--insecure-ignore-tlog=true", file}})
+			check{"v2 " + file, v2, dir, []string{"verify-blob", "--key", key, "--signature", file + ".sig", "--insecure-ignore-tlog=true", file}},
+			check{"v3 " + file, v3, dir, []string{"verify-blob", "--key", key, "--bundle", file + ".sigstore.json", "--insecure-ignore-tlog=true", file}})
 	}
 	files := listed(t, dir)
 	if len(files) < 25 {
@@ -112,10 +155,10 @@ func TestCosignInterop(t *testing.T) {
 			continue
 		}
 		checks = append(checks,
-			check{"v2 provenance " + f, v2, dir, []string{"verify-blob-attestation", "--key", p.PublicKey, "--signature", "cavra-runtime.provenance.intoto.jsonl", "--type", "slsaprovenance1", "--insecure-ignore-tlog=true", f}},
-			check{"v3 provenance " + f, v3, dir, []string{"verify-blob-attestation", "--key", p.PublicKey, "--bundle", "cavra-runtime.provenance.sigstore.json", "--type", "slsaprovenance1", "--insecure-ignore-tlog=true", f}},
-			check{"v2 vulns " + f, v2, dir, []string{"verify-blob-attestation", "--key", p.PublicKey, "--signature", vulnsEnvelope, "--type", vulnsType, "--insecure-ignore-tlog=true", f}},
-			check{"v3 vulns " + f, v3, dir, []string{"verify-blob-attestation", "--key", p.PublicKey, "--bundle", vulnsBundle, "--type", vulnsType, "--insecure-ignore-tlog=true", f}})
+			check{"v2 provenance " + f, v2, dir, []string{"verify-blob-attestation", "--key", key, "--signature", "cavra-runtime.provenance.intoto.jsonl", "--type", "slsaprovenance1", "--insecure-ignore-tlog=true", f}},
+			check{"v3 provenance " + f, v3, dir, []string{"verify-blob-attestation", "--key", key, "--bundle", "cavra-runtime.provenance.sigstore.json", "--type", "slsaprovenance1", "--insecure-ignore-tlog=true", f}},
+			check{"v2 vulns " + f, v2, dir, []string{"verify-blob-attestation", "--key", key, "--signature", vulnsEnvelope, "--type", vulnsType, "--insecure-ignore-tlog=true", f}},
+			check{"v3 vulns " + f, v3, dir, []string{"verify-blob-attestation", "--key", key, "--bundle", vulnsBundle, "--type", vulnsType, "--insecure-ignore-tlog=true", f}})
 	}
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))

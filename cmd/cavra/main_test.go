@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/cavra/cavra/internal/testrelease"
+	"github.com/cavra/cavra/internal/testrepo"
 )
 
 func TestMain(m *testing.M) {
@@ -47,6 +48,13 @@ func TestUsage(t *testing.T) {
 		{[]string{"release", "verify-airgap-bundle", "/nonexistent/x.zip"}, 2, "no such file"},
 		{[]string{"release", "verify-go-package", "-bogus", "x"}, 2, "flag provided but not defined"},
 		{[]string{"release", "rebuild", "-target", "plan9/386", "x"}, 2, "not in the release matrix"},
+		{[]string{"release", "verify-go-package", "-at", "2027-01-01T00:00:00Z", "x"}, 2, "-at applies to the TUF checks: give -trust-dir"},
+		{[]string{"release", "verify-go-package", "-trust-dir", "/nonexistent", "x"}, 2, "not initialised"},
+		{[]string{"trust"}, 2, "usage:"},
+		{[]string{"trust", "bogus"}, 2, `unknown command "bogus"`},
+		{[]string{"trust", "init", "-trust-dir", "x"}, 2, "want -trust-dir DIR -root FILE"},
+		{[]string{"trust", "status", "-trust-dir", "/nonexistent"}, 2, "cavra trust init --root 1.root.json --trust-dir /nonexistent"},
+		{[]string{"trust", "init", "-trust-dir", "x", "-root", "/nonexistent/1.root.json"}, 2, "no such file"},
 	}
 	for _, tc := range tests {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
@@ -118,5 +126,54 @@ func TestVerifyCommands(t *testing.T) {
 	}
 	if err := json.Unmarshal([]byte(stdout), &rep); err != nil || code != 1 || rep.Status != "FAIL" || rep.Failed == 0 {
 		t.Errorf("got exit %d, %+v, %v; want 1 and a FAIL report", code, rep, err)
+	}
+}
+
+// TestTrustDir verifies the shared package as a TUF client: pinned to the
+// root the package was released under. Its timestamp expired 90 days after
+// the test repositories' commit time, so it is refused now (freeze) and
+// passes as of a day after that commit time (--at, printed as a warning),
+// and is recorded; a state file edited is a clear error, not a reset.
+func TestTrustDir(t *testing.T) {
+	p := pkg(t)
+	td := filepath.Join(t.TempDir(), "trust")
+	root := filepath.Join(p.Dir, "trust", "1.root.json")
+	if code, stdout, stderr := cli("trust", "init", "-root", root, "-trust-dir", td); code != 0 || !strings.Contains(stdout, "pins root version 1") {
+		t.Fatalf("trust init: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if code, _, stderr := cli("trust", "init", "-root", root, "-trust-dir", td); code != 1 || !strings.Contains(stderr, "already exists") {
+		t.Errorf("a second trust init: exit %d, %s", code, stderr)
+	}
+	code, stdout, _ := cli("release", "verify-airgap-bundle", "-trust-dir", td, p.Zip)
+	if want := "FAIL  trust/timestamp.json: tuf.timestamp: version " + testrepo.Epoch + ": freeze: expired on 2026-04-02T03:04:05Z"; code != 1 || !strings.Contains(stdout, want) {
+		t.Errorf("verify-airgap-bundle -trust-dir: exit %d, want 1 and %q:\n%s", code, want, stdout)
+	}
+	const at = "2026-01-03T00:00:00Z"
+	code, stdout, _ = cli("release", "verify-airgap-bundle", "-trust-dir", td, "-at", at, p.Zip)
+	for _, want := range []string{"PASS  trust/timestamp.json: tuf.timestamp:", "PASS  tuf.files:", "PASS  state.json: tuf.state: recorded", "0 failed, 0 skipped"} {
+		if code != 0 || !strings.Contains(stdout, want) {
+			t.Errorf("verify-airgap-bundle -trust-dir -at: exit %d, want %q:\n%s", code, want, stdout)
+		}
+	}
+	code, stdout, _ = cli("release", "verify-go-package", "-trust-dir", td, "-at", at, "-json", p.Dir)
+	var rep struct {
+		Status   string
+		Warnings []string
+		TUF      struct{ AtGiven bool `json:"at_given"` }
+	}
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil || code != 0 || rep.Status != "PASS" || !rep.TUF.AtGiven || len(rep.Warnings) == 0 ||
+		!strings.Contains(rep.Warnings[0], "as of "+at+" (--at)") {
+		t.Errorf("verify -at: exit %d, %+v, %v", code, rep, err)
+	}
+	state := filepath.Join(td, "state.json")
+	data, err := os.ReadFile(state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(state, bytes.Replace(data, []byte(`"versions":{"root":1`), []byte(`"versions":{"root":0`), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := cli("release", "verify-go-package", "-trust-dir", td, "-at", at, p.Dir); code != 2 || !strings.Contains(stderr, "corrupt state, not used and not changed") {
+		t.Errorf("an edited state: exit %d, %s", code, stderr)
 	}
 }

@@ -16,6 +16,8 @@
 //	vex              the vulnerability evidence: OpenVEX, CycloneDX VEX, the in-toto vulns statement
 //	vulndb           the Go vulnerability database: its layout, OSV entries, matching module versions
 //	attestation      rebuild.intoto.jsonl, a rebuilder's signed verdict (SLSA VSA), and its keys
+//	tuf              trust/: TUF root chain, targets, snapshot, timestamp; canonical JSON, keys, thresholds
+//	signingops       cavra-runtime.signing-operations.json: each role's keys, custody, policy, revocations
 //	archive          reproducible zip and tar.gz, written and read as hostile input
 //	linuxpkg         the names of the .deb, .rpm and .apk and a reader for each
 //	explain          why two builds of one file differ: binaries, archives, Linux packages

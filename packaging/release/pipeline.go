@@ -12,6 +12,8 @@
 //	release/steps      the whole step list in order, light and heavy (the release command runs it)
 //	release/artifact   the typed list of files the steps hand on
 //	release/nfpm       the step that writes the Linux packages (nfpm)
+//	release/tufrepo    the TUF trust repository (trust:* targets) and the steps that write
+//	                   the signing operations and trust/ (go-tuf)
 //	release/reprotest  release one commit twice and compare every file
 //	release/vulns      the step that checks the runtime against the Go vulnerability database (govulncheck)
 //

@@ -17,7 +17,7 @@ const Schema = "https://cavra.dev/schemas/offline-trust-bootstrap/v1"
 type Document struct {
 	SchemaVersion string    `json:"schema_version"`
 	Package       Package   `json:"package"`
-	RequiredFiles []string  `json:"required_files"` // every file of the package
+	RequiredFiles []string  `json:"required_files"` // every file of the package but the TUF metadata (written after it)
 	PublicKey     Key       `json:"public_key"`
 	Signer        Signer    `json:"signer"`
 	Commands      []Command `json:"verify_commands"`
