@@ -159,7 +159,9 @@ func TestTrustDir(t *testing.T) {
 	var rep struct {
 		Status   string
 		Warnings []string
-		TUF      struct{ AtGiven bool `json:"at_given"` }
+		TUF      struct {
+			AtGiven bool `json:"at_given"`
+		}
 	}
 	if err := json.Unmarshal([]byte(stdout), &rep); err != nil || code != 0 || rep.Status != "PASS" || !rep.TUF.AtGiven || len(rep.Warnings) == 0 ||
 		!strings.Contains(rep.Warnings[0], "as of "+at+" (--at)") {

@@ -198,6 +198,9 @@ func TestRotateAndRevoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if res.Version != 5 || !slices.Equal(res.Removed, []string{out}) || filepath.Base(res.Made[0]) != "root-v5-1.key" {
+		t.Errorf("revoke: %+v", res)
+	}
 	m, _ := tuf.Parse(r.Roots[4], tuf.RoleRoot)
 	for _, s := range m.Signatures {
 		if s.KeyID == out {
