@@ -24,9 +24,10 @@ import (
 
 // Verify groups the verification targets. They take the settings of cavra
 // release from the environment, each variable standing for a flag
-// (CAVRA_KEY for -key, CAVRA_REBUILDER_KEYS for -rebuilder-key, ...; package
-// options reads both, and the README's table lists every variable):
-// the trusted material, the install policy, CAVRA_JSON=1 for JSON reports.
+// (CAVRA_TRUST_DIR for -trust-dir, CAVRA_KEY for -key, CAVRA_REBUILDER_KEYS
+// for -rebuilder-key, ...; package options reads both, and the README's
+// table lists every variable): the trusted material, the install policy,
+// CAVRA_JSON=1 for JSON reports.
 type Verify mg.Namespace
 
 // Aliases make `go run mage.go verify rebuild` verify the package, then
@@ -113,8 +114,9 @@ func (Verify) Reproducible() error {
 
 // Upgrade checks that the candidate package may replace the current one:
 // both verify, the version is newer, no control, target or package is
-// removed, and the key is the same unless CAVRA_ALLOW_KEY_ROTATION=1
-// (CAVRA_CURRENT_KEY names the current package's key, default CAVRA_KEY).
+// removed, and the key is the same unless the TUF root chain names the new
+// one (CAVRA_TRUST_DIR) or CAVRA_ALLOW_KEY_ROTATION=1 (CAVRA_CURRENT_KEY
+// names the current package's key, default CAVRA_KEY).
 func (Verify) Upgrade(current, candidate string) error {
 	v, err := values(options.Upgrade...)
 	if err != nil {
