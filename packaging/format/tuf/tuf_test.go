@@ -55,7 +55,7 @@ func TestNormalizeRefuses(t *testing.T) {
 		{"{\"a\":1,\"A\":2}\n", `duplicate key "A"`},
 		{"{\"a\":\"\\u0041\"}\n", "at byte 6"},
 		{"{\"a\":1}\n{}", "data after the JSON value"},
-		{"{\"a\":\"\xff\"}\n", "at byte"},
+		{"{\"a\":\"\xff\"}\n", "not valid UTF-8"},
 	}
 	for _, tt := range tests {
 		_, err := Normalize([]byte(tt.in))
