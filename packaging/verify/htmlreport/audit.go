@@ -163,6 +163,17 @@ func build(rep *verify.Report, pkg *verify.Package, meta Meta) *data {
 	d.Identity = append(d.Identity, Row{"Manifest SHA-256", rep.ManifestSHA256})
 
 	d.Signing = []Row{{"Trust", rep.Trust}, {"Trusted key fingerprint", cmpStr(rep.Key, "none: key signatures were not checked")}}
+	if t := rep.TUF; t != nil {
+		v := t.Versions
+		d.Signing = append(d.Signing,
+			Row{"TUF trust folder", t.TrustDir},
+			Row{"TUF versions (root, timestamp, snapshot, targets)", fmt.Sprintf("%d, %d, %d, %d", v.Root, v.Timestamp, v.Snapshot, v.Targets)},
+			Row{"TUF expiry checked at", t.At + map[bool]string{true: " (--at, not the current time)"}[t.AtGiven]},
+		)
+	}
+	for _, w := range rep.Warnings {
+		d.Signing = append(d.Signing, Row{"Warning", w})
+	}
 	for _, s := range rep.Signers {
 		d.Signers = append(d.Signers, Signer{
 			Signs: s.Signs, Bundle: s.Bundle, Identity: s.Identity, Issuer: s.Issuer, Repository: s.Repository,
