@@ -306,4 +306,18 @@ func TestFromModule(t *testing.T) {
 	if db.Entries != 3 || !db.Modified.Equal(added) || db.Files["ID/GO-2099-0001.json"] == nil || string(db.Files[DBFile]) != `{"modified":"2099-01-02T00:00:00Z"}` {
 		t.Errorf("FromModuleZip: got %d entries, modified %s, files %d", db.Entries, db.Modified, len(db.Files))
 	}
+	// Written and opened again (as a release's cache keeps it), it says the
+	// same of itself.
+	dir := filepath.Join(t.TempDir(), "db")
+	if err := Write(dir, db.Files); err != nil {
+		t.Fatal(err)
+	}
+	back, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer back.Close()
+	if back.Len() != db.Entries || !back.Modified.Equal(db.Modified) {
+		t.Errorf("written and opened: %d entries, modified %s; built: %d, %s", back.Len(), back.Modified, db.Entries, db.Modified)
+	}
 }

@@ -45,7 +45,9 @@ package vulns
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
 	"debug/buildinfo"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -176,15 +178,32 @@ func (st Step) database(ctx context.Context, c *release.Config, work string) (ve
 	if sum, err := dirhash.HashZip(mod.Zip, dirhash.Hash1); err != nil || sum != mod.Sum {
 		return vex.Database{}, "", fmt.Errorf("vulns: %s@%s: the module zip %s hashes to %s, go.sum pins %s (%v)", mod.Path, mod.Version, mod.Zip, sum, mod.Sum, err)
 	}
+	id := vex.Database{Module: mod.Path, Version: mod.Version, Sum: mod.Sum}
+	// The database is a function of the module zip, whose h1: sum names
+	// it: with a cache, it is written once per sum and read from there.
+	var kept string
+	if st.Scans != nil && st.Scans.Dir != "" {
+		sum := sha256.Sum256([]byte(mod.Sum))
+		kept = filepath.Join(st.Scans.Dir, "vulndb", hex.EncodeToString(sum[:16]))
+		if db, err := vulndb.Open(kept); err == nil {
+			id.Modified, id.Entries = db.Modified, db.Len()
+			db.Close()
+			return id, kept, nil
+		}
+	}
 	db, err := vulndb.FromModuleZip(mod.Zip, mod.Path, mod.Version, nil)
 	if err != nil {
 		return vex.Database{}, "", err
 	}
+	id.Modified, id.Entries = db.Modified, db.Entries
 	dir := filepath.Join(work, "vulndb")
 	if err := vulndb.Write(dir, db.Files); err != nil {
 		return vex.Database{}, "", err
 	}
-	return vex.Database{Module: mod.Path, Version: mod.Version, Sum: mod.Sum, Modified: db.Modified, Entries: db.Entries}, dir, nil
+	if kept != "" && os.MkdirAll(filepath.Dir(kept), 0o755) == nil && os.Rename(dir, kept) == nil {
+		return id, kept, nil
+	}
+	return id, dir, nil // kept by another release at once, or no cache
 }
 
 // binaryModules returns the module versions a binary records: the standard
