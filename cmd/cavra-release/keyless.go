@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/cavra/cavra/packaging/format/layout"
@@ -19,8 +18,9 @@ import (
 
 // runKeyless signs the package in -dist keyless (see package
 // signing/keyless): the zip, checksums.txt and the provenance, each
-// checked offline before it is written beside the zip with Sigstore's
-// trusted root.
+// checked offline, against the package's sigstore/trusted_root.json when
+// it has one, else Sigstore's trusted root fetched now, before it is
+// written beside the zip with that trusted root.
 func runKeyless(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("cavra-release keyless", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -42,16 +42,20 @@ func runKeyless(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return errors.New("keyless signing outside GitHub Actions: say which identity the bundles must carry with CAVRA_CERTIFICATE_IDENTITY and CAVRA_CERTIFICATE_OIDC_ISSUER (and give the token in SIGSTORE_ID_TOKEN)")
 		}
 	}
-	cache, err := os.UserCacheDir()
+	cache, err := keyless.TUFCache()
 	if err != nil {
 		return err
 	}
-	start := time.Now()
-	root, err := keyless.FetchTrustedRoot(filepath.Join(cache, "cavra", "sigstore-tuf"))
-	if err != nil {
-		return err
+	// Needed only when the package carries no sigstore/trusted_root.json,
+	// or to explain a bundle that fails against the one it carries.
+	fetch := func() ([]byte, error) {
+		start := time.Now()
+		root, err := keyless.FetchTrustedRoot(cache)
+		if err == nil {
+			fmt.Fprintf(stdout, "keyless: %s from Sigstore's TUF repository in %.1fs\n", sigstore.TrustedRootName, time.Since(start).Seconds())
+		}
+		return root, err
 	}
-	fmt.Fprintf(stdout, "keyless: %s from Sigstore's TUF repository in %.1fs\n", sigstore.TrustedRootName, time.Since(start).Seconds())
 	signer := &keyless.Sigstore{
 		FulcioURL: env("CAVRA_FULCIO_URL", keyless.PublicGoodFulcio),
 		RekorURL:  env("CAVRA_REKOR_URL", keyless.PublicGoodRekor),
@@ -59,7 +63,7 @@ func runKeyless(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		Token:     keyless.IDToken(os.Getenv, &http.Client{Timeout: 30 * time.Second}),
 	}
 	files, err := keyless.SignPackage(ctx, keyless.Options{
-		Dist: *dist, Version: version, Signer: signer, TrustedRoot: root, Policy: policy, Log: stdout,
+		Dist: *dist, Version: version, Signer: signer, Fetch: fetch, Policy: policy, Log: stdout,
 	})
 	for _, f := range files {
 		fmt.Fprintf(stdout, "keyless: wrote %s\n", f)

@@ -84,6 +84,7 @@ import (
 	"github.com/cavra/cavra/packaging/release/steps"
 	"github.com/cavra/cavra/packaging/release/tufrepo"
 	"github.com/cavra/cavra/signing"
+	"github.com/cavra/cavra/signing/keyless"
 	"github.com/cavra/cavra/signing/trust"
 )
 
@@ -103,7 +104,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var err error
 	switch args[0] {
 	case "steps":
-		fmt.Fprintln(stdout, strings.Join(steps.Release(nil, nil, nil).Steps(), "\n"))
+		fmt.Fprintln(stdout, strings.Join(steps.Release(nil, nil, nil, keyless.TrustedRootStep{}).Steps(), "\n"))
 		return 0
 	case "release":
 		err = runRelease(ctx, args[1:], "", stdout, stderr)
@@ -227,7 +228,7 @@ func runRelease(ctx context.Context, args []string, mode string, stdout, stderr 
 	if !signing.Configured(os.Getenv) && !cfg.Snapshot {
 		return signing.ErrNoKey
 	}
-	p := steps.Release(steps.NewKey(os.Getenv), release.DefaultStepCache(os.Getenv), &tufrepo.Source{Getenv: os.Getenv})
+	p := steps.Release(steps.NewKey(os.Getenv), release.DefaultStepCache(os.Getenv), &tufrepo.Source{Getenv: os.Getenv}, keyless.TrustedRootStep{Getenv: os.Getenv})
 	if through != "" {
 		if p, err = p.Through(through); err != nil {
 			return err
@@ -273,7 +274,7 @@ func releaseFlags(args []string, mode string, stderr io.Writer) (release.Options
 			fmt.Fprintln(fs.Output(), "-through STEP is required")
 			return release.Options{}, "", errUsage
 		}
-		if _, err := steps.Release(nil, nil, nil).Through(through); err != nil {
+		if _, err := steps.Release(nil, nil, nil, keyless.TrustedRootStep{}).Through(through); err != nil {
 			return release.Options{}, "", err
 		}
 		if *out == "" {

@@ -597,8 +597,10 @@ func (s *Sigstore) stamp(t testing.TB, sig []byte, at time.Time) []byte {
 // writes the keyless bundles of the zip, of the package's checksums.txt
 // and of its provenance statement (a DSSE attestation of the same
 // statement as the package's envelope), and the trusted root as
-// trusted_root.json. The package folder dist/go-runtime-<version> is read
-// for checksums.txt and the provenance.
+// trusted_root.json: the bytes of the package's sigstore/trusted_root.json
+// when it has one (whichever instance's it is), else this instance's. The
+// package folder dist/go-runtime-<version> is read for checksums.txt, the
+// provenance and the trusted root.
 func (s *Sigstore) SignPackage(t testing.TB, dist, version string, o Options) {
 	t.Helper()
 	read := func(p string) []byte {
@@ -626,5 +628,21 @@ func (s *Sigstore) SignPackage(t testing.TB, dist, version string, o Options) {
 		t.Fatalf("virtual sigstore: %s: %v", layout.Provenance, err)
 	}
 	write(layout.KeylessProvenance(version), s.SignDSSE(t, env.PayloadType, env.Payload, o))
-	write(sigstore.TrustedRootName, s.TrustedRoot(t))
+	root, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(layout.TrustedRoot)))
+	if err != nil {
+		root = s.TrustedRoot(t)
+	}
+	write(sigstore.TrustedRootName, root)
+}
+
+// WriteTrustedRoot writes the instance's trusted root into a new file in
+// dir and returns its path: what CAVRA_SIGSTORE_TRUSTED_ROOT names for a
+// release whose package carries it.
+func (s *Sigstore) WriteTrustedRoot(t testing.TB, dir string) string {
+	t.Helper()
+	p := filepath.Join(dir, sigstore.TrustedRootName)
+	if err := os.WriteFile(p, s.TrustedRoot(t), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -10,13 +10,18 @@
 //	cavra-go-runtime-V.zip.keyless.sigstore.json            the zip
 //	cavra-go-runtime-V.checksums.txt.keyless.sigstore.json  the package's checksums.txt
 //	cavra-go-runtime-V.provenance.keyless.sigstore.json     the provenance statement, a DSSE attestation
-//	trusted_root.json                                       Sigstore's trusted root, fetched through its TUF repository
+//	trusted_root.json                                       Sigstore's trusted root the bundles were checked against
 //
 // and keeps a bundle only after the standard-library verifier (package
 // github.com/cavra/cavra/signing/trust/keyless) accepted it with that
 // trusted root and the identity the job expects: what is published is what
-// an offline verifier accepts. Signing needs the network (Fulcio, Rekor,
-// the timestamp authority, Sigstore's TUF repository); verifying does not.
+// an offline verifier accepts. The trusted root is the package's own
+// sigstore/trusted_root.json when it has one (the release wrote it, see
+// [TrustedRootStep]: signed with the release key and a TUF target, so a
+// verifier with a trust folder needs no other copy), else the one
+// Sigstore's TUF repository serves now. Signing needs the network (Fulcio,
+// Rekor, the timestamp authority, Sigstore's TUF repository); verifying
+// does not.
 package keyless
 
 import (
@@ -27,16 +32,19 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/sigstore/sigstore-go/pkg/sign"
 	"github.com/sigstore/sigstore-go/pkg/tuf"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/cavra/cavra/internal/bounded"
 	"github.com/cavra/cavra/packaging/format/layout"
 	"github.com/cavra/cavra/signing/trust"
 	verifier "github.com/cavra/cavra/signing/trust/keyless"
@@ -190,9 +198,13 @@ type Options struct {
 	Dist    string // the folder holding the zip and the package folder
 	Version string
 	Signer  Signer
-	// TrustedRoot is Sigstore's trusted_root.json, saved beside the zip
-	// and used to check each bundle before it is kept.
-	TrustedRoot []byte
+	// Fetch returns Sigstore's trusted root as its TUF repository serves
+	// it now (see FetchTrustedRoot). When the package carries no
+	// sigstore/trusted_root.json, every bundle is checked against it and
+	// it is saved beside the zip; when the package carries one, that one
+	// is, and Fetch only explains a bundle that fails against it. Nil:
+	// nothing can be fetched.
+	Fetch func() ([]byte, error)
 	// Policy is the identity every bundle must verify with.
 	Policy verifier.Policy
 	Log    io.Writer
@@ -200,18 +212,33 @@ type Options struct {
 
 // SignPackage signs the zip, checksums.txt and the provenance statement of
 // the package keyless, checks each bundle with the standard-library
-// verifier, and writes them and the trusted root beside the zip. It
-// returns the files written.
+// verifier against the package's trusted root (or, when it has none, the
+// one o.Fetch returns), and writes the bundles and the bytes of that
+// trusted root beside the zip. It returns the files written.
 func SignPackage(ctx context.Context, o Options) ([]string, error) {
-	root, err := sigstore.ParseTrustedRoot(o.TrustedRoot)
-	if err != nil {
-		return nil, err
-	}
-	v, err := verifier.New(root, o.Policy)
-	if err != nil {
-		return nil, err
-	}
 	pkg := filepath.Join(o.Dist, layout.Dir(o.Version))
+	fetch := sync.OnceValues(func() ([]byte, error) {
+		if o.Fetch == nil {
+			return nil, errors.New("no trusted root can be fetched")
+		}
+		return o.Fetch()
+	})
+	rootData, packaged, err := trustedRoot(pkg, fetch)
+	if err != nil {
+		return nil, err
+	}
+	from := "Sigstore's trusted root as its TUF repository serves it now"
+	if packaged {
+		from = "the package's " + layout.TrustedRoot
+	}
+	v, err := newVerifier(rootData, o.Policy)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", from, err)
+	}
+	if o.Log != nil {
+		sum := sha256.Sum256(rootData)
+		fmt.Fprintf(o.Log, "keyless: every bundle is checked against %s (sha256 %x)\n", from, sum)
+	}
 	read := func(p string) ([]byte, error) { return os.ReadFile(p) }
 	zip, err := read(filepath.Join(o.Dist, layout.Zip(o.Version)))
 	if err != nil {
@@ -239,11 +266,15 @@ func SignPackage(ctx context.Context, o Options) ([]string, error) {
 		name  string
 		what  string
 		data  []byte
-		check func(bundle []byte) (*verifier.Signer, error)
+		check func(v *verifier.Verifier, bundle []byte) (*verifier.Signer, error)
 	}{
-		{layout.KeylessZip(o.Version), layout.Zip(o.Version), zip, func(b []byte) (*verifier.Signer, error) { return v.VerifyMessage(b, sha256.Sum256(zip), zip) }},
-		{layout.KeylessChecksums(o.Version), "checksums.txt", sums, func(b []byte) (*verifier.Signer, error) { return v.VerifyMessage(b, sha256.Sum256(sums), sums) }},
-		{layout.KeylessProvenance(o.Version), layout.Provenance, nil, func(b []byte) (*verifier.Signer, error) {
+		{layout.KeylessZip(o.Version), layout.Zip(o.Version), zip, func(v *verifier.Verifier, b []byte) (*verifier.Signer, error) {
+			return v.VerifyMessage(b, sha256.Sum256(zip), zip)
+		}},
+		{layout.KeylessChecksums(o.Version), "checksums.txt", sums, func(v *verifier.Verifier, b []byte) (*verifier.Signer, error) {
+			return v.VerifyMessage(b, sha256.Sum256(sums), sums)
+		}},
+		{layout.KeylessProvenance(o.Version), layout.Provenance, nil, func(v *verifier.Verifier, b []byte) (*verifier.Signer, error) {
 			pt, p, s, err := v.VerifyDSSE(b)
 			if err == nil && (pt != env.PayloadType || !bytes.Equal(p, payload)) {
 				err = errors.New("the attestation holds another statement")
@@ -261,16 +292,20 @@ func SignPackage(ctx context.Context, o Options) ([]string, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", b.what, err)
 		}
-		s, err := b.check(bundle)
+		s, err := b.check(v, bundle)
 		if err != nil {
-			return nil, fmt.Errorf("%s: the bundle Sigstore returned does not verify offline: %w", b.what, err)
+			err = fmt.Errorf("%s: the bundle Sigstore returned does not verify offline against %s: %w", b.what, from, err)
+			if packaged {
+				err = explain(err, rootData, fetch, o.Policy, func(v *verifier.Verifier) error { _, err := b.check(v, bundle); return err })
+			}
+			return nil, err
 		}
 		if o.Log != nil {
 			fmt.Fprintf(o.Log, "keyless: %s signed by %s (%s), log index %d, in %.1fs\n", b.what, s.Identity, s.Issuer, s.LogIndex, time.Since(start).Seconds())
 		}
 		files = append(files, out{b.name, bundle})
 	}
-	files = append(files, out{sigstore.TrustedRootName, o.TrustedRoot})
+	files = append(files, out{sigstore.TrustedRootName, rootData})
 	var written []string
 	for _, f := range files {
 		p := filepath.Join(o.Dist, f.name)
@@ -280,6 +315,55 @@ func SignPackage(ctx context.Context, o Options) ([]string, error) {
 		written = append(written, p)
 	}
 	return written, nil
+}
+
+// trustedRoot returns the trusted root the bundles are checked against:
+// the package's sigstore/trusted_root.json when it has one (packaged),
+// else the one fetch returns.
+func trustedRoot(pkg string, fetch func() ([]byte, error)) (data []byte, packaged bool, err error) {
+	data, err = bounded.ReadFile(filepath.Join(pkg, filepath.FromSlash(layout.TrustedRoot)), sigstore.MaxTrustedRoot)
+	switch {
+	case err == nil:
+		return data, true, nil
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, false, err
+	}
+	data, err = fetch()
+	if err != nil {
+		return nil, false, fmt.Errorf("the package carries no %s, and Sigstore's: %w", layout.TrustedRoot, err)
+	}
+	return data, false, nil
+}
+
+func newVerifier(root []byte, p verifier.Policy) (*verifier.Verifier, error) {
+	r, err := sigstore.ParseTrustedRoot(root)
+	if err != nil {
+		return nil, err
+	}
+	return verifier.New(r, p)
+}
+
+// explain adds to err, the failure of a bundle against the package's
+// trusted root, whether the bundle verifies against the trusted root
+// Sigstore serves now: if it does, Sigstore changed its trusted root (a
+// new log or CA key) after the release fetched it, and a new release,
+// which carries the new one, is the remedy.
+func explain(err error, packaged []byte, fetch func() ([]byte, error), p verifier.Policy, check func(*verifier.Verifier) error) error {
+	current, ferr := fetch()
+	switch {
+	case ferr != nil:
+		return fmt.Errorf("%w (Sigstore's current trusted root, to compare: %v)", err, ferr)
+	case bytes.Equal(current, packaged):
+		return fmt.Errorf("%w (the package's trusted root is the one Sigstore serves now)", err)
+	}
+	v, verr := newVerifier(current, p)
+	if verr == nil {
+		verr = check(v)
+	}
+	if verr != nil {
+		return fmt.Errorf("%w (it fails against the trusted root Sigstore serves now too: %v)", err, verr)
+	}
+	return fmt.Errorf("%w; it verifies against the trusted root Sigstore serves now, which differs from the one the release put in the package: Sigstore changed its trusted root after the release; release again, so that the package carries the new one", err)
 }
 
 // writeFile writes data to a temporary file beside path and renames it.

@@ -66,7 +66,7 @@ func TestSignPackage(t *testing.T) {
 
 	dist := fakePackage(t, "v1.2.3")
 	files, err := keyless.SignPackage(context.Background(), keyless.Options{
-		Dist: dist, Version: "v1.2.3", Signer: &virtual{t: t, vs: vs, o: o}, TrustedRoot: vs.TrustedRoot(t), Policy: policy,
+		Dist: dist, Version: "v1.2.3", Signer: &virtual{t: t, vs: vs, o: o}, Fetch: serve(vs.TrustedRoot(t)), Policy: policy,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -100,7 +100,7 @@ func TestSignPackage(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dist := fakePackage(t, "v1.2.3")
-			_, err := keyless.SignPackage(context.Background(), keyless.Options{Dist: dist, Version: "v1.2.3", Signer: c.signer, TrustedRoot: vs.TrustedRoot(t), Policy: c.policy})
+			_, err := keyless.SignPackage(context.Background(), keyless.Options{Dist: dist, Version: "v1.2.3", Signer: c.signer, Fetch: serve(vs.TrustedRoot(t)), Policy: c.policy})
 			if err == nil || !strings.Contains(err.Error(), "does not verify offline") || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("got %v, want a %s failure", err, c.want)
 			}
@@ -109,6 +109,94 @@ func TestSignPackage(t *testing.T) {
 			}
 		})
 	}
+}
+
+// serve returns a Fetch that serves root, counting its calls in n when
+// given.
+func serve(root []byte, n ...*int) func() ([]byte, error) {
+	return func() ([]byte, error) {
+		for _, c := range n {
+			*c++
+		}
+		return root, nil
+	}
+}
+
+// TestSignPackageWithPackagedRoot: a package that carries Sigstore's
+// trusted root is signed against it, not against the one Sigstore serves
+// now, and the same bytes are saved beside the zip; a bundle that fails
+// against it says whether Sigstore's trusted root changed since the
+// release.
+func TestSignPackageWithPackagedRoot(t *testing.T) {
+	vs, other := testsigstore.New(t), testsigstore.New(t)
+	id := testsigstore.GitHubWorkflow("cavra/cavra", "release.yml", "refs/tags/v1.2.3", strings.Repeat("f", 40), "release")
+	policy := verifier.Policy{Identity: id.SAN, Issuer: id.Issuer}
+	o := testsigstore.Options{Identity: id, Timestamp: true}
+	withRoot := func(t *testing.T, root []byte) string {
+		dist := fakePackage(t, "v1.2.3")
+		p := filepath.Join(dist, layout.Dir("v1.2.3"), filepath.FromSlash(layout.TrustedRoot))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, root, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return dist
+	}
+
+	t.Run("the package's, not Sigstore's current", func(t *testing.T) {
+		packaged := vs.TrustedRoot(t)
+		dist := withRoot(t, packaged)
+		fetched := 0
+		// Sigstore's current root is another instance's: had it been
+		// used, every bundle would fail.
+		_, err := keyless.SignPackage(context.Background(), keyless.Options{
+			Dist: dist, Version: "v1.2.3", Signer: &virtual{t: t, vs: vs, o: o}, Fetch: serve(other.TrustedRoot(t), &fetched), Policy: policy,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fetched != 0 {
+			t.Errorf("fetched Sigstore's trusted root %d times, want none", fetched)
+		}
+		if got := read(t, filepath.Join(dist, sigstore.TrustedRootName)); string(got) != string(packaged) {
+			t.Error("the trusted root beside the zip is not the package's")
+		}
+	})
+
+	for _, c := range []struct {
+		name    string
+		current []byte // what Sigstore serves now
+		want    string
+	}{
+		{"Sigstore rotated after the release", vs.TrustedRoot(t), "Sigstore changed its trusted root after the release; release again"},
+		{"Sigstore's current root fails too", testsigstore.New(t).TrustedRoot(t), "fails against the trusted root Sigstore serves now too"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			// The release packaged another instance's root; the bundles
+			// come from vs.
+			dist := withRoot(t, other.TrustedRoot(t))
+			_, err := keyless.SignPackage(context.Background(), keyless.Options{
+				Dist: dist, Version: "v1.2.3", Signer: &virtual{t: t, vs: vs, o: o}, Fetch: serve(c.current), Policy: policy,
+			})
+			if err == nil || !strings.Contains(err.Error(), "does not verify offline against the package's "+layout.TrustedRoot) || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("got %v, want a failure against the package's root saying %q", err, c.want)
+			}
+			if m, _ := filepath.Glob(filepath.Join(dist, "*.json")); len(m) != 0 {
+				t.Errorf("wrote %v", m)
+			}
+		})
+	}
+
+	t.Run("garbage in the package", func(t *testing.T) {
+		dist := withRoot(t, []byte(`{"mediaType":"text/plain"}`))
+		_, err := keyless.SignPackage(context.Background(), keyless.Options{
+			Dist: dist, Version: "v1.2.3", Signer: &virtual{t: t, vs: vs, o: o}, Fetch: serve(vs.TrustedRoot(t)), Policy: policy,
+		})
+		if err == nil || !strings.Contains(err.Error(), "the package's "+layout.TrustedRoot) || !strings.Contains(err.Error(), "media type") {
+			t.Fatalf("got %v", err)
+		}
+	})
 }
 
 func read(t *testing.T, p string) []byte {

@@ -36,6 +36,7 @@ import (
 	"github.com/cavra/cavra/packaging/release/tufrepo"
 	"github.com/cavra/cavra/packaging/release/vulns"
 	"github.com/cavra/cavra/signing"
+	"github.com/cavra/cavra/signing/keyless"
 )
 
 func main() {
@@ -112,8 +113,9 @@ func resign(ctx context.Context, dir string) error {
 		Builder: "https://cavra.dev/builders/local-mage@v1", Epoch: time.Unix(m.Package.SourceDateEpoch, 0).UTC(),
 		GoVersion: m.Go.Version, ModuleDir: m.Go.ModuleDir, Supplier: release.DefaultSupplier,
 	}
-	// Keep what the build produced, as it is now on disk; drop the rest.
-	keep := map[string]artifact.Kind{m.Source.Archive: artifact.Source}
+	// Keep what the build produced, and Sigstore's trusted root when the
+	// release was given one, as they are now on disk; drop the rest.
+	keep := map[string]artifact.Kind{m.Source.Archive: artifact.Source, layout.TrustedRoot: artifact.TrustedRoot}
 	targets := map[string]string{}
 	for _, b := range m.Binaries {
 		keep[b.Binary] = artifact.Binary
@@ -170,7 +172,7 @@ func resign(ctx context.Context, dir string) error {
 		return err
 	}
 	defer os.RemoveAll(trustDir)
-	p := steps.AfterBuild(key, nil, &tufrepo.Source{Dir: filepath.Join(trustDir, "repo")})
+	p := steps.AfterBuild(key, nil, &tufrepo.Source{Dir: filepath.Join(trustDir, "repo")}, keyless.TrustedRootStep{})
 	p = p[:len(p)-1] // no zip
 	for _, st := range p {
 		for i, s := range st {

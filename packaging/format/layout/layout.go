@@ -23,6 +23,8 @@
 //	release-evidence.json, .md                see package evidence
 //	cavra-runtime.signing-operations.json     who holds which key, see package signingops
 //	cosign.pub                                the release public key
+//	sigstore/trusted_root.json                Sigstore's trusted root, when the release was given one
+//	                                          (see package sigstore): for the keyless bundles below
 //	checksums.txt                             see package checksums
 //	trust/                                    TUF metadata: N.root.json, targets, snapshot,
 //	                                          timestamp (see package tuf)
@@ -33,12 +35,19 @@
 //
 // Keyless signatures are made after the package, by the release workflow's
 // isolated signing job, so they sit beside the zip, never inside the
-// package, with Sigstore's trusted root as the job fetched it:
+// package, with the trusted root they were checked against:
 //
 //	cavra-go-runtime-V.zip.keyless.sigstore.json            the zip, keyless
 //	cavra-go-runtime-V.checksums.txt.keyless.sigstore.json  the package's checksums.txt, keyless
 //	cavra-go-runtime-V.provenance.keyless.sigstore.json     its provenance statement, a keyless DSSE attestation
-//	trusted_root.json                                       Sigstore's trusted root at signing time
+//	trusted_root.json                                       Sigstore's trusted root: the bytes of the package's
+//	                                                        sigstore/trusted_root.json when it has one, else
+//	                                                        the one the job fetched
+//
+// The package's own sigstore/trusted_root.json is written by the release,
+// before checksums.txt, so it is signed, listed and a TUF target like any
+// other file: a verifier with a trust folder (or the release key) needs no
+// other copy of it.
 //
 // The extracted folder go-runtime-V is checked with the neighbours of its
 // parent folder, where the zip was unpacked.
@@ -72,6 +81,10 @@ const (
 	Vulns            = "vex/cavra-runtime.vulns.intoto.json"
 	VulnsEnvelope    = "vex/cavra-runtime.vulns.intoto.jsonl"
 	VulnsBundle      = "vex/cavra-runtime.vulns.sigstore.json"
+	// TrustedRoot is Sigstore's trusted_root.json that the keyless
+	// bundles beside the package are checked against, when the release
+	// was given one (it is optional).
+	TrustedRoot = "sigstore/trusted_root.json"
 	// ProxyDir holds the offline module proxy (GOPROXY=file://...).
 	ProxyDir = "goproxy"
 	// TrustDir holds the TUF metadata (see package tuf).

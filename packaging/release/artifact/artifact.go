@@ -38,6 +38,7 @@ const (
 	Bootstrap   Kind = "bootstrap"          // the offline trust bootstrap file list
 	PublicKey   Kind = "public-key"         // the release public key
 	SigningOps  Kind = "signing-operations" // cavra-runtime.signing-operations.json
+	TrustedRoot Kind = "trusted-root"       // sigstore/trusted_root.json, Sigstore's trusted root
 	TUF         Kind = "tuf-metadata"       // a TUF metadata file under trust/
 	Checksums   Kind = "checksums"          // checksums.txt
 	Signature   Kind = "signature"          // a detached signature of another artifact
