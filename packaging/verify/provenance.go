@@ -153,7 +153,7 @@ func checkProvenanceBundle(r *Report, pkg *Package, key *trust.Key, o Options) {
 	if err != nil || envErr != nil {
 		return // reported as required or unreadable
 	}
-	if key == nil && o.Keyless != nil {
+	if _, keyless := o.policy(); key == nil && keyless {
 		r.skip(CheckProvenanceBundle, name, "key-signed bundle not checked: no trusted key; the keyless attestation beside the package vouches for the statement (check %s)", CheckKeyless)
 		return
 	}

@@ -54,6 +54,9 @@ type Report struct {
 	// verified, who signed it and when: identity, issuer, repository,
 	// ref, commit, log index and integration time.
 	Signers []Signer `json:"signers,omitempty"`
+	// TrustedRoot says which Sigstore trusted root the keyless bundles
+	// were checked against, and what vouched for it, when any was used.
+	TrustedRoot *TrustedRoot `json:"trusted_root,omitempty"`
 
 	// VEX holds what the package's vulnerability evidence states, once
 	// its OpenVEX document parsed; the checks vex, vex.cyclonedx, vulns

@@ -43,8 +43,8 @@ func checkTrust(r *Report, pkg *Package, m *manifest.Manifest, o Options, res *t
 	switch {
 	case o.Key != nil:
 		r.Trust, r.Key = "key "+o.Key.Fingerprint(), o.Key.Fingerprint()
-		if o.Keyless != nil {
-			r.Trust += " and keyless " + PolicyString(o.Keyless.Policy())
+		if p, ok := o.policy(); ok {
+			r.Trust += " and keyless " + PolicyString(p)
 		}
 		if own != nil && !own.Equal(o.Key) {
 			r.fail(CheckTrust, layout.PublicKey, "the package carries key %s, the trusted key is %s: signed or re-signed by someone else", own.Fingerprint(), o.Key.Fingerprint())
@@ -54,8 +54,8 @@ func checkTrust(r *Report, pkg *Package, m *manifest.Manifest, o Options, res *t
 		return o.Key
 	case o.KeyFingerprint != "":
 		r.Trust = "key " + o.KeyFingerprint
-		if o.Keyless != nil {
-			r.Trust += " and keyless " + PolicyString(o.Keyless.Policy())
+		if p, ok := o.policy(); ok {
+			r.Trust += " and keyless " + PolicyString(p)
 		}
 		switch {
 		case own == nil:
@@ -68,8 +68,8 @@ func checkTrust(r *Report, pkg *Package, m *manifest.Manifest, o Options, res *t
 		r.Key = o.KeyFingerprint
 		r.pass(CheckTrust, layout.PublicKey, "the package's key matches the trusted fingerprint %s", o.KeyFingerprint)
 		return own
-	case o.Keyless != nil:
-		p := o.Keyless.Policy()
+	case !o.KeylessPolicy.IsZero() || o.Keyless != nil:
+		p, _ := o.policy()
 		r.Trust = "keyless " + PolicyString(p)
 		r.pass(CheckTrust, "", "no key: the package is trusted through its keyless bundles (check %s), signed by %s", CheckKeyless, PolicyString(p))
 		return nil
@@ -126,6 +126,9 @@ func checkTUFTrust(r *Report, own *trust.Key, o Options, res *tufclient.Result) 
 		return nil
 	}
 	r.Trust, r.Key = fmt.Sprintf("TUF root %d, key %s", v, own.Fingerprint()), own.Fingerprint()
+	if p, ok := o.policy(); ok {
+		r.Trust += " and keyless " + PolicyString(p)
+	}
 	r.pass(CheckTrust, layout.PublicKey, "signatures are checked against %s, the targets key of TUF root version %d in %s", own.Fingerprint(), v, o.TUF.Dir)
 	return own
 }
@@ -140,7 +143,7 @@ func signedFiles(pkg *Package) []string { return pkg.signed }
 // each is skipped (the trust check has already failed or said UNSIGNED).
 func checkSignatures(r *Report, pkg *Package, key *trust.Key, o Options) {
 	files := signedFiles(pkg)
-	if key == nil && o.Keyless != nil {
+	if _, keyless := o.policy(); key == nil && keyless {
 		r.skip(CheckSignature, "", "%d key signatures and %d key-signed bundles not checked: no trusted key; the keyless bundle of %s covers every listed file by digest (check %s)", len(files), len(files), checksums.Name, CheckKeyless)
 		return
 	}

@@ -47,9 +47,18 @@ type Options struct {
 	// Keyless checks the keyless Sigstore bundles the release workflow's
 	// signing job made beside the package (see package layout), against
 	// the trusted root and identity policy the operator gave. With no Key
-	// it is the trust of the package; with one, both must hold. Nil
-	// leaves the bundles unchecked, and a SKIP says so when there are any.
+	// it is the trust of the package; with one, both must hold. Nil (and
+	// no KeylessPolicy) leaves the bundles unchecked, and a SKIP says so
+	// when there are any.
 	Keyless *keyless.Verifier
+	// KeylessPolicy, when Keyless is nil, is the identity policy the
+	// keyless bundles must verify with against the package's own
+	// sigstore/trusted_root.json, which is used only when trusted material
+	// vouches for it: the targets of the trusted TUF root list it with its
+	// length and hashes (TUF), or, without a trust folder, the trusted key
+	// (Key, or the package's key of KeyFingerprint) signed it and the
+	// checksums.txt it signed lists it. Never on the package's word.
+	KeylessPolicy keyless.Policy
 
 	// ExpectVersion, when set, is the version the operator means to
 	// verify; a package of any other version fails.
@@ -260,7 +269,7 @@ func check(r *Report, files []file, o Options, src source) *Package {
 	checkSignatures(r, pkg, key, o)
 	checkProvenance(r, pkg, m, key)
 	checkProvenanceBundle(r, pkg, key, o)
-	checkKeyless(r, pkg, m, o, src)
+	checkKeyless(r, pkg, m, o, src, key, res)
 	checkSBOMs(r, pkg, m)
 	claims := checkVEX(r, pkg, m)
 	checkVEXCycloneDX(r, pkg, m, claims)

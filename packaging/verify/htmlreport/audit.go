@@ -171,6 +171,9 @@ func build(rep *verify.Report, pkg *verify.Package, meta Meta) *data {
 			Row{"TUF expiry checked at", t.At + map[bool]string{true: " (--at, not the current time)"}[t.AtGiven]},
 		)
 	}
+	if rep.TrustedRoot != nil {
+		d.Signing = append(d.Signing, Row{"Sigstore trusted root (keyless)", rep.TrustedRoot.String()})
+	}
 	for _, w := range rep.Warnings {
 		d.Signing = append(d.Signing, Row{"Warning", w})
 	}
@@ -214,7 +217,11 @@ func build(rep *verify.Report, pkg *verify.Package, meta Meta) *data {
 	}
 	if len(rep.Signers) > 0 {
 		s := rep.Signers[0]
-		d.Verify = append(d.Verify, "cavra release verify-go-package --trusted-root trusted_root.json --certificate-identity "+s.Identity+
+		root := "--trusted-root trusted_root.json"
+		if t := rep.TrustedRoot; t != nil && t.Source == verify.TrustedRootPackage && rep.TUF != nil {
+			root = "--trust-dir " + rep.TUF.TrustDir // the package's trusted root, a TUF target
+		}
+		d.Verify = append(d.Verify, "cavra release verify-go-package "+root+" --certificate-identity "+s.Identity+
 			" --certificate-oidc-issuer "+s.Issuer+" "+cmpStr(rep.Package, "<package>"))
 	}
 	return d
@@ -242,6 +249,8 @@ func Kind(name string, m *manifest.Manifest) string {
 		return "vulnerability evidence"
 	case layout.VulnsEnvelope, layout.VulnsBundle:
 		return "vulnerability attestation"
+	case layout.TrustedRoot:
+		return "Sigstore trusted root"
 	}
 	switch {
 	case strings.HasSuffix(name, layout.SigSuffix):

@@ -123,7 +123,7 @@ var Settings = []Setting{
 		Usage: "fail when the signing operations name a key past its rotation age (default: a warning)", value: func(v *Values) any { return &v.RequireRotationPolicy }},
 
 	{Flag: "trusted-root", Env: "CAVRA_TRUSTED_ROOT", Group: "keyless",
-		Usage: "Sigstore's trusted_root.json you trust, for keyless bundles (the release saves the one it signed with beside the zip)", value: func(v *Values) any { return &v.TrustedRoot }},
+		Usage: "Sigstore's trusted_root.json you trust, for keyless bundles; without it the package verifiers use the package's own sigstore/trusted_root.json when -trust-dir, -key or -key-fingerprint vouches for it", value: func(v *Values) any { return &v.TrustedRoot }},
 	{Flag: "certificate-identity", Env: "CAVRA_CERTIFICATE_IDENTITY", Group: "keyless",
 		Usage: "keyless: the signer's identity (the certificate's SAN), e.g. https://github.com/OWNER/REPO/.github/workflows/release.yml@refs/tags/V", value: func(v *Values) any { return &v.CertificateIdentity }},
 	{Flag: "certificate-identity-regexp", Env: "CAVRA_CERTIFICATE_IDENTITY_REGEXP", Group: "keyless",
@@ -277,7 +277,10 @@ func (v *Values) Env(getenv func(string) string, groups ...string) error {
 }
 
 // Verify returns the verifier's options: the trusted key, and the install
-// policy with every attestation and rebuilder key read.
+// policy with every attestation and rebuilder key read. A keyless identity
+// policy without -trusted-root is checked against the package's own
+// Sigstore trusted root, which -trust-dir, -key or -key-fingerprint must
+// vouch for (see verify.Options.KeylessPolicy).
 func (v *Values) Verify() (verify.Options, error) {
 	o, err := v.trust(v.Key, v.KeyFingerprint)
 	if err != nil {
@@ -342,8 +345,29 @@ func (v *Values) trust(key, fingerprint string) (verify.Options, error) {
 		return o, errors.New("-at applies to the TUF checks: give -trust-dir")
 	}
 	var err error
-	o.Keyless, err = v.Keyless()
+	o.Keyless, o.KeylessPolicy, err = v.packageKeyless(o)
 	return o, err
+}
+
+// packageKeyless returns, for the package verifiers, the keyless verifier
+// of the operator's trusted root (see [Values.Keyless]) or, when the
+// operator gave an identity policy but no trusted root, the policy alone:
+// the keyless bundles are then checked against the package's own
+// sigstore/trusted_root.json, where the trust folder or the release key
+// vouches for it. With neither, nothing could vouch for it.
+func (v *Values) packageKeyless(o verify.Options) (*keyless.Verifier, keyless.Policy, error) {
+	p := v.Policy()
+	if v.TrustedRoot != "" || p.IsZero() {
+		k, err := v.Keyless()
+		return k, keyless.Policy{}, err
+	}
+	if err := p.Check(); err != nil {
+		return nil, keyless.Policy{}, err
+	}
+	if o.TUF == nil && o.Key == nil && o.KeyFingerprint == "" {
+		return nil, keyless.Policy{}, errors.New("keyless verification needs Sigstore's trusted root: give -trusted-root trusted_root.json, or -trust-dir (or -key or -key-fingerprint) to use the package's own sigstore/trusted_root.json, which they vouch for")
+	}
+	return nil, p, nil
 }
 
 // Policy returns the keyless identity policy the settings state.
@@ -357,10 +381,12 @@ func (v *Values) Policy() keyless.Policy {
 	}
 }
 
-// Keyless returns the keyless verifier the settings ask for: nil when no
-// keyless setting is given; an error when some are but not a trusted root
-// and an identity policy (naming an identity and an issuer), since a
-// keyless signature without a policy proves nothing, as cosign refuses it.
+// Keyless returns the keyless verifier of the operator's trusted root the
+// settings ask for, as verify-blob takes it: nil when no keyless setting
+// is given; an error when some are but not a trusted root and an identity
+// policy (naming an identity and an issuer), since a keyless signature
+// without a policy proves nothing, as cosign refuses it. (The package
+// verifiers may do without the trusted root; see [Values.Verify].)
 func (v *Values) Keyless() (*keyless.Verifier, error) {
 	p := v.Policy()
 	if v.TrustedRoot == "" && p.IsZero() {

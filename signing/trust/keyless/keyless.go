@@ -161,28 +161,43 @@ func New(root *sigstore.TrustedRoot, p Policy) (*Verifier, error) {
 	if root == nil {
 		return nil, errors.New("keyless verification needs a trusted root: give --trusted-root trusted_root.json")
 	}
-	if (p.Identity == "" && p.IdentityRegexp == "") || (p.Issuer == "" && p.IssuerRegexp == "") {
-		return nil, ErrNoPolicy
-	}
-	if p.Identity != "" && p.IdentityRegexp != "" {
-		return nil, errors.New("give --certificate-identity or --certificate-identity-regexp, not both")
-	}
-	if p.Issuer != "" && p.IssuerRegexp != "" {
-		return nil, errors.New("give --certificate-oidc-issuer or --certificate-oidc-issuer-regexp, not both")
-	}
 	v := &Verifier{root: root, policy: p}
 	var err error
+	if v.identity, v.issuer, err = p.compile(); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// Check reports whether a verifier can be made with p: it names an
+// identity and an issuer, each exactly or by a valid regexp, not both.
+func (p Policy) Check() error {
+	_, _, err := p.compile()
+	return err
+}
+
+// compile checks p and compiles its regexps (nil when not given).
+func (p Policy) compile() (identity, issuer *regexp.Regexp, err error) {
+	if (p.Identity == "" && p.IdentityRegexp == "") || (p.Issuer == "" && p.IssuerRegexp == "") {
+		return nil, nil, ErrNoPolicy
+	}
+	if p.Identity != "" && p.IdentityRegexp != "" {
+		return nil, nil, errors.New("give --certificate-identity or --certificate-identity-regexp, not both")
+	}
+	if p.Issuer != "" && p.IssuerRegexp != "" {
+		return nil, nil, errors.New("give --certificate-oidc-issuer or --certificate-oidc-issuer-regexp, not both")
+	}
 	if p.IdentityRegexp != "" {
-		if v.identity, err = regexp.Compile(p.IdentityRegexp); err != nil {
-			return nil, fmt.Errorf("--certificate-identity-regexp: %w", err)
+		if identity, err = regexp.Compile(p.IdentityRegexp); err != nil {
+			return nil, nil, fmt.Errorf("--certificate-identity-regexp: %w", err)
 		}
 	}
 	if p.IssuerRegexp != "" {
-		if v.issuer, err = regexp.Compile(p.IssuerRegexp); err != nil {
-			return nil, fmt.Errorf("--certificate-oidc-issuer-regexp: %w", err)
+		if issuer, err = regexp.Compile(p.IssuerRegexp); err != nil {
+			return nil, nil, fmt.Errorf("--certificate-oidc-issuer-regexp: %w", err)
 		}
 	}
-	return v, nil
+	return identity, issuer, nil
 }
 
 // Policy returns the verifier's policy.
