@@ -35,7 +35,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
+	"io/fs"
 	"math/big"
 	"net/url"
 	"os"
@@ -629,8 +631,11 @@ func (s *Sigstore) SignPackage(t testing.TB, dist, version string, o Options) {
 	}
 	write(layout.KeylessProvenance(version), s.SignDSSE(t, env.PayloadType, env.Payload, o))
 	root, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(layout.TrustedRoot)))
-	if err != nil {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		root = s.TrustedRoot(t)
+	case err != nil:
+		t.Fatalf("virtual sigstore: %v", err)
 	}
 	write(sigstore.TrustedRootName, root)
 }

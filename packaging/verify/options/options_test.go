@@ -211,12 +211,45 @@ func TestKeyless(t *testing.T) {
 		{Values{TrustedRoot: root}, "identity policy"},
 		{Values{TrustedRoot: root, CertificateIdentity: "x"}, "identity policy"},
 		{Values{TrustedRoot: root, CertificateOIDCIssuer: "x"}, "identity policy"},
-		{Values{CertificateIdentity: "x", CertificateOIDCIssuer: "y"}, "trusted root"},
+		{Values{CertificateIdentity: "x", CertificateOIDCIssuer: "y"}, "give -trusted-root trusted_root.json, or -trust-dir"},
+		{Values{CertificateIdentity: "x", CertificateOIDCIssuer: "y", AllowUnsigned: true}, "give -trusted-root trusted_root.json, or -trust-dir"},
+		{Values{CertificateIdentity: "x", KeyFingerprint: "sha256:00"}, "identity policy"},
+		{Values{CertificateIdentityRE: "(", CertificateOIDCIssuer: "y", KeyFingerprint: "sha256:00"}, "regexp"},
 		{Values{TrustedRoot: "missing.json", CertificateIdentity: "x", CertificateOIDCIssuer: "y"}, "missing.json"},
 		{Values{TrustedRoot: root, CertificateIdentityRE: "(", CertificateOIDCIssuer: "y"}, "regexp"},
 	} {
 		if _, err := c.v.Verify(); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%+v: got %v, want an error about %s", c.v, err, c.want)
+		}
+	}
+}
+
+// TestKeylessPackageRoot: a package verifier given an identity policy
+// and no -trusted-root, but trusted material that can vouch for the
+// package's own trusted root, gets the policy alone; verify-blob still
+// needs -trusted-root.
+func TestKeylessPackageRoot(t *testing.T) {
+	release, _, _, _ := keys(t)
+	id, iss := "https://github.com/cavra/cavra/.github/workflows/release.yml@refs/tags/v1.2.3", "https://token.actions.githubusercontent.com"
+	for _, v := range []Values{
+		{Key: release, CertificateIdentity: id, CertificateOIDCIssuer: iss},
+		{KeyFingerprint: "sha256:00", CertificateIdentity: id, CertificateOIDCIssuer: iss},
+	} {
+		o, err := v.Verify()
+		if err != nil || o.Keyless != nil || o.KeylessPolicy.Identity != id || o.KeylessPolicy.Issuer != iss {
+			t.Errorf("%+v: got %v, %+v, %v; want the policy alone", v, o.Keyless, o.KeylessPolicy, err)
+		}
+		r, err := v.Rebuild()
+		if err != nil || r.Verify.KeylessPolicy.Identity != id {
+			t.Errorf("rebuild %+v: got %+v, %v", v, r.Verify.KeylessPolicy, err)
+		}
+		u, err := v.Upgrade()
+		if err != nil || u.Candidate.KeylessPolicy.Identity != id || u.Current.KeylessPolicy.Identity != id {
+			t.Errorf("upgrade %+v: got %+v, %+v, %v", v, u.Candidate.KeylessPolicy, u.Current.KeylessPolicy, err)
+		}
+		v.Bundle = release // any file: the trusted root is refused first
+		if _, err := v.Blob(); err == nil || !strings.Contains(err.Error(), "give -trusted-root") {
+			t.Errorf("verify-blob %+v: got %v, want -trusted-root required", v, err)
 		}
 	}
 }
