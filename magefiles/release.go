@@ -204,8 +204,11 @@ func (Keys) Check() error { return releaseCmd("key") }
 // isolated signing job does (online: the job's OIDC identity certified by
 // Fulcio, Rekor v1 entries, an RFC 3161 timestamp from CAVRA_TSA_URL):
 // the zip, checksums.txt and the provenance, each checked offline before
-// it is written beside the zip, with Sigstore's trusted_root.json fetched
-// through its TUF repository. No key is involved.
+// it is written beside the zip, against the package's
+// sigstore/trusted_root.json (which the release put there with
+// CAVRA_SIGSTORE_TRUSTED_ROOT=fetch; else Sigstore's, fetched through its
+// TUF repository), saved beside them as trusted_root.json. No key is
+// involved.
 func Keyless() error {
 	return releaseCmd("keyless", "-dist", "dist")
 }

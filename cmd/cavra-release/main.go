@@ -13,8 +13,10 @@
 //	                                         and verify a probe with it, print its fingerprint
 //	cavra-release keyless [-dist DIR]        sign the package in DIR (default dist) keyless: the zip,
 //	                                         checksums.txt and the provenance, with the OIDC identity of
-//	                                         the GitHub Actions job (or SIGSTORE_ID_TOKEN); writes the
-//	                                         bundles and Sigstore's trusted_root.json beside the zip
+//	                                         the GitHub Actions job (or SIGSTORE_ID_TOKEN); checks each
+//	                                         bundle against the package's sigstore/trusted_root.json (else
+//	                                         Sigstore's, fetched) and writes the bundles and that
+//	                                         trusted_root.json beside the zip
 //	cavra-release trust init                 make the TUF trust repository: root keys, online key, root v1
 //	cavra-release trust rotate ROLE          a new key for ROLE (root, targets, snapshot, timestamp): root N+1
 //	cavra-release trust revoke KEYID         take KEYID out (and replace it), with CAVRA_REVOKE_REASON: root N+1
@@ -48,7 +50,9 @@
 //
 // The environment supplies SOURCE_DATE_EPOCH (default: the commit time),
 // CAVRA_RELEASE=1 for a non-snapshot release, the GITHUB_* variables of a CI
-// run, and the signing key: COSIGN_KEY (a cosign.key path or a KMS URI) or
+// run, CAVRA_SIGSTORE_TRUSTED_ROOT (a trusted_root.json to put in the
+// package as sigstore/trusted_root.json, or "fetch" for Sigstore's, through
+// its TUF repository; see keyless.TrustedRootStep), and the signing key: COSIGN_KEY (a cosign.key path or a KMS URI) or
 // COSIGN_PRIVATE_KEY (its contents), with COSIGN_PASSWORD. Without a key a
 // snapshot is signed with a machine-local key; a release refuses to run.
 //

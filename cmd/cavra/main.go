@@ -92,6 +92,10 @@
 // The package verifiers take the same keyless flags for the keyless
 // bundles the release's signing job writes beside the zip (see package
 // github.com/cavra/cavra/packaging/format/layout), alone or with -key.
+// Without -trusted-root they check them against the package's own
+// sigstore/trusted_root.json, but only when -trust-dir (its TUF targets
+// list it) or -key or -key-fingerprint (the release key signed it)
+// vouches for it; the report says which trusted root was used.
 //
 // vulns verifies the package, then re-checks every binary against a Go
 // vulnerability database the operator brings (-db: a folder of vuln.go.dev's
@@ -136,7 +140,8 @@
 //	                   binary (default 1 when any -rebuild-attestation is given, else 0)
 //	-out FILE          (report) the HTML page to write
 //	-bundle FILE       (verify-blob) the file's Sigstore bundle
-//	-trusted-root FILE Sigstore's trusted_root.json, for keyless bundles
+//	-trusted-root FILE Sigstore's trusted_root.json, for keyless bundles (package verifiers:
+//	                   default the package's own, when -trust-dir or the key vouches for it)
 //	-certificate-identity I, -certificate-identity-regexp RE
 //	                   the keyless signer's identity (the certificate's SAN)
 //	-certificate-oidc-issuer O, -certificate-oidc-issuer-regexp RE
@@ -197,8 +202,9 @@ const usageText = `usage:
   cavra trust status -trust-dir DIR
   cavra keygen [-ed25519] [-out FILE]
   cavra version
-keyless (every verify command): -trusted-root FILE -certificate-identity[-regexp] I -certificate-oidc-issuer[-regexp] O
+keyless (every verify command): [-trusted-root FILE] -certificate-identity[-regexp] I -certificate-oidc-issuer[-regexp] O
                         [-certificate-github-workflow-repository|-ref|-sha|-trigger|-name V]
+                        (without -trusted-root: the package's sigstore/trusted_root.json, vouched for by -trust-dir or the key)
 `
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {

@@ -10,11 +10,14 @@
 //	sh setup      the two set-up commands at the top; the test checks them
 //	              against .ci/run and the release section (it cannot run the
 //	              test suite inside itself)
-//	sh checkout   in the repository checkout, connected
+//	sh checkout   in the repository checkout, connected; a release there
+//	              carries a virtual Sigstore's trusted root
+//	              (CAVRA_SIGSTORE_TRUSTED_ROOT names its file, as CI's
+//	              release job sets it to fetch the public-good one)
 //	sh download   in a folder holding what a user downloads from a release:
 //	              cavra-go-runtime-<version>.zip with its .sha256, .sig and
 //	              .sigstore.json, its three keyless bundles and
-//	              trusted_root.json (signed by a virtual Sigstore as the
+//	              trusted_root.json (signed by that virtual Sigstore as the
 //	              release workflow at refs/tags/<version>, as CI's signing
 //	              job signs), and 1.root.json, the TUF root the maintainers
 //	              hand out (obtained separately); `cavra` is on PATH (go
@@ -27,7 +30,8 @@
 //	              (the release toolchain first on PATH, as the README says to
 //	              install it) and standard tools; the folder holds only what
 //	              was transferred: the zip, its keyless bundles,
-//	              trusted_root.json, 1.root.json and vulndb.zip
+//	              1.root.json and vulndb.zip (no trusted_root.json: the
+//	              package carries it)
 //	cosign-v2, cosign-v3
 //	              which major version `cosign` is, for blocks that show one
 //	              form of a cosign command

@@ -133,17 +133,27 @@ func TestReadme(t *testing.T) {
 		t.Fatal("unshare -n is not available: the air-gap blocks need a network namespace")
 	}
 
+	// The virtual Sigstore that stands for the public-good instance: the
+	// checkout's releases carry its trusted root, as CI's release job's
+	// carry the one it fetches (CAVRA_SIGSTORE_TRUSTED_ROOT=fetch, which
+	// needs the network), and it signs the package keyless.
+	vs := testsigstore.New(t)
+	sigstoreRoot := vs.WriteTrustedRoot(t, site)
 	s := &session{
 		t:    t,
 		site: site,
 		dirs: map[string]string{"checkout": repo},
 		cwd:  map[string]string{},
+		vs:   vs,
 		env: func(place string) []string {
 			env := testrelease.Env(filepath.Join(site, "home-"+place))
 			env = slices.DeleteFunc(env, func(kv string) bool {
 				k, _, _ := strings.Cut(kv, "=")
 				return strings.HasPrefix(k, "CAVRA_") || k == "GOBIN" || k == "GOMODCACHE" || k == "GOCACHE" || k == "GOPROXY" || k == "PATH"
 			})
+			if place == "checkout" {
+				env = append(env, "CAVRA_SIGSTORE_TRUSTED_ROOT="+sigstoreRoot)
+			}
 			path := os.Getenv("PATH")
 			if place == "airgap" {
 				// Only the Go toolchain and standard tools; nothing the
@@ -213,7 +223,8 @@ type session struct {
 	env     func(place string) []string
 	netns   bool
 	version string
-	keyless bool // the package of version is signed keyless
+	vs      *testsigstore.Sigstore // signs keyless; the releases carry its trusted root
+	keyless bool                   // the package of version is signed keyless
 }
 
 func (s *session) run(b block) {
@@ -292,9 +303,14 @@ func (s *session) prepare(place string) string {
 	// here signed by a virtual Sigstore as that workflow at the version's
 	// tag.
 	s.signKeyless(dist)
-	files = append(files, layout.KeylessZip(s.version), layout.KeylessChecksums(s.version), layout.KeylessProvenance(s.version), sigstore.TrustedRootName)
-	if place == "airgap" {
-		files = append(files, "vulndb.zip") // the database the README says to bring
+	files = append(files, layout.KeylessZip(s.version), layout.KeylessChecksums(s.version), layout.KeylessProvenance(s.version))
+	switch place {
+	case "download":
+		files = append(files, sigstore.TrustedRootName) // published beside the zip
+	case "airgap":
+		// The database the README says to bring; not trusted_root.json:
+		// the package carries it, a TUF target.
+		files = append(files, "vulndb.zip")
 	}
 	for _, f := range files {
 		copyFile(t, filepath.Join(dist, f), filepath.Join(dir, f))
@@ -313,9 +329,8 @@ func (s *session) signKeyless(dist string) {
 	if s.keyless {
 		return
 	}
-	vs := testsigstore.New(s.t)
 	id := testsigstore.GitHubWorkflow("cavra/cavra", "release.yml", "refs/tags/"+s.version, strings.Repeat("0", 40), "release")
-	vs.SignPackage(s.t, dist, s.version, testsigstore.Options{Identity: id, Timestamp: true})
+	s.vs.SignPackage(s.t, dist, s.version, testsigstore.Options{Identity: id, Timestamp: true})
 	s.keyless = true
 }
 

@@ -82,7 +82,7 @@
 //	                   its fingerprint is the operator's (--key-fingerprint) or, with
 //	                   --trust-dir, it is a targets key of the trusted TUF root (and --key, if
 //	                   given too, must be one), or, with no key, the keyless bundles beside
-//	                   the package (--trusted-root and an identity policy, see keyless); none
+//	                   the package (an identity policy, see keyless); none
 //	                   fails, and --allow-unsigned (snapshots only) skips the signature checks
 //	                   as UNSIGNED
 //	signature          every file checksums.txt lists, and checksums.txt, has a .sig and a
@@ -96,16 +96,24 @@
 //	                   its digest and name no other
 //	provenance.bundle  the Sigstore bundle of the provenance verifies and holds the same
 //	                   statement as the envelope
-//	keyless            per keyless bundle the release's signing job wrote beside the package
-//	                   (the zip's, for a zip; checksums.txt's; the provenance's, see package
-//	                   layout), with the operator's trusted root (--trusted-root) and identity
-//	                   policy (--certificate-identity or -regexp, --certificate-oidc-issuer or
-//	                   -regexp, the --certificate-github-workflow-* claims): every check of
-//	                   package github.com/cavra/cavra/signing/trust/keyless passes over the
-//	                   file's digest, or, for the provenance, the statement of the envelope; a
-//	                   missing one fails. Without a policy, bundles found are SKIPped. The
-//	                   report names each signer: identity, issuer, repository, ref, commit,
-//	                   log index, integration time
+//	keyless            the trusted root: the operator's (--trusted-root), or else the package's
+//	                   own sigstore/trusted_root.json only when trusted material vouches for it:
+//	                   with --trust-dir, the verified targets.json lists it with its length,
+//	                   SHA-256 and SHA-512; without, its .sig and .sigstore.json and
+//	                   checksums.txt's verify with the trusted key and checksums.txt lists its
+//	                   digest. Not vouched for (or missing, or not a trusted root) fails, and
+//	                   the bundles are SKIPped, never checked against it. Then per keyless
+//	                   bundle the release's signing job wrote beside the package (the zip's,
+//	                   for a zip; checksums.txt's; the provenance's, see package layout), with
+//	                   that trusted root and the identity policy (--certificate-identity or
+//	                   -regexp, --certificate-oidc-issuer or -regexp, the
+//	                   --certificate-github-workflow-* claims): every check of package
+//	                   github.com/cavra/cavra/signing/trust/keyless passes over the file's
+//	                   digest, or, for the provenance, the statement of the envelope; a missing
+//	                   one fails. Without a policy, bundles found are SKIPped. The report names
+//	                   the trusted root (the operator's, or the package's and what vouched for
+//	                   it: TUF targets version N, or key F) and each signer: identity, issuer,
+//	                   repository, ref, commit, log index, integration time
 //	sbom               SPDX 2.3 and CycloneDX: the runtime and Go versions, SOURCE_DATE_EPOCH,
 //	                   the snapshot label, and exactly the manifest's binaries, Linux packages
 //	                   and source archive with their digests
