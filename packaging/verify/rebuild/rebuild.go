@@ -108,7 +108,7 @@ func Run(ctx context.Context, input string, o Options) (*Report, error) {
 		Commit:         vr.Commit,
 		Snapshot:       vr.Snapshot,
 		ManifestSHA256: vr.ManifestSHA256,
-		Verify:         VerifySummary{Status: vr.Status, Passed: vr.Passed, Failed: vr.Failed, Skipped: vr.Skipped, Failures: vr.Errors(), Trust: vr.Trust, Signers: vr.Signers},
+		Verify:         VerifySummary{Status: vr.Status, Passed: vr.Passed, Failed: vr.Failed, Skipped: vr.Skipped, Failures: vr.Errors(), Trust: vr.Trust, Signers: vr.Signers, TrustedRoot: vr.TrustedRoot},
 		Controls:       build.Network(),
 		Cache:          "user",
 		Started:        start.UTC().Format(time.RFC3339),

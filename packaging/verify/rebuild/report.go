@@ -50,6 +50,9 @@ type VerifySummary struct {
 	// Signers are the keyless signers the verification checked: who
 	// signed the package and when.
 	Signers []verify.Signer `json:"signers,omitempty"`
+	// TrustedRoot is the Sigstore trusted root the keyless bundles were
+	// checked against, and what vouched for it.
+	TrustedRoot *verify.TrustedRoot `json:"trusted_root,omitempty"`
 }
 
 // Host describes the machine that rebuilt.
