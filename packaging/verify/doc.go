@@ -102,9 +102,11 @@
 //	                   SHA-256 and SHA-512; without, its .sig and .sigstore.json and
 //	                   checksums.txt's verify with the trusted key and checksums.txt lists its
 //	                   digest. Not vouched for (or missing, or not a trusted root) fails, and
-//	                   the bundles are SKIPped, never checked against it. Then per keyless
-//	                   bundle the release's signing job wrote beside the package (the zip's,
-//	                   for a zip; checksums.txt's; the provenance's, see package layout), with
+//	                   the bundles are SKIPped, never checked against it. Vouched for, it is
+//	                   as trustworthy as the keys that vouched, and the PASS line says so.
+//	                   Then per keyless bundle the release's signing job wrote beside the
+//	                   package (the zip's, for a zip; checksums.txt's; the provenance's, see
+//	                   package layout), with
 //	                   that trusted root and the identity policy (--certificate-identity or
 //	                   -regexp, --certificate-oidc-issuer or -regexp, the
 //	                   --certificate-github-workflow-* claims): every check of package

@@ -157,7 +157,11 @@ func checkKeyless(r *Report, pkg *Package, m *manifest.Manifest, o Options, src 
 // vouches for it (see vouch), and reports which; else it fails the check
 // and returns nil. A package's own trusted root, like its own key, proves
 // nothing by itself: whoever made the package could have made the root
-// and signed with it.
+// and signed with it. Vouched for, it is as trustworthy as what vouched:
+// whoever holds the keys that sign the package's TUF metadata (or the
+// release key) could vouch for a Sigstore instance of their own, so the
+// keyless check then adds no independence from those keys; the report
+// says so, and the operator's --trusted-root gives that independence.
 func packageTrustedRoot(r *Report, pkg *Package, o Options, p keyless.Policy, key *trust.Key, res *tufclient.Result) *keyless.Verifier {
 	name := layout.TrustedRoot
 	data, err := pkg.bytes(name)
@@ -186,7 +190,7 @@ func packageTrustedRoot(r *Report, pkg *Package, o Options, p keyless.Policy, ke
 	}
 	r.TrustedRoot = &TrustedRoot{Source: TrustedRootPackage, File: name, SHA256: pkg.files[name].sha256, VouchedBy: by}
 	r.Trust += " (Sigstore trusted root: " + r.TrustedRoot.String() + ")"
-	r.pass(CheckKeyless, name, "Sigstore's trusted root for the keyless bundles: the package's, vouched for by %s", by)
+	r.pass(CheckKeyless, name, "Sigstore's trusted root for the keyless bundles: the package's, vouched for by %s (so the keyless check is no stronger than the keys that vouch for it; --trusted-root checks independently of them)", by)
 	return v
 }
 
