@@ -81,6 +81,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/cavra/cavra/packaging/format/build"
@@ -93,7 +94,12 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// Interrupted, terminated (a CI job cancelled) or writing to a closed
+	// pipe (`go run mage.go release | head`), a release stops as on any
+	// error: it removes its staging folder and leaves the output folder as
+	// it was. Without SIGPIPE here, the first write to the closed pipe
+	// would kill the process before it could clean up.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGPIPE)
 	defer stop()
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
@@ -216,6 +222,12 @@ func runRelease(ctx context.Context, args []string, mode string, stdout, stderr 
 	}
 	log := release.NewLog(stdout)
 	start := time.Now()
+	opts.Refuse = func(c *release.Config) error {
+		if !signing.Configured(os.Getenv) && !c.Snapshot {
+			return signing.ErrNoKey
+		}
+		return nil
+	}
 	cfg, err := release.Detect(ctx, opts)
 	if err != nil {
 		return err
@@ -228,9 +240,6 @@ func runRelease(ctx context.Context, args []string, mode string, stdout, stderr 
 	log.Printf("cavra-go-runtime %s (%s) commit %s, %s, %d target(s)", cfg.Version, label, cfg.Commit[:12], cfg.GoVersion, len(cfg.Targets))
 	if cfg.Go != nil {
 		log.Printf("release toolchain %s: %s (%s)", cfg.Go.Version, cfg.Go.GOROOT, cfg.Go.Found)
-	}
-	if !signing.Configured(os.Getenv) && !cfg.Snapshot {
-		return signing.ErrNoKey
 	}
 	p := steps.Release(steps.NewKey(os.Getenv), release.DefaultStepCache(os.Getenv), &tufrepo.Source{Getenv: os.Getenv}, keyless.TrustedRootStep{Getenv: os.Getenv})
 	if through != "" {

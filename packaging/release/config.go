@@ -93,6 +93,11 @@ type Options struct {
 	// Go is the release toolchain; nil means build.Toolchain as
 	// build.FindGo finds it, fetched through the module proxy if need be.
 	Go *build.Go
+	// Refuse, when not nil, is asked once the version is known and before
+	// Detect waits for the release toolchain: a release it refuses (a
+	// release without a signing key) is refused at once, not after the
+	// toolchain's download.
+	Refuse func(*Config) error
 }
 
 var versionRE = regexp.MustCompile(`^v?[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$`)
@@ -126,14 +131,19 @@ func Detect(ctx context.Context, o Options) (*Config, error) {
 		return nil, err
 	}
 	// The questions below go to git and to the go command at once; every
-	// one has finished when Detect returns, whatever it returns.
+	// one has finished when Detect returns, whatever it returns. A refusal
+	// cancels those still running first (the release toolchain may be
+	// downloading), so that it comes at once.
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	ask := prefetch(ctx, c.Root, gitQuestions)
-	defer ask.wait()
 	var toolchain *build.Go
 	var goErr error
 	var asked sync.WaitGroup
+	defer func() {
+		cancel()
+		asked.Wait()
+		ask.wait()
+	}()
 	asked.Go(func() {
 		if toolchain = o.Go; toolchain == nil {
 			if toolchain, goErr = build.FindGo(ctx, build.Find{Version: build.Toolchain, Download: true}); goErr != nil {
@@ -141,7 +151,6 @@ func Detect(ctx context.Context, o Options) (*Config, error) {
 			}
 		}
 	})
-	defer asked.Wait()
 
 	if c.Out == "" {
 		c.Out = filepath.Join(c.Root, "dist")
@@ -160,6 +169,11 @@ func Detect(ctx context.Context, o Options) (*Config, error) {
 	var err error
 	if c.Supplier, err = supplier(getenv); err != nil {
 		return nil, err
+	}
+	if o.Refuse != nil {
+		if err := o.Refuse(c); err != nil {
+			return nil, err
+		}
 	}
 	asked.Wait()
 	if goErr != nil {
