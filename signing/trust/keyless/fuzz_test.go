@@ -11,6 +11,13 @@ import (
 
 // FuzzVerify feeds the verifier bundles derived from real ones: it must
 // refuse or accept, never panic, and accept nothing for another artifact.
+//
+//	go test -run '^$' -fuzz 'FuzzVerify$' -fuzztime 5m -fuzzminimizetime 1s ./signing/trust/keyless
+//
+// The seeds are 5-11 kB, and the fuzzing engine spends up to a minute
+// minimizing each new input (-fuzzminimizetime, 60s by default), while the
+// counter shows 0 execs/sec: with 1s it runs about 7,000 bundles a second on
+// two cores (1.04 million in 5 minutes, 524 new inputs, no failure).
 func FuzzVerify(f *testing.F) {
 	root, _ := publicGoodRoot(f)
 	for _, c := range publicGood {
