@@ -165,8 +165,10 @@
 //	rebuild.policy     at least --min-rebuilds attestations counted, each by a different trusted
 //	                   key, and no trusted rebuilder attested FAILED
 //	tuf.state          (with --trust-dir) when every check above passed, the trust folder's
-//	                   state.json records the versions seen, written atomically; else
-//	                   nothing is written (SKIP)
+//	                   state.json records the versions seen, written atomically, under a
+//	                   lock, and only over the state the check started from (FAIL when
+//	                   another verifier recorded other versions meanwhile); else nothing
+//	                   is written (SKIP)
 //
 // Go does not record -ldflags in binaries built with -trimpath, so the linker
 // flags are checked in the manifest alone.

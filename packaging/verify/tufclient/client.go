@@ -33,7 +33,9 @@
 // a rollback. Expiry is checked at the client's time, the current time
 // unless the operator gave another (cavra's --at). Nothing is written until
 // the caller, once every check of the package has passed, calls
-// [Client.Commit], which writes the new state atomically.
+// [Client.Commit], which writes the new state atomically. Two verifiers may
+// share a folder: Commit writes under a lock, and only over the state its
+// update started from, so that neither can lower what the other recorded.
 //
 // A failure names the role, the file, the version and the check:
 // "trust/timestamp.json: version 5: rollback: lower than the trusted
@@ -44,11 +46,15 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/cavra/cavra/internal/bounded"
 	"github.com/cavra/cavra/packaging/format/tuf"
 )
 
@@ -414,9 +420,24 @@ func (c *Client) updateRoot(r *Result, p Package, md mode) (*tuf.Root, []*tuf.Me
 // Commit records the versions of an update that passed, with the package
 // that passed, atomically. Call it only once every check of the package
 // has passed.
+//
+// Another verifier may have recorded a package in the same folder since
+// this one read it. Commit holds the folder's lock ([LockFile]) while it
+// reads the state again and writes, and records nothing when the state
+// changed to anything but these same versions: a package verified against
+// an older state could otherwise write over a newer one and open the way
+// back to a rollback.
 func (c *Client) Commit(r *Result, pkg string, now time.Time) error {
 	if r.next == nil || !r.OK() {
 		return errors.New("tuf: nothing to record: the update did not pass")
+	}
+	unlock, err := lockDir(c.Dir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if err := unchanged(c.Dir, r.next); err != nil {
+		return err
 	}
 	r.next.Updated, r.next.Package = now, pkg
 	if err := r.next.Save(c.Dir); err != nil {
@@ -424,6 +445,60 @@ func (c *Client) Commit(r *Result, pkg string, now time.Time) error {
 	}
 	c.State = r.next
 	return nil
+}
+
+// unchanged checks that the folder's state is still the one next was
+// derived from, or already records exactly next's roots and versions.
+func unchanged(dir string, next *State) error {
+	data, err := bounded.ReadFile(filepath.Join(dir, StateFile), MaxState)
+	if err != nil {
+		return err
+	}
+	if bytes.Equal(data, next.raw) {
+		return nil
+	}
+	now, err := decodeState(data)
+	if err != nil {
+		return fmt.Errorf("%s: corrupt state, not used and not changed: %w", filepath.Join(dir, StateFile), err)
+	}
+	same := now.Versions() == next.Versions() && len(now.Roots) == len(next.Roots)
+	for i := 0; same && i < len(now.Roots); i++ {
+		same = bytes.Equal(now.Roots[i].File, next.Roots[i].File)
+	}
+	if !same {
+		v := now.Versions()
+		return fmt.Errorf("%s changed while this package was verified (another verifier recorded root %d, timestamp %d, snapshot %d, targets %d): nothing recorded; verify the package again",
+			filepath.Join(dir, StateFile), v.Root, v.Timestamp, v.Snapshot, v.Targets)
+	}
+	return nil
+}
+
+// LockFile is the file that marks a trust folder's state as being
+// recorded; it exists only for the moment of a write.
+const LockFile = StateFile + ".lock"
+
+// lockWait is how long [Client.Commit] waits for another verifier's lock.
+var lockWait = 10 * time.Second
+
+// lockDir takes the folder's lock: a file created only if it does not
+// exist, which works alike on every system the verifier runs on.
+func lockDir(dir string) (unlock func(), err error) {
+	path := filepath.Join(dir, LockFile)
+	deadline := time.Now().Add(lockWait)
+	for {
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+		if err == nil {
+			f.Close()
+			return func() { os.Remove(path) }, nil
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return nil, err
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("%s: another verifier has been recording in %s for %v; nothing recorded (if no verifier runs, one stopped while recording: remove the file)", path, dir, lockWait)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 func parse(p Package, path, role string) (*tuf.Metadata, error) {

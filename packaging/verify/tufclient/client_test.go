@@ -408,3 +408,81 @@ func TestCheckInstalled(t *testing.T) {
 		t.Error("a foreign package passed CheckInstalled")
 	}
 }
+
+// TestSharedFolder runs two verifiers on one trust folder at once: the
+// state never goes back to what the slower one saw, the same package passes
+// both, and a verifier that finds the folder locked records nothing.
+func TestSharedFolder(t *testing.T) {
+	t.Run("an older package recorded after a newer one", func(t *testing.T) {
+		r, c := setup(t)
+		old, newer := r.build("v1.0.0", 100), r.build("v1.1.0", 200)
+		slow, err := Open(c.Dir, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := slow.Update(old.pkg()) // passes: the folder has seen nothing yet
+		if !res.OK() {
+			t.Fatalf("the older package, alone: %s", steps(res))
+		}
+		pass(t, c, newer)
+		before := readState(t, c.Dir)
+		err = slow.Commit(res, "go-runtime-v1.0.0", now)
+		if err == nil || !strings.Contains(err.Error(), "changed while this package was verified (another verifier recorded root 1, timestamp 200") {
+			t.Fatalf("got %v, want the state changed", err)
+		}
+		if after := readState(t, c.Dir); !bytes.Equal(before, after) {
+			t.Errorf("the state changed:\n%s", after)
+		}
+		if _, err := os.Stat(filepath.Join(c.Dir, LockFile)); !os.IsNotExist(err) {
+			t.Errorf("the lock is left: %v", err)
+		}
+	})
+	t.Run("one package by both", func(t *testing.T) {
+		r, c := setup(t)
+		a := r.build("v1.0.0", 100)
+		other, err := Open(c.Dir, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := other.Update(a.pkg())
+		pass(t, c, a)
+		if err := other.Commit(res, "go-runtime-v1.0.0", now); err != nil {
+			t.Fatalf("the same versions again: %v", err)
+		}
+	})
+	t.Run("locked", func(t *testing.T) {
+		r, c := setup(t)
+		defer func(d time.Duration) { lockWait = d }(lockWait)
+		lockWait = 50 * time.Millisecond
+		lock := filepath.Join(c.Dir, LockFile)
+		if err := os.WriteFile(lock, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		before := readState(t, c.Dir)
+		res := c.Update(r.build("v1.0.0", 100).pkg())
+		err := c.Commit(res, "go-runtime-v1.0.0", now)
+		if err == nil || !strings.Contains(err.Error(), LockFile+": another verifier has been recording") {
+			t.Fatalf("got %v, want the lock named", err)
+		}
+		if after := readState(t, c.Dir); !bytes.Equal(before, after) {
+			t.Errorf("the state changed")
+		}
+		if _, err := os.Stat(lock); err != nil {
+			t.Errorf("another verifier's lock was removed: %v", err)
+		}
+		// Once the other verifier is done, the package is recorded.
+		os.Remove(lock)
+		if err := c.Commit(res, "go-runtime-v1.0.0", now); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func readState(t *testing.T, dir string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, StateFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

@@ -40,6 +40,7 @@ type State struct {
 	roots []*tuf.Root
 	ts    *tuf.Timestamp
 	snap  *tuf.Snapshot
+	raw   []byte // the file's bytes as read or written; nil for a state not yet in a folder
 }
 
 // Root returns the trusted root and its metadata.
@@ -235,6 +236,7 @@ func Load(dir string) (*State, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: corrupt state, not used and not changed: %w (restore it from a backup, or start again with cavra trust init and the root you trust)", path, err)
 	}
+	s.raw = data
 	return s, nil
 }
 
@@ -245,7 +247,11 @@ func (s *State) Save(dir string) error {
 	if err != nil {
 		return err
 	}
-	return writeAtomic(filepath.Join(dir, StateFile), data)
+	if err := writeAtomic(filepath.Join(dir, StateFile), data); err != nil {
+		return err
+	}
+	s.raw = data
+	return nil
 }
 
 func writeAtomic(path string, data []byte) error {
