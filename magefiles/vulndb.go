@@ -7,12 +7,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/cavra/cavra/internal/atomicfile"
 	"github.com/cavra/cavra/packaging/format/vulndb"
 )
 
@@ -47,23 +49,8 @@ func Vulndb() error {
 	if err := os.MkdirAll("dist", 0o755); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp("dist", ".vulndb-*.zip")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := vulndb.WriteZip(tmp, db.Files); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
 	out2 := filepath.Join("dist", "vulndb.zip")
-	if err := os.Rename(tmp.Name(), out2); err != nil {
+	if err := atomicfile.WriteFunc(out2, 0o644, func(w io.Writer) error { return vulndb.WriteZip(w, db.Files) }); err != nil {
 		return err
 	}
 	fmt.Printf("%s: %s@%s (%s), %d entries, last modified %s\n", out2, m.Path, m.Version, m.Sum, db.Entries, db.Modified.Format(time.RFC3339))

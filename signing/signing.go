@@ -55,6 +55,7 @@ import (
 	"github.com/sigstore/sigstore/pkg/signature/dsse"
 	"github.com/sigstore/sigstore/pkg/signature/options"
 
+	"github.com/cavra/cavra/internal/atomicfile"
 	"github.com/cavra/cavra/signing/keyref"
 	"github.com/cavra/cavra/signing/trust"
 )
@@ -265,40 +266,12 @@ func GenerateFiles(keyPath, pubPath string, password []byte, alg string) error {
 			return err
 		}
 	}
-	if err := createExcl(keyPath, cryptoutils.PEMEncode(cryptoutils.EncryptedSigstorePrivateKeyPEMType, der), 0o600); err != nil {
-		return err
+	if err := atomicfile.Create(keyPath, cryptoutils.PEMEncode(cryptoutils.EncryptedSigstorePrivateKeyPEMType, der), 0o600); err != nil {
+		return fmt.Errorf("signing: %w", err)
 	}
-	if err := createExcl(pubPath, pubPEM, 0o644); err != nil {
+	if err := atomicfile.Create(pubPath, pubPEM, 0o644); err != nil {
 		os.Remove(keyPath)
-		return err
-	}
-	return nil
-}
-
-// createExcl writes a new file through a temporary name, so a reader never
-// sees a partial key and an existing file is never replaced.
-func createExcl(path string, data []byte, mode fs.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Link(tmp.Name(), path); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return fmt.Errorf("signing: %s: %w", path, fs.ErrExist)
-		}
-		return err
+		return fmt.Errorf("signing: %w", err)
 	}
 	return nil
 }

@@ -39,6 +39,7 @@ var sides = map[string]string{
 	"packaging/verify/vulns":           light, // re-check a package against a newer vulnerability database
 	"packaging/verify/tufclient":       light, // the offline TUF client and its trust folder
 	"internal/bounded":                 light, // reading files with a size bound
+	"internal/atomicfile":              light, // writing files a reader never sees half of
 	"internal/lint":                    light, // the house rules CI checks before the tests
 	"packaging/format/layout":          light, // names of the package and its files
 	"packaging/format/manifest":        light, // cavra-runtime.reproducibility.json

@@ -44,6 +44,7 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/tuf"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/cavra/cavra/internal/atomicfile"
 	"github.com/cavra/cavra/internal/bounded"
 	"github.com/cavra/cavra/packaging/format/layout"
 	"github.com/cavra/cavra/signing/trust"
@@ -309,7 +310,7 @@ func SignPackage(ctx context.Context, o Options) ([]string, error) {
 	var written []string
 	for _, f := range files {
 		p := filepath.Join(o.Dist, f.name)
-		if err := writeFile(p, f.data); err != nil {
+		if err := atomicfile.Write(p, f.data, 0o644); err != nil {
 			return written, err
 		}
 		written = append(written, p)
@@ -364,25 +365,4 @@ func explain(err error, packaged []byte, fetch func() ([]byte, error), p verifie
 		return fmt.Errorf("%w (it fails against the trusted root Sigstore serves now too: %v)", err, verr)
 	}
 	return fmt.Errorf("%w; it verifies against the trusted root Sigstore serves now, which differs from the one the release put in the package: Sigstore changed its trusted root after the release; release again, so that the package carries the new one", err)
-}
-
-// writeFile writes data to a temporary file beside path and renames it.
-func writeFile(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".keyless-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

@@ -61,6 +61,7 @@ import (
 	"github.com/sigstore/sigstore/pkg/signature"
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 
+	"github.com/cavra/cavra/internal/atomicfile"
 	"github.com/cavra/cavra/packaging/format/signingops"
 	"github.com/cavra/cavra/packaging/format/tuf"
 	"github.com/cavra/cavra/signing"
@@ -333,10 +334,14 @@ func (r *Repo) write(root *metadata.Metadata[metadata.RootType], signers []signa
 	if err := os.MkdirAll(r.Dir, 0o755); err != nil {
 		return err
 	}
-	if err := createExcl(filepath.Join(r.Dir, strconv.FormatInt(next.Version, 10)+".root.json"), data); err != nil {
+	path := filepath.Join(r.Dir, strconv.FormatInt(next.Version, 10)+".root.json")
+	if err := atomicfile.Create(path, data, 0o644); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("trust: %s exists: another change was made at the same time; run it again", path)
+		}
 		return err
 	}
-	return writeAtomic(filepath.Join(r.Dir, OpsFile), append(ops, '\n'))
+	return atomicfile.Write(filepath.Join(r.Dir, OpsFile), append(ops, '\n'), 0o644)
 }
 
 // encode writes go-tuf metadata in the file form of package tuf.
@@ -350,50 +355,6 @@ func encode(m any) ([]byte, error) {
 		return nil, err
 	}
 	return tuf.EncodeFile(v)
-}
-
-func createExcl(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	if err := os.Link(tmp.Name(), path); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return fmt.Errorf("trust: %s exists: another change was made at the same time; run it again", path)
-		}
-		return err
-	}
-	return nil
-}
-
-func writeAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 // Change is a change of the root: a role's key replaced (rotation), a key

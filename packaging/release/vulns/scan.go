@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cavra/cavra/internal/atomicfile"
 	"github.com/cavra/cavra/internal/cmdcache"
 	"github.com/cavra/cavra/packaging/format/build"
 	"github.com/cavra/cavra/packaging/format/vex"
@@ -309,21 +310,7 @@ func hashTree(dir string) (string, error) {
 // keep writes data to path through a temporary file beside it, so that a
 // reader never sees half a scan.
 func keep(path string, data []byte) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".scan-")
-	if err != nil {
-		return
-	}
-	_, err = f.Write(data)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
+	if os.MkdirAll(filepath.Dir(path), 0o755) == nil {
+		atomicfile.Write(path, data, 0o600)
 	}
 }

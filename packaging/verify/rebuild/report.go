@@ -4,12 +4,12 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/cavra/cavra/internal/atomicfile"
 	"github.com/cavra/cavra/internal/jsonio"
 	"github.com/cavra/cavra/packaging/format/explain"
 	"github.com/cavra/cavra/packaging/verify"
@@ -236,22 +236,7 @@ type outFile struct {
 // reader never sees half of one, mode 0644.
 func writeFiles(dir string, files []outFile) error {
 	for _, f := range files {
-		tmp, err := os.CreateTemp(dir, "."+f.name+".")
-		if err != nil {
-			return err
-		}
-		err = f.write(tmp)
-		if err == nil {
-			err = tmp.Chmod(0o644)
-		}
-		if cerr := tmp.Close(); err == nil {
-			err = cerr
-		}
-		if err == nil {
-			err = os.Rename(tmp.Name(), filepath.Join(dir, f.name))
-		}
-		if err != nil {
-			os.Remove(tmp.Name())
+		if err := atomicfile.WriteFunc(filepath.Join(dir, f.name), 0o644, f.write); err != nil {
 			return fmt.Errorf("rebuild: write %s: %w", f.name, err)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/cavra/cavra/internal/atomicfile"
 	"github.com/cavra/cavra/internal/bounded"
 	"github.com/cavra/cavra/packaging/format/tuf"
 )
@@ -247,42 +248,10 @@ func (s *State) Save(dir string) error {
 	if err != nil {
 		return err
 	}
-	if err := writeAtomic(filepath.Join(dir, StateFile), data); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, StateFile), data, 0o644); err != nil {
 		return err
 	}
 	s.raw = data
-	return nil
-}
-
-func writeAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync() // the rename itself, where the file system allows
-		d.Close()
-	}
 	return nil
 }
 
