@@ -14,6 +14,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/cavra/cavra/internal/bounded"
 )
 
 // The files of the layout.
@@ -280,7 +282,7 @@ func Open(p string) (*DB, error) {
 				return nil, err
 			}
 			defer f.Close()
-			return readLimited(f, name, limit)
+			return bounded.Read(f, name, limit)
 		}
 	} else {
 		zr, err := zip.OpenReader(p)
@@ -397,25 +399,6 @@ func (db *DB) Entry(id string) (*Entry, error) {
 		return nil, fmt.Errorf("vulndb: %s: %s holds entry %s", db.Source, name, e.ID)
 	}
 	return e, nil
-}
-
-// readLimited reads a regular file of at most limit bytes.
-func readLimited(f *os.File, name string, limit int64) ([]byte, error) {
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file", name)
-	}
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%s: more than %d bytes", name, limit)
-	}
-	return data, nil
 }
 
 // readZipFile reads a zip entry of at most limit bytes.

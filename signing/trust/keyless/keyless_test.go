@@ -359,14 +359,7 @@ func dropCTLogs(t *testing.T, tr []byte) []byte {
 // TestNoPolicy: keyless without an identity policy is refused, as cosign
 // refuses it.
 func TestNoPolicy(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join("testdata", "public-good", "trusted_root.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	root, err := sigstore.ParseTrustedRoot(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	root, _ := publicGoodRoot(t)
 	for _, p := range []keyless.Policy{{}, {Identity: identity}, {Issuer: issuer}, {IdentityRegexp: ".*"}} {
 		if _, err := keyless.New(root, p); !errors.Is(err, keyless.ErrNoPolicy) {
 			t.Errorf("policy %+v: got %v, want ErrNoPolicy", p, err)
